@@ -1,0 +1,44 @@
+#!/bin/sh
+# Runs every test binary given on the command line, shows each suite's own Check summary, and ends
+# with one line for the whole run: "N passed, N failed" (and ", N skipped" when a test skipped).
+#
+# A test that cannot run on this machine (no IPv6, not root, a tool missing) calls tk_skip(), which
+# prints "SKIP name: reason" and passes; this script counts those lines so the total is honest.
+set -u
+passed=0
+failed=0
+skipped=0
+status=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT INT TERM
+
+for bin in "$@"; do
+    echo "== $(basename "$bin")"
+    "$bin" >"$out" 2>&1
+    rc=$?
+    cat "$out"
+    # Check's summary line looks like "100%: Checks: 12, Failures: 0, Errors: 0".
+    summary=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$out" | tail -n 1)
+    if [ -z "$summary" ]; then
+        echo "run-suites: $(basename "$bin") exited with status $rc before printing a summary"
+        failed=$((failed + 1))
+        status=1
+        continue
+    fi
+    n=$(echo "$summary" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+    f=$(echo "$summary" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+    e=$(echo "$summary" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+    s=$(grep -c '^SKIP ' "$out")
+    passed=$((passed + n - f - e - s))
+    failed=$((failed + f + e))
+    skipped=$((skipped + s))
+    [ "$rc" -eq 0 ] || status=1
+done
+
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ] || status=1
+exit $status
