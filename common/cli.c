@@ -31,7 +31,7 @@ int cli_valid_port(const char *s)
     return cli_parse_long(s, 0, 65535, &v) == 0;
 }
 
-int cli_server_opts(int argc, char **argv, const char *usage, int with_max_clients,
+int cli_server_opts(int argc, char **argv, const char *usage, long default_max_clients,
                     struct server_opts *o)
 {
     static const struct option longopts[] = {
@@ -45,7 +45,7 @@ int cli_server_opts(int argc, char **argv, const char *usage, int with_max_clien
     o->port = "12000"; /* the textbook's port */
     o->bind = NULL;
     o->verbose = 0;
-    o->max_clients = 64;
+    o->max_clients = default_max_clients;
 
     int c;
     optind = 1;
@@ -66,10 +66,11 @@ int cli_server_opts(int argc, char **argv, const char *usage, int with_max_clien
             o->verbose = 1;
             break;
         case 'm':
-            if (!with_max_clients || cli_parse_long(optarg, 1, 100000, &o->max_clients) < 0) {
+            if (default_max_clients == 0 ||
+                cli_parse_long(optarg, 1, 100000, &o->max_clients) < 0) {
                 fprintf(stderr, "%s: %s\n", argv[0],
-                        with_max_clients ? "bad --max-clients: expected 1 to 100000"
-                                         : "this server has no --max-clients option");
+                        default_max_clients ? "bad --max-clients: expected 1 to 100000"
+                                            : "this server has no --max-clients option");
                 return -1;
             }
             break;

@@ -14,9 +14,9 @@ struct server_opts {
 };
 
 /* Parses a server's command line. usage is printed for --help (to stdout, returning 1) and after a
- * bad option (to stderr, returning -1); 0 means the options are good. with_max_clients says
- * whether --max-clients is accepted. */
-int cli_server_opts(int argc, char **argv, const char *usage, int with_max_clients,
+ * bad option (to stderr, returning -1); 0 means the options are good. default_max_clients is the
+ * default for --max-clients, and 0 means the program has no such option. */
+int cli_server_opts(int argc, char **argv, const char *usage, long default_max_clients,
                     struct server_opts *o);
 
 /* Returns 1 when s is a decimal port number from 0 to 65535. */

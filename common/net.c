@@ -225,6 +225,13 @@ const char *net_addr_str(const struct sockaddr *sa, char *buf, size_t len)
         snprintf(buf, len, "%s:%u", host, (unsigned)ntohs(in->sin_port));
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            /* An IPv4 client of a dual-stack socket shows up as ::ffff:a.b.c.d; print the
+             * IPv4 address people know. */
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof host);
+            snprintf(buf, len, "%s:%u", host, (unsigned)ntohs(in6->sin6_port));
+            return buf;
+        }
         inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
         snprintf(buf, len, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
     } else {
