@@ -209,6 +209,11 @@ START_TEST(url_decode_rejects_malformed)
                       "accepted %s", bad[i]);
         ck_assert_msg(strstr(err, "malformed escape") != NULL, "%s: %s", bad[i], err);
     }
+    /* The value ends inside an escape even though the bytes after it would complete one: the
+     * decoder must stop at n and not read on. */
+    char err[128] = "";
+    ck_assert_int_eq(url_decode("ab%41", 4, out, sizeof out, &n, err, sizeof err), -1);
+    ck_assert_int_eq(url_decode("ab%41", 3, out, sizeof out, &n, err, sizeof err), -1);
 }
 END_TEST
 
