@@ -75,9 +75,12 @@ int tk_spawn(struct tk_proc *p, char *const argv[])
     if (pid == 0) {
         dup2(in[0], 0);
         dup2(out[1], 1);
+        if (p->merge_stderr)
+            dup2(out[1], 2);
         close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-        execv(tk_bin(argv[0]), argv);
-        fprintf(stderr, "tk_spawn: cannot run %s: %s\n", tk_bin(argv[0]), strerror(errno));
+        const char *path = strchr(argv[0], '/') ? argv[0] : tk_bin(argv[0]);
+        execv(path, argv);
+        fprintf(stderr, "tk_spawn: cannot run %s: %s\n", path, strerror(errno));
         _exit(127);
     }
     close(in[0]);

@@ -35,6 +35,7 @@ void tk_skip_print(const char *test, const char *fmt, ...);
 const char *tk_bin(const char *name);
 
 struct tk_proc {
+    int merge_stderr; /* set to 1 before tk_spawn to read the child's stderr with its stdout */
     pid_t pid;
     int in_fd;   /* write end of the child's stdin, or -1 once closed */
     int out_fd;  /* read end of the child's stdout */
@@ -42,8 +43,9 @@ struct tk_proc {
     size_t out_len;
 };
 
-/* Starts bin/argv[0] with the given NULL-terminated argv; stderr is passed through to the test's
- * own stderr so a failing program's message shows in the test log. Returns 0 or -1. */
+/* Starts bin/argv[0] (or argv[0] itself when it contains a '/') with the given NULL-terminated
+ * argv. stderr is passed through to the test's own stderr, so a failing program's message shows in
+ * the test log, unless merge_stderr is set. Returns 0 or -1. */
 int tk_spawn(struct tk_proc *p, char *const argv[]);
 
 /* Reads the child's stdout until a line "listening on PORT" appears; returns PORT, or -1 on end of
