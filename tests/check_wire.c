@@ -426,7 +426,7 @@ END_TEST
 
 START_TEST(wire_framer_cap_is_exact)
 {
-    unsigned char s[16];
+    unsigned char s[32];
     struct wire_framer f;
     struct wire_handshake hs;
     struct wire_msg m;
