@@ -1,0 +1,494 @@
+/*
+ * check_tracker_state.c - the tracker's memory with a fake clock: announces, re-announces from new
+ * addresses, expiry, picking peers, caps under floods, and a random differential test.
+ */
+#include "testlib.h"
+#include "tracker_state.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Makes a 20-byte id whose first bytes spell n, so tests can create many distinct ids. */
+static void make_id(unsigned char id[20], char tag, unsigned n)
+{
+    memset(id, tag, 20);
+    id[16] = (unsigned char)(n >> 24);
+    id[17] = (unsigned char)(n >> 16);
+    id[18] = (unsigned char)(n >> 8);
+    id[19] = (unsigned char)n;
+}
+
+/* Fills an announce for torrent t, peer p, from 10.x.y.z:port. */
+static struct tracker_state_announce ann(unsigned t, unsigned p, uint16_t port, uint64_t left,
+                                         enum tracker_event ev)
+{
+    struct tracker_state_announce a;
+    memset(&a, 0, sizeof a);
+    make_id(a.info_hash, 'T', t);
+    make_id(a.peer.peer_id, 'P', p);
+    a.peer.family = 4;
+    a.peer.ip[0] = 10;
+    a.peer.ip[1] = (unsigned char)(p >> 16);
+    a.peer.ip[2] = (unsigned char)(p >> 8);
+    a.peer.ip[3] = (unsigned char)p;
+    a.peer.port = port;
+    a.left = left;
+    a.event = ev;
+    return a;
+}
+
+/* Starts a tracker with the given caps and time-to-live. */
+static void start(struct tracker_state *ts, size_t torrents, size_t per, size_t total, int64_t ttl)
+{
+    struct tracker_state_config cfg = {torrents, per, total, ttl};
+    char err[128];
+    ck_assert_int_eq(tracker_state_init(ts, &cfg, 12345, err, sizeof err), TRACKER_STATE_OK);
+}
+
+/* Announces and insists it worked. */
+static void must_announce(struct tracker_state *ts, struct tracker_state_announce a, int64_t now)
+{
+    char err[128] = "";
+    ck_assert_msg(tracker_state_announce(ts, &a, now, err, sizeof err) == TRACKER_STATE_OK, "%s",
+                  err);
+}
+
+/* Checks the invariants. */
+static void must_be_valid(const struct tracker_state *ts)
+{
+    char err[128] = "";
+    ck_assert_msg(tracker_state_check(ts, err, sizeof err) == 0, "invariant broken: %s", err);
+}
+
+/* Returns the scrape counts of torrent t. */
+static struct tracker_scrape_counts counts(const struct tracker_state *ts, unsigned t)
+{
+    unsigned char ih[20];
+    struct tracker_scrape_counts c;
+    make_id(ih, 'T', t);
+    tracker_state_scrape(ts, ih, &c);
+    return c;
+}
+
+/* ---------------------------------------------------------------- announce, update, stop */
+
+START_TEST(tracker_state_announce_and_scrape)
+{
+    struct tracker_state ts;
+    start(&ts, 10, 10, 100, 60);
+    must_announce(&ts, ann(1, 1, 6881, 0, TRACKER_EVENT_STARTED), 0);
+    must_announce(&ts, ann(1, 2, 6881, 500, TRACKER_EVENT_STARTED), 0);
+    must_announce(&ts, ann(1, 3, 6881, 700, TRACKER_EVENT_NONE), 0);
+    must_announce(&ts, ann(2, 1, 6881, 9, TRACKER_EVENT_STARTED), 0);
+    struct tracker_scrape_counts c = counts(&ts, 1);
+    ck_assert_uint_eq(c.complete, 1);
+    ck_assert_uint_eq(c.incomplete, 2);
+    ck_assert_uint_eq(c.downloaded, 0);
+    c = counts(&ts, 2);
+    ck_assert_uint_eq(c.complete, 0);
+    ck_assert_uint_eq(c.incomplete, 1);
+
+    unsigned char ih[20];
+    make_id(ih, 'T', 3);
+    ck_assert_int_eq(tracker_state_scrape(&ts, ih, &c), 0);
+    ck_assert_uint_eq(c.complete + c.incomplete + c.downloaded, 0);
+    ck_assert_uint_eq(ts.ntorrents, 2);
+    ck_assert_uint_eq(ts.npeers_total, 4);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+START_TEST(tracker_state_reannounce_new_address_updates)
+{
+    struct tracker_state ts;
+    start(&ts, 10, 10, 100, 60);
+    must_announce(&ts, ann(1, 7, 6881, 100, TRACKER_EVENT_STARTED), 0);
+    struct tracker_state_announce moved = ann(1, 7, 51413, 100, TRACKER_EVENT_NONE);
+    moved.peer.family = 6;
+    memset(moved.peer.ip, 0, 16);
+    moved.peer.ip[15] = 1;
+    must_announce(&ts, moved, 10);
+
+    struct tracker_peer out[4];
+    uint64_t rng = 1;
+    unsigned char ih[20];
+    make_id(ih, 'T', 1);
+    ck_assert_uint_eq(ts.npeers_total, 1);
+    ck_assert_uint_eq(tracker_state_pick(&ts, ih, NULL, out, 4, &rng), 1);
+    ck_assert_int_eq(out[0].family, 6);
+    ck_assert_uint_eq(out[0].port, 51413);
+    ck_assert_mem_eq(out[0].ip, moved.peer.ip, 16);
+    ck_assert_int_eq(out[0].has_peer_id, 1);
+    ck_assert_mem_eq(out[0].peer_id, moved.peer.peer_id, 20);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+START_TEST(tracker_state_left_moves_between_seeders_and_leechers)
+{
+    struct tracker_state ts;
+    start(&ts, 10, 10, 100, 60);
+    must_announce(&ts, ann(1, 1, 1, 100, TRACKER_EVENT_STARTED), 0);
+    ck_assert_uint_eq(counts(&ts, 1).complete, 0);
+    must_announce(&ts, ann(1, 1, 1, 0, TRACKER_EVENT_COMPLETED), 1);
+    ck_assert_uint_eq(counts(&ts, 1).complete, 1);
+    ck_assert_uint_eq(counts(&ts, 1).incomplete, 0);
+    /* A seeder that finds corruption becomes a leecher again. */
+    must_announce(&ts, ann(1, 1, 1, 16384, TRACKER_EVENT_NONE), 2);
+    ck_assert_uint_eq(counts(&ts, 1).complete, 0);
+    ck_assert_uint_eq(counts(&ts, 1).incomplete, 1);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+START_TEST(tracker_state_completed_counted_once_per_peer)
+{
+    struct tracker_state ts;
+    start(&ts, 10, 10, 100, 60);
+    must_announce(&ts, ann(1, 1, 1, 0, TRACKER_EVENT_COMPLETED), 0);
+    must_announce(&ts, ann(1, 1, 1, 0, TRACKER_EVENT_COMPLETED), 1);
+    must_announce(&ts, ann(1, 2, 1, 0, TRACKER_EVENT_COMPLETED), 1);
+    ck_assert_uint_eq(counts(&ts, 1).downloaded, 2);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+START_TEST(tracker_state_stopped_removes)
+{
+    struct tracker_state ts;
+    start(&ts, 10, 10, 100, 60);
+    must_announce(&ts, ann(1, 1, 1, 0, TRACKER_EVENT_STARTED), 0);
+    must_announce(&ts, ann(1, 2, 1, 5, TRACKER_EVENT_STARTED), 0);
+    must_announce(&ts, ann(1, 1, 1, 0, TRACKER_EVENT_STOPPED), 1);
+    ck_assert_uint_eq(counts(&ts, 1).complete, 0);
+    ck_assert_uint_eq(counts(&ts, 1).incomplete, 1);
+    /* Stopping twice, or stopping a stranger, is harmless. */
+    must_announce(&ts, ann(1, 1, 1, 0, TRACKER_EVENT_STOPPED), 1);
+    must_announce(&ts, ann(9, 1, 1, 0, TRACKER_EVENT_STOPPED), 1);
+    ck_assert_uint_eq(ts.ntorrents, 1);
+    /* The last peer leaving makes the tracker forget the torrent. */
+    must_announce(&ts, ann(1, 2, 1, 5, TRACKER_EVENT_STOPPED), 2);
+    ck_assert_uint_eq(ts.ntorrents, 0);
+    ck_assert_uint_eq(ts.npeers_total, 0);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- expiry */
+
+START_TEST(tracker_state_expire_stale_peers)
+{
+    struct tracker_state ts;
+    start(&ts, 10, 10, 100, 150);
+    must_announce(&ts, ann(1, 1, 1, 0, TRACKER_EVENT_STARTED), 0);
+    must_announce(&ts, ann(1, 2, 1, 5, TRACKER_EVENT_STARTED), 100);
+    must_announce(&ts, ann(2, 3, 1, 5, TRACKER_EVENT_STARTED), 0);
+    /* At 150 s, the oldest are exactly at their time-to-live: still there. */
+    ck_assert_uint_eq(tracker_state_expire(&ts, 150), 0);
+    ck_assert_uint_eq(ts.npeers_total, 3);
+    /* At 151 s they are gone, and torrent 2 with them; peer 2 (seen at 100) stays. */
+    ck_assert_uint_eq(tracker_state_expire(&ts, 151), 2);
+    ck_assert_uint_eq(ts.npeers_total, 1);
+    ck_assert_uint_eq(ts.ntorrents, 1);
+    ck_assert_uint_eq(counts(&ts, 1).incomplete, 1);
+    ck_assert_uint_eq(counts(&ts, 1).complete, 0);
+    must_be_valid(&ts);
+    /* A re-announce refreshes the clock. */
+    must_announce(&ts, ann(1, 2, 1, 5, TRACKER_EVENT_NONE), 240);
+    ck_assert_uint_eq(tracker_state_expire(&ts, 260), 0);
+    ck_assert_uint_eq(tracker_state_expire(&ts, 391), 1);
+    ck_assert_uint_eq(ts.ntorrents, 0);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- picking */
+
+START_TEST(tracker_state_pick_excludes_caller)
+{
+    struct tracker_state ts;
+    start(&ts, 10, 1000, 1000, 60);
+    for (unsigned p = 0; p < 100; p++)
+        must_announce(&ts, ann(1, p, (uint16_t)(1000 + p), 1, TRACKER_EVENT_STARTED), 0);
+    unsigned char ih[20], me[20];
+    make_id(ih, 'T', 1);
+    make_id(me, 'P', 42);
+    struct tracker_peer out[TRACKER_STATE_PICK_MAX];
+    uint64_t rng = 99;
+    for (int round = 0; round < 50; round++) {
+        size_t n = tracker_state_pick(&ts, ih, me, out, 50, &rng);
+        ck_assert_uint_eq(n, 50);
+        int seen[100] = {0};
+        for (size_t i = 0; i < n; i++) {
+            unsigned p = out[i].port - 1000u;
+            ck_assert_uint_lt(p, 100);
+            ck_assert_uint_ne(p, 42);
+            ck_assert_msg(!seen[p], "peer %u listed twice", p);
+            seen[p] = 1;
+        }
+    }
+    /* Asking for more than there are gives everyone else, exactly once. */
+    ck_assert_uint_eq(tracker_state_pick(&ts, ih, me, out, 150, &rng), 99);
+    ck_assert_uint_eq(tracker_state_pick(&ts, ih, NULL, out, 150, &rng), 100);
+    ck_assert_uint_eq(tracker_state_pick(&ts, ih, me, out, 0, &rng), 0);
+    make_id(ih, 'T', 2);
+    ck_assert_uint_eq(tracker_state_pick(&ts, ih, me, out, 50, &rng), 0);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+START_TEST(tracker_state_pick_capped)
+{
+    struct tracker_state ts;
+    start(&ts, 10, 1000, 1000, 60);
+    for (unsigned p = 0; p < 300; p++)
+        must_announce(&ts, ann(1, p, 1, 1, TRACKER_EVENT_STARTED), 0);
+    unsigned char ih[20];
+    make_id(ih, 'T', 1);
+    static struct tracker_peer out[300];
+    uint64_t rng = 5;
+    ck_assert_uint_eq(tracker_state_pick(&ts, ih, NULL, out, 300, &rng), TRACKER_STATE_PICK_MAX);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+START_TEST(tracker_state_pick_is_uniform)
+{
+    /* Picking 3 of 10 others, each peer should come up 30% of the time. */
+    struct tracker_state ts;
+    start(&ts, 10, 100, 100, 60);
+    for (unsigned p = 0; p <= 10; p++)
+        must_announce(&ts, ann(1, p, (uint16_t)(1000 + p), 1, TRACKER_EVENT_STARTED), 0);
+    unsigned char ih[20], me[20];
+    make_id(ih, 'T', 1);
+    make_id(me, 'P', 0);
+    struct tracker_peer out[3];
+    uint64_t seed = 2024, rng = seed;
+    int hits[11] = {0};
+    const int trials = 20000;
+    for (int i = 0; i < trials; i++) {
+        ck_assert_uint_eq(tracker_state_pick(&ts, ih, me, out, 3, &rng), 3);
+        for (int k = 0; k < 3; k++)
+            hits[out[k].port - 1000]++;
+    }
+    ck_assert_int_eq(hits[0], 0);
+    for (int p = 1; p <= 10; p++)
+        ck_assert_msg(hits[p] > trials * 28 / 100 && hits[p] < trials * 32 / 100,
+                      "seed %llu: peer %d picked %d times of %d", (unsigned long long)seed, p,
+                      hits[p], trials);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- caps and floods */
+
+START_TEST(tracker_state_flood_of_info_hashes_is_bounded)
+{
+    struct tracker_state ts;
+    start(&ts, 64, 100, 1000, 60);
+    must_announce(&ts, ann(0, 0, 1, 1, TRACKER_EVENT_STARTED), 0);
+    int refused = 0;
+    char err[128];
+    for (unsigned t = 1; t <= 10000; t++) {
+        struct tracker_state_announce a = ann(t, t, 1, 1, TRACKER_EVENT_STARTED);
+        int rc = tracker_state_announce(&ts, &a, 1, err, sizeof err);
+        if (rc == TRACKER_STATE_EFULL) {
+            refused++;
+            ck_assert_str_eq(err, "tracker full: too many torrents");
+        } else {
+            ck_assert_int_eq(rc, TRACKER_STATE_OK);
+        }
+    }
+    ck_assert_uint_eq(ts.ntorrents, 64);
+    ck_assert_int_eq(refused, 10000 - 63);
+    /* The peers already there keep being served. */
+    must_announce(&ts, ann(0, 0, 2, 0, TRACKER_EVENT_NONE), 2);
+    ck_assert_uint_eq(counts(&ts, 0).complete, 1);
+    must_be_valid(&ts);
+    /* Once the flood's entries expire, new torrents are welcome again. */
+    tracker_state_expire(&ts, 62);
+    ck_assert_uint_eq(ts.ntorrents, 1);
+    must_announce(&ts, ann(20000, 1, 1, 1, TRACKER_EVENT_STARTED), 62);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+START_TEST(tracker_state_flood_of_peer_ids_is_bounded)
+{
+    struct tracker_state ts;
+    start(&ts, 64, 100, 250, 60);
+    char err[128];
+    for (unsigned p = 0; p < 5000; p++) {
+        struct tracker_state_announce a = ann(1, p, 1, 1, TRACKER_EVENT_STARTED);
+        int rc = tracker_state_announce(&ts, &a, 0, err, sizeof err);
+        ck_assert_int_eq(rc, p < 100 ? TRACKER_STATE_OK : TRACKER_STATE_EFULL);
+    }
+    ck_assert_str_eq(err, "tracker full: too many peers in this torrent");
+    ck_assert_uint_eq(counts(&ts, 1).incomplete, 100);
+    /* The total cap: torrents 2 and 3 take 100 and 50 more, then nothing fits anywhere. */
+    for (unsigned t = 2; t <= 4; t++)
+        for (unsigned p = 0; p < 100; p++) {
+            struct tracker_state_announce a = ann(t, p, 1, 1, TRACKER_EVENT_STARTED);
+            tracker_state_announce(&ts, &a, 0, err, sizeof err);
+        }
+    ck_assert_str_eq(err, "tracker full: too many peers");
+    ck_assert_uint_eq(ts.npeers_total, 250);
+    /* A refused first peer leaves no empty torrent behind. */
+    ck_assert_uint_eq(ts.ntorrents, 3);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+START_TEST(tracker_state_rejects_bad_config)
+{
+    struct tracker_state ts;
+    struct tracker_state_config cfg;
+    char err[128] = "";
+    tracker_state_config_default(&cfg, 1800);
+    ck_assert_int_eq(cfg.peer_ttl_s, 3600);
+    cfg.max_torrents = 0;
+    ck_assert_int_eq(tracker_state_init(&ts, &cfg, 1, err, sizeof err), TRACKER_STATE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "limits"));
+    tracker_state_config_default(&cfg, 0);
+    ck_assert_int_eq(tracker_state_init(&ts, &cfg, 1, err, sizeof err), TRACKER_STATE_EINVAL);
+
+    struct tracker_state_announce a = ann(1, 1, 1, 1, TRACKER_EVENT_STARTED);
+    start(&ts, 4, 4, 4, 10);
+    a.peer.family = 5;
+    ck_assert_int_eq(tracker_state_announce(&ts, &a, 0, err, sizeof err), TRACKER_STATE_EINVAL);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- scale and a differential test */
+
+START_TEST(tracker_state_ten_thousand_peers)
+{
+    /* 10k peers in one swarm, each announcing twice and picking 50: fast only if nothing is
+     * quadratic (Check's default 4 s timeout would catch a quadratic scan under sanitizers). */
+    struct tracker_state ts;
+    start(&ts, 4, 10000, 10000, 3600);
+    unsigned char ih[20];
+    make_id(ih, 'T', 1);
+    struct tracker_peer out[50];
+    uint64_t rng = 7;
+    for (int round = 0; round < 2; round++)
+        for (unsigned p = 0; p < 10000; p++) {
+            struct tracker_state_announce a = ann(1, p, 1, p % 3, TRACKER_EVENT_NONE);
+            must_announce(&ts, a, round);
+            ck_assert_uint_eq(tracker_state_pick(&ts, ih, a.peer.peer_id, out, 50, &rng),
+                              p == 0 && round == 0 ? 0 : (p < 50 && round == 0 ? p : 50));
+        }
+    ck_assert_uint_eq(ts.npeers_total, 10000);
+    must_be_valid(&ts);
+    for (unsigned p = 0; p < 10000; p += 2)
+        must_announce(&ts, ann(1, p, 1, 1, TRACKER_EVENT_STOPPED), 3);
+    ck_assert_uint_eq(ts.npeers_total, 5000);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+START_TEST(tracker_state_random_ops_match_model)
+{
+    /* A naive model (arrays indexed by torrent and peer number) against the real thing, over
+     * random announces, stops and expiries with a moving clock. */
+    enum { NT = 6, NP = 300 };
+    static int present[NT][NP], seeder[NT][NP], done[NT][NP];
+    static int64_t seen[NT][NP];
+    int downloaded[NT] = {0};
+    memset(present, 0, sizeof present);
+    memset(done, 0, sizeof done);
+    const uint64_t seed = 0xC0FFEE;
+    uint64_t rng = seed;
+    struct tracker_state ts;
+    start(&ts, NT, NP, NT * NP, 40);
+    int64_t now = 0;
+
+    for (int step = 0; step < 30000; step++) {
+        unsigned t = (unsigned)(tracker_state_rand(&rng) % NT);
+        unsigned p = (unsigned)(tracker_state_rand(&rng) % NP);
+        unsigned r = (unsigned)(tracker_state_rand(&rng) % 100);
+        if (r < 60) {
+            uint64_t left = tracker_state_rand(&rng) % 3;
+            enum tracker_event ev = r < 10 ? TRACKER_EVENT_COMPLETED : TRACKER_EVENT_NONE;
+            must_announce(&ts, ann(t, p, 1, left, ev), now);
+            if (!present[t][p])
+                done[t][p] = 0;
+            present[t][p] = 1;
+            seeder[t][p] = left == 0;
+            seen[t][p] = now;
+            if (ev == TRACKER_EVENT_COMPLETED && !done[t][p]) {
+                done[t][p] = 1;
+                downloaded[t]++;
+            }
+        } else if (r < 80) {
+            must_announce(&ts, ann(t, p, 1, 0, TRACKER_EVENT_STOPPED), now);
+            present[t][p] = 0;
+        } else if (r < 81) {
+            tracker_state_expire(&ts, now);
+            for (unsigned i = 0; i < NT; i++)
+                for (unsigned j = 0; j < NP; j++)
+                    if (present[i][j] && now - seen[i][j] > 40)
+                        present[i][j] = 0;
+        } else {
+            now++;
+        }
+        /* A torrent that lost all its peers is forgotten, counter included. */
+        int any = 0;
+        for (unsigned j = 0; j < NP; j++)
+            any |= present[t][j];
+        if (!any)
+            downloaded[t] = 0;
+
+        if (step % 1000 == 0)
+            must_be_valid(&ts);
+        unsigned c = 0, l = 0;
+        for (unsigned j = 0; j < NP; j++) {
+            c += present[t][j] && seeder[t][j];
+            l += present[t][j] && !seeder[t][j];
+        }
+        struct tracker_scrape_counts got = counts(&ts, t);
+        ck_assert_msg(
+            got.complete == c && got.incomplete == l && got.downloaded == (uint32_t)downloaded[t],
+            "seed %llx step %d torrent %u: got %u/%u/%u, model %u/%u/%d", (unsigned long long)seed,
+            step, t, got.complete, got.incomplete, got.downloaded, c, l, downloaded[t]);
+    }
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+static Suite *tracker_state_suite(void)
+{
+    Suite *s = suite_create("tracker_state");
+    TCase *tc = tcase_create("tracker_state");
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, tracker_state_announce_and_scrape);
+    tcase_add_test(tc, tracker_state_reannounce_new_address_updates);
+    tcase_add_test(tc, tracker_state_left_moves_between_seeders_and_leechers);
+    tcase_add_test(tc, tracker_state_completed_counted_once_per_peer);
+    tcase_add_test(tc, tracker_state_stopped_removes);
+    tcase_add_test(tc, tracker_state_expire_stale_peers);
+    tcase_add_test(tc, tracker_state_pick_excludes_caller);
+    tcase_add_test(tc, tracker_state_pick_capped);
+    tcase_add_test(tc, tracker_state_pick_is_uniform);
+    tcase_add_test(tc, tracker_state_flood_of_info_hashes_is_bounded);
+    tcase_add_test(tc, tracker_state_flood_of_peer_ids_is_bounded);
+    tcase_add_test(tc, tracker_state_rejects_bad_config);
+    tcase_add_test(tc, tracker_state_ten_thousand_peers);
+    tcase_add_test(tc, tracker_state_random_ops_match_model);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TK_MAIN(tracker_state_suite)
