@@ -113,4 +113,8 @@ format:
 clean:
 	rm -rf bin build
 
+# Larger parts of the interface (labs, slides, interop, benchmarks, fuzzing) live in mk/*.mk, one file
+# each, so this file stays readable.
+-include $(wildcard mk/*.mk)
+
 -include $(shell find build -name '*.d' 2>/dev/null)
