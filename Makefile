@@ -102,6 +102,7 @@ check:
 check-run: all $(TEST_BINS)
 	@TOOLKIT_BIN=$(BINDIR) sh tests/run-suites.sh $(TEST_BINS)
 
+# The swarm demo replaces this once minitorrent swarm exists; the socket demo stays as demo-sockets.
 demo: demo-sockets
 
 demo-sockets: all
