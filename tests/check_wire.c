@@ -50,7 +50,8 @@ static void assert_hex(const unsigned char *got, size_t n, const char *hex)
     ck_assert_msg(n == wn && memcmp(got, want, n) == 0, "got %s, want %s", gs, hex);
 }
 
-static const unsigned char INFO_HASH[20] = "\x12\x34\x56\x78\x9a\xbc\xde\xf0\x11\x22"
+/* 21 bytes leave room for the literal's NUL; only the first 20 are used. */
+static const unsigned char INFO_HASH[21] = "\x12\x34\x56\x78\x9a\xbc\xde\xf0\x11\x22"
                                            "\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc";
 static const unsigned char PEER_ID[20] = {'-', 'M', 'T', '0', '0', '0', '1', '-', 'a', 'b',
                                           'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'};
