@@ -747,6 +747,100 @@ START_TEST(session_error_is_sticky)
 }
 END_TEST
 
+/* A small deterministic generator (xorshift32) for the random test; the seed is printed. */
+static uint32_t rng_next(uint32_t *s)
+{
+    uint32_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *s = x;
+}
+
+START_TEST(session_random_peer_keeps_invariants)
+{
+    /* A random peer sends random (mostly well-formed, sometimes out-of-range) messages while we
+     * randomly request, choke and serve. Whatever happens, the queues stay within their bounds,
+     * the peer's bitfield stays valid and the session either goes on or fails cleanly. */
+    const uint32_t seed = 424242u;
+    printf("session_random_peer_keeps_invariants: seed %u\n", seed);
+    uint32_t rng = seed;
+    struct session_config cfg;
+    make_config(&cfg);
+    cfg.pipeline_depth = 3;
+    cfg.max_peer_requests = 5;
+    int failed = 0;
+    for (int c = 0; c < 300; c++) {
+        struct session s;
+        open_session(&s, &cfg);
+        for (int step = 0; step < 60 && s.state != SESSION_FAILED; step++) {
+            struct stream st = {.n = 0};
+            uint32_t r = rng_next(&rng);
+            /* A valid block most of the time; one time in 30 an index or length out of range. */
+            uint32_t idx = rng_next(&rng) % 4;
+            uint32_t begin = idx == 3 ? 0 : (rng_next(&rng) % 2) * 16384;
+            uint32_t len = idx == 3 ? LAST_LEN : 16384;
+            uint32_t bad = rng_next(&rng) % 60;
+            if (bad == 0)
+                idx = 4;
+            else if (bad == 1)
+                len = 100000;
+            switch (r % 10) {
+            case 0:
+            case 1:
+                put_simple(&st, (enum wire_type)(rng_next(&rng) % 4));
+                break;
+            case 2:
+                put_have(&st, idx);
+                break;
+            case 3: {
+                unsigned char bits[1] = {(unsigned char)(rng_next(&rng) & 0xf8)};
+                put_bitfield(&st, bits, 1);
+                break;
+            }
+            case 4:
+            case 5:
+                put_request(&st, idx, begin, len);
+                break;
+            case 6:
+                put_cancel(&st, idx, begin, len);
+                break;
+            case 7:
+                put_piece(&st, idx, begin, len > 16384 ? 16384 : len);
+                break;
+            case 8:
+                session_request(&s, idx, begin, 16384); /* refusals are fine */
+                session_set_interested(&s, rng_next(&rng) % 2);
+                break;
+            case 9: {
+                struct session_block b;
+                session_set_choking(&s, rng_next(&rng) % 3 == 0);
+                if (session_next_peer_request(&s, &b)) {
+                    static unsigned char zeros[16384];
+                    session_send_block(&s, b.index, b.begin, zeros,
+                                       b.length > sizeof zeros ? sizeof zeros : b.length);
+                }
+                drain(&s, NULL, 0);
+                break;
+            }
+            }
+            static char log[4096];
+            log[0] = '\0';
+            feed(&s, st.buf, st.n, 1 + rng_next(&rng) % 20000, 0, log, sizeof log);
+            ck_assert_msg(s.n_ours <= cfg.pipeline_depth, "seed %u case %d", seed, c);
+            ck_assert_msg(s.n_theirs <= cfg.max_peer_requests, "seed %u case %d", seed, c);
+            ck_assert_msg(bitfield_is_valid(&s.peer_has), "seed %u case %d", seed, c);
+            ck_assert_msg(s.out_end - s.out_start <= cfg.outbox_max, "seed %u case %d", seed, c);
+        }
+        failed += s.state == SESSION_FAILED;
+        session_free(&s);
+    }
+    /* Both outcomes must occur, or the test is not exploring much. */
+    ck_assert_int_gt(failed, 0);
+    ck_assert_int_lt(failed, 300);
+}
+END_TEST
+
 static Suite *session_suite(void)
 {
     Suite *s = suite_create("session");
@@ -770,6 +864,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, session_timers);
     tcase_add_test(tc, session_outbox_full_refuses_without_change);
     tcase_add_test(tc, session_error_is_sticky);
+    tcase_add_test(tc, session_random_peer_keeps_invariants);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -523,6 +523,63 @@ START_TEST(wire_framer_handshake_then_message_in_one_chunk)
 }
 END_TEST
 
+/* A small deterministic generator (xorshift32) for the garbage test; the seed is printed. */
+static uint32_t rng_next(uint32_t *s)
+{
+    uint32_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *s = x;
+}
+
+START_TEST(wire_framer_random_garbage_is_safe)
+{
+    /* Random bytes after a valid handshake, in random chunks: the framer must only ever return
+     * a result, never crash, never consume more than it was given, and never let its buffer
+     * pass the cap. Small length prefixes are made likely so that many frames complete. */
+    const uint32_t seed = 0xC0FFEEu;
+    printf("wire_framer_random_garbage_is_safe: seed %u\n", seed);
+    uint32_t rng = seed;
+    static unsigned char s[4096];
+    for (int c = 0; c < 2000; c++) {
+        size_t n = unhex(HANDSHAKE_HEX, s, sizeof s);
+        while (n + 5 < sizeof s) {
+            uint32_t r = rng_next(&rng);
+            if (r % 4 == 0) { /* a plausible header: small length, id 0..21 */
+                put_u32be(s + n, rng_next(&rng) % 40);
+                s[n + 4] = (unsigned char)(rng_next(&rng) % 22);
+                n += 5;
+            } else {
+                s[n++] = (unsigned char)r;
+            }
+        }
+        struct wire_framer f;
+        wire_framer_init(&f, true, 1 + rng_next(&rng) % 64);
+        for (size_t at = 0; at < n;) {
+            size_t chunk = 1 + rng_next(&rng) % 50;
+            if (chunk > n - at)
+                chunk = n - at;
+            struct wire_handshake hs;
+            struct wire_msg m;
+            size_t used = 0;
+            int rc = wire_framer_feed(&f, s + at, chunk, &used, &hs, &m);
+            ck_assert_msg(used <= chunk, "seed %u case %d", seed, c);
+            ck_assert_msg(f.buf_cap <= f.max_len, "seed %u case %d: buffer %zu", seed, c,
+                          f.buf_cap);
+            ck_assert_msg(rc >= WIRE_E_NOMEM && rc <= WIRE_GOT_MESSAGE, "seed %u case %d", seed, c);
+            if (rc < 0)
+                break;
+            if (rc == WIRE_GOT_MESSAGE && m.data != NULL)
+                ck_assert_msg(m.data_len < f.max_len, "seed %u case %d", seed, c);
+            ck_assert_msg(used > 0 || chunk == 0, "seed %u case %d: no progress", seed, c);
+            at += used;
+        }
+        wire_framer_free(&f);
+    }
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
     Suite *s = suite_create("wire");
@@ -548,6 +605,7 @@ static Suite *wire_suite(void)
     tcase_add_test(tc, wire_framer_unknown_skipped_without_buffer);
     tcase_add_test(tc, wire_framer_not_bittorrent_detected_early);
     tcase_add_test(tc, wire_framer_handshake_then_message_in_one_chunk);
+    tcase_add_test(tc, wire_framer_random_garbage_is_safe);
     suite_add_tcase(s, tc);
     return s;
 }
