@@ -63,8 +63,8 @@ size_t tracker_compact_encode(const struct tracker_peer *peers, size_t n, int fa
 
 /* ---------------------------------------------------------------- packets */
 
-#define TRACKER_UDP_PROTOCOL_ID 0x41727101980ULL /* the magic connection id of a connect request   \
-                                                  */
+/* The magic "connection id" every connect request carries, so a tracker can tell BEP 15 apart. */
+#define TRACKER_UDP_PROTOCOL_ID 0x41727101980ULL
 
 enum tracker_udp_action {
     TRACKER_UDP_ACTION_CONNECT = 0,
