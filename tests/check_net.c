@@ -70,8 +70,10 @@ START_TEST(net_bad_host_is_a_clean_error)
     int fd = net_connect("no-such-host.invalid", "80", err, sizeof err);
     ck_assert_int_eq(fd, -1);
     ck_assert_msg(strstr(err, "cannot resolve no-such-host.invalid") != NULL, "message: %s", err);
+    err[0] = '\0';
     fd = net_listen("no-such-host.invalid", "0", SOCK_STREAM, err, sizeof err);
     ck_assert_int_eq(fd, -1);
+    ck_assert_msg(strstr(err, "cannot resolve no-such-host.invalid") != NULL, "message: %s", err);
     ck_assert_int_eq(tk_count_fds(), before);
 }
 END_TEST
@@ -80,6 +82,7 @@ START_TEST(net_refused_connect_leaks_nothing)
 {
     /* A port that was free a moment ago: bind it, note it, close it. */
     int lfd = net_listen("127.0.0.1", "0", SOCK_STREAM, err, sizeof err);
+    ck_assert_msg(lfd >= 0, "%s", err);
     char port[16];
     snprintf(port, sizeof port, "%d", net_local_port(lfd));
     close(lfd);
@@ -134,17 +137,15 @@ END_TEST
 static Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
-    TCase *tc = tcase_create("net");
-    tcase_set_timeout(tc, 20);
-    tcase_add_test(tc, net_listen_port_zero_picks_a_port);
-    tcase_add_test(tc, net_connect_localhost_to_ipv4_server);
-    tcase_add_test(tc, net_dual_stack_server_takes_ipv4);
-    tcase_add_test(tc, net_dual_stack_server_takes_ipv6);
-    tcase_add_test(tc, net_bad_host_is_a_clean_error);
-    tcase_add_test(tc, net_refused_connect_leaks_nothing);
-    tcase_add_test(tc, net_rebind_port_in_time_wait);
-    tcase_add_test(tc, net_same_addr_sees_through_ipv4_mapping);
-    suite_add_tcase(s, tc);
+    TCase *tc = tk_tcase(s, "net", 20);
+    tk_add_test(tc, net_listen_port_zero_picks_a_port);
+    tk_add_test(tc, net_connect_localhost_to_ipv4_server);
+    tk_add_test(tc, net_dual_stack_server_takes_ipv4);
+    tk_add_test(tc, net_dual_stack_server_takes_ipv6);
+    tk_add_test(tc, net_bad_host_is_a_clean_error);
+    tk_add_test(tc, net_refused_connect_leaks_nothing);
+    tk_add_test(tc, net_rebind_port_in_time_wait);
+    tk_add_test(tc, net_same_addr_sees_through_ipv4_mapping);
     return s;
 }
 

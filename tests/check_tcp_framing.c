@@ -333,19 +333,17 @@ END_TEST
 static Suite *tcp_framing_suite(void)
 {
     Suite *s = suite_create("tcp_framing");
-    TCase *tc = tcase_create("tcp_framing");
-    tcase_set_timeout(tc, 20);
-    tcase_add_test(tc, tcp_framing_readn_collects_one_byte_reads);
-    tcase_add_test(tc, tcp_framing_readn_stops_at_eof);
-    tcase_add_test(tc, tcp_framing_line_split_at_every_byte);
-    tcase_add_test(tc, tcp_framing_line_one_byte_at_a_time);
-    tcase_add_test(tc, tcp_framing_coalesced_lines);
-    tcase_add_test(tc, tcp_framing_last_line_without_newline);
-    tcase_add_test(tc, tcp_framing_line_too_long);
-    tcase_add_test(tc, tcp_framing_readn_retries_after_eintr);
-    tcase_add_test(tc, tcp_framing_writen_survives_partial_writes);
-    tcase_add_test(tc, tcp_framing_epipe_not_sigpipe);
-    suite_add_tcase(s, tc);
+    TCase *tc = tk_tcase(s, "tcp_framing", 20);
+    tk_add_test(tc, tcp_framing_readn_collects_one_byte_reads);
+    tk_add_test(tc, tcp_framing_readn_stops_at_eof);
+    tk_add_test(tc, tcp_framing_line_split_at_every_byte);
+    tk_add_test(tc, tcp_framing_line_one_byte_at_a_time);
+    tk_add_test(tc, tcp_framing_coalesced_lines);
+    tk_add_test(tc, tcp_framing_last_line_without_newline);
+    tk_add_test(tc, tcp_framing_line_too_long);
+    tk_add_test(tc, tcp_framing_readn_retries_after_eintr);
+    tk_add_test(tc, tcp_framing_writen_survives_partial_writes);
+    tk_add_test(tc, tcp_framing_epipe_not_sigpipe);
     return s;
 }
 

@@ -447,7 +447,8 @@ static int run_client(const char *host, int port, const char *input)
     return st;
 }
 
-START_TEST(tcp_client_many_lines_through_each_server)
+/* Sends 1000 lines through tcp_upper_client to the server program name and checks every reply. */
+static void check_many_lines_through(const char *name)
 {
     static char input[40000], want[40000];
     size_t a = 0, b = 0;
@@ -455,14 +456,22 @@ START_TEST(tcp_client_many_lines_through_each_server)
         a += (size_t)snprintf(input + a, sizeof input - a, "line %d\n", i);
         b += (size_t)snprintf(want + b, sizeof want - b, "LINE %d\n", i);
     }
-    const char *servers[] = {"tcp_upper_server2", "tcp_upper_server3"};
-    for (int s = 0; s < 2; s++) {
-        int port = start(servers[s], NULL, NULL);
-        ck_assert_int_eq(run_client("127.0.0.1", port, input), 0);
-        ck_assert_msg(strcmp(client.out, want) == 0, "%s: 1000 lines in, %zu bytes back",
-                      servers[s], strlen(client.out));
-        stop();
-    }
+    int port = start(name, NULL, NULL);
+    ck_assert_int_eq(run_client("127.0.0.1", port, input), 0);
+    ck_assert_msg(strcmp(client.out, want) == 0, "%s: 1000 lines in, %zu bytes back", name,
+                  strlen(client.out));
+    stop();
+}
+
+START_TEST(tcp_client_many_lines_through_server2)
+{
+    check_many_lines_through("tcp_upper_server2");
+}
+END_TEST
+
+START_TEST(tcp_server3_many_lines_through_the_client)
+{
+    check_many_lines_through("tcp_upper_server3");
 }
 END_TEST
 
@@ -559,29 +568,34 @@ END_TEST
 
 static Suite *tcp_server_suite(void)
 {
+    /* One test case per program version, named by the test-name prefix the labs grade by. */
     Suite *s = suite_create("tcp_server");
-    TCase *tc = tcase_create("tcp_server");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, tcp_server1_answers_one_line);
-    tcase_add_test(tc, tcp_server1_known_failure_split_line);
-    tcase_add_test(tc, tcp_server1_known_failure_one_line_per_connection);
-    tcase_add_test(tc, tcp_server1_known_failure_silent_client_stalls_others);
-    tcase_add_test(tc, tcp_server2_line_split_at_every_byte);
-    tcase_add_test(tc, tcp_server2_coalesced_lines);
-    tcase_add_test(tc, tcp_server2_refuses_over_long_line);
-    tcase_add_test(tc, tcp_server2_survives_client_that_leaves_early);
-    tcase_add_test(tc, tcp_server2_known_failure_silent_client_stalls_others);
-    tcase_add_test(tc, tcp_server3_silent_client_does_not_stall_others);
-    tcase_add_test(tc, tcp_server3_200_concurrent_clients);
-    tcase_add_test(tc, tcp_server3_caps_concurrent_clients);
-    tcase_add_test(tc, tcp_server3_verbose_tells_clients_apart_by_port);
-    tcase_add_test(tc, tcp_server3_no_fd_leak_after_many_clients);
-    tcase_add_test(tc, tcp_client_many_lines_through_each_server);
-    tcase_add_test(tc, tcp_client_by_name_and_address);
-    tcase_add_test(tc, tcp_client_half_close_still_reads_replies);
-    tcase_add_test(tc, tcp_bad_arguments_get_clear_errors);
-    tcase_add_test(tc, tcp_help_is_printed);
-    suite_add_tcase(s, tc);
+    TCase *tc = tk_tcase(s, "tcp_server1", 60);
+    tk_add_test(tc, tcp_server1_answers_one_line);
+    tk_add_test(tc, tcp_server1_known_failure_split_line);
+    tk_add_test(tc, tcp_server1_known_failure_one_line_per_connection);
+    tk_add_test(tc, tcp_server1_known_failure_silent_client_stalls_others);
+    tc = tk_tcase(s, "tcp_server2", 60);
+    tk_add_test(tc, tcp_server2_line_split_at_every_byte);
+    tk_add_test(tc, tcp_server2_coalesced_lines);
+    tk_add_test(tc, tcp_server2_refuses_over_long_line);
+    tk_add_test(tc, tcp_server2_survives_client_that_leaves_early);
+    tk_add_test(tc, tcp_server2_known_failure_silent_client_stalls_others);
+    tc = tk_tcase(s, "tcp_server3", 60);
+    tk_add_test(tc, tcp_server3_silent_client_does_not_stall_others);
+    tk_add_test(tc, tcp_server3_200_concurrent_clients);
+    tk_add_test(tc, tcp_server3_caps_concurrent_clients);
+    tk_add_test(tc, tcp_server3_verbose_tells_clients_apart_by_port);
+    tk_add_test(tc, tcp_server3_no_fd_leak_after_many_clients);
+    tk_add_test(tc, tcp_server3_many_lines_through_the_client);
+    tc = tk_tcase(s, "tcp_client", 60);
+    tk_add_test(tc, tcp_client_many_lines_through_server2);
+    tk_add_test(tc, tcp_client_by_name_and_address);
+    tk_add_test(tc, tcp_client_half_close_still_reads_replies);
+    tc = tk_tcase(s, "tcp_bad", 60);
+    tk_add_test(tc, tcp_bad_arguments_get_clear_errors);
+    tc = tk_tcase(s, "tcp_help", 60);
+    tk_add_test(tc, tcp_help_is_printed);
     return s;
 }
 

@@ -239,3 +239,46 @@ int tk_connect_port(const char *host, int port)
     snprintf(portstr, sizeof portstr, "%d", port);
     return net_connect(host, portstr, err, sizeof err);
 }
+
+/* The prefix of every test case tk_tcase() made, so tk_add_test() can check test names. A suite
+ * binary builds its cases once, before any test runs, so a small fixed table is enough. */
+static struct {
+    TCase *tc;
+    char prefix[64];
+} tk_cases[64];
+static int tk_ncases;
+
+TCase *tk_tcase(Suite *s, const char *prefix, double timeout_s)
+{
+    if (tk_ncases == (int)(sizeof tk_cases / sizeof tk_cases[0]) ||
+        strlen(prefix) >= sizeof tk_cases[0].prefix) {
+        fprintf(stderr, "tk_tcase: too many test cases, or prefix \"%s\" too long\n", prefix);
+        abort();
+    }
+    TCase *tc = tcase_create(prefix);
+    tcase_set_tags(tc, prefix);
+    tcase_set_timeout(tc, timeout_s);
+    suite_add_tcase(s, tc);
+    tk_cases[tk_ncases].tc = tc;
+    strcpy(tk_cases[tk_ncases].prefix, prefix);
+    tk_ncases++;
+    return tc;
+}
+
+void tk_add_test(TCase *tc, const TTest *t)
+{
+    for (int i = 0; i < tk_ncases; i++) {
+        if (tk_cases[i].tc != tc)
+            continue;
+        size_t n = strlen(tk_cases[i].prefix);
+        if (strncmp(t->name, tk_cases[i].prefix, n) != 0 || t->name[n] != '_') {
+            fprintf(stderr, "tk_add_test: test %s is not named %s_...; the labs would grade it in "
+                            "the wrong lab\n", t->name, tk_cases[i].prefix);
+            abort();
+        }
+        tcase_add_test(tc, t);
+        return;
+    }
+    fprintf(stderr, "tk_add_test: %s: the test case was not made by tk_tcase()\n", t->name);
+    abort();
+}

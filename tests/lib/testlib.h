@@ -78,4 +78,16 @@ int tk_connect_port(const char *host, int port);
 /* Waits until fd is readable; returns 1 readable, 0 on time out, -1 on error. */
 int tk_wait_readable(int fd, int timeout_ms);
 
+/* --- Test cases named after a test-name prefix ------------------------------------------------ */
+
+/* Creates a test case named prefix, tags it with the same word, sets its time-out and adds it to s.
+ * The labs grade by test-name prefix: lab N runs the test cases whose tags its Makefile lists
+ * (CK_INCLUDE_TAGS), so the tag is the one place a test case says which prefix it holds. */
+TCase *tk_tcase(Suite *s, const char *prefix, double timeout_s);
+
+/* Adds test t to tc, a test case made by tk_tcase(), after checking that the test is named
+ * "PREFIX_...". A test in the wrong case would be graded in the wrong lab, so a mismatch stops the
+ * suite before any test runs. */
+void tk_add_test(TCase *tc, const TTest *t);
+
 #endif
