@@ -10,6 +10,7 @@
 
 ssize_t readn(int fd, void *buf, size_t n)
 {
+    //> lab2
     char *p = buf;
     size_t got = 0;
     while (got < n) {
@@ -24,6 +25,7 @@ ssize_t readn(int fd, void *buf, size_t n)
         got += (size_t)r;
     }
     return (ssize_t)got;
+    //< lab2
 }
 
 /* Linux's MSG_NOSIGNAL asks one send() not to raise SIGPIPE. macOS has no such flag and uses the
@@ -36,6 +38,7 @@ ssize_t readn(int fd, void *buf, size_t n)
 
 ssize_t writen(int fd, const void *buf, size_t n)
 {
+    //> lab2
     const char *p = buf;
     size_t done = 0;
     int use_send = 1;
@@ -54,6 +57,16 @@ ssize_t writen(int fd, const void *buf, size_t n)
         done += (size_t)w;
     }
     return (ssize_t)done;
+    //< lab2
+}
+
+ssize_t io_send(int fd, const void *buf, size_t n)
+{
+    ssize_t w;
+    do
+        w = send(fd, buf, n, SEND_FLAGS);
+    while (w < 0 && errno == EINTR);
+    return w;
 }
 
 void io_ignore_sigpipe(void)

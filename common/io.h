@@ -19,6 +19,10 @@ ssize_t readn(int fd, void *buf, size_t n);
  * SIGPIPE). */
 ssize_t writen(int fd, const void *buf, size_t n);
 
+/* One send() that never raises SIGPIPE, for non-blocking sockets: returns the bytes taken (maybe
+ * fewer than n), or -1 with errno set (EAGAIN when the socket buffer is full). */
+ssize_t io_send(int fd, const void *buf, size_t n);
+
 /* Makes the whole process immune to SIGPIPE. Every server calls this once: writing to a closed
  * socket must be an error that one connection handles, not a signal that kills all of them. */
 void io_ignore_sigpipe(void);

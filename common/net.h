@@ -27,6 +27,12 @@ int net_connect(const char *host, const char *port, char *err, size_t errlen);
 int net_udp_socket(const char *host, const char *port, struct sockaddr_storage *addr,
                    socklen_t *addrlen, char *err, size_t errlen);
 
+/* Connects a TCP socket to an address already known (say, from a tracker's peer list), giving up
+ * after timeout_ms. With local non-NULL the socket is first bound to that address (port 0), so
+ * the peer sees us at our own address. Returns a blocking socket, or -1 with a message in err. */
+int net_connect_addr(const struct sockaddr *to, socklen_t tolen, const struct sockaddr *local,
+                     socklen_t locallen, int timeout_ms, char *err, size_t errlen);
+
 /* Returns the local port a socket is bound to, or -1. */
 int net_local_port(int fd);
 

@@ -12,11 +12,11 @@
 #include "cli.h"
 #include "io.h"
 #include "net.h"
+#include "threads.h"
 #include "upper_session.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,25 +46,30 @@ static long active_clients = 0;
 /* Takes a client slot if one is free. Returns 1 on success, 0 when the server is full. */
 static int take_slot(long max)
 {
+    //> lab3 returns 0
     pthread_mutex_lock(&active_lock);
     int ok = active_clients < max;
     if (ok)
         active_clients++;
     pthread_mutex_unlock(&active_lock);
     return ok;
+    //< lab3
 }
 
 /* Gives a client slot back. */
 static void give_slot(void)
 {
+    //> lab3
     pthread_mutex_lock(&active_lock);
     active_clients--;
     pthread_mutex_unlock(&active_lock);
+    //< lab3
 }
 
 /* Runs one client's session, then gives its slot back. */
 static void *client_thread(void *arg)
 {
+    //> lab3
     struct client *c = arg;
     if (upper_session(c->fd) < 0 && c->verbose)
         printf("client %s: %s\n", c->who, strerror(errno));
@@ -76,30 +81,7 @@ static void *client_thread(void *arg)
     free(c);
     give_slot();
     return NULL;
-}
-
-/* Starts a detached thread for c. SIGINT and SIGTERM are blocked while it is created, so the new
- * thread inherits a mask without them and the signals always reach the main thread, whose
- * accept() they interrupt. Returns 0 or an error number. */
-static int start_client_thread(struct client *c)
-{
-    sigset_t stop, old;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, &old);
-
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* A session needs about 10 KiB of stack; a small stack lets a thousand clients fit. */
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    pthread_t tid;
-    int err = pthread_create(&tid, &attr, client_thread, c);
-    pthread_attr_destroy(&attr);
-
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return err;
+    //< lab3
 }
 
 int main(int argc, char **argv)
@@ -147,7 +129,9 @@ int main(int argc, char **argv)
             printf("client %s connected\n", c->who);
             fflush(stdout);
         }
-        int e = start_client_thread(c);
+        /* A session needs about 10 KiB of stack; a small stack lets a thousand clients fit. */
+        pthread_t tid;
+        int e = thread_start(&tid, client_thread, c, true, 256 * 1024);
         if (e != 0) {
             fprintf(stderr, "tcp_upper_server3: cannot start a thread: %s\n", strerror(e));
             close(fd);
