@@ -16,6 +16,7 @@
 
 int upper_session(int fd)
 {
+    //> lab2
     /* Per-connection state on the heap, never in a static buffer: server3 runs many of these at
      * once, one per thread. */
     struct linereader *lr = malloc(sizeof *lr);
@@ -51,4 +52,5 @@ out:
     free(line);
     free(lr);
     return rc;
+    //< lab2
 }

@@ -55,6 +55,7 @@ static long long now_ms(void)
  * the deadline is fixed when we start waiting. */
 static int await_reply(struct client *c, const char *want, size_t len, long wait_ms)
 {
+    //> lab1
     long long deadline = now_ms() + wait_ms;
     for (;;) {
         long long left = deadline - now_ms();
@@ -86,12 +87,14 @@ static int await_reply(struct client *c, const char *want, size_t len, long wait
             continue; /* a late or duplicated answer to an earlier line */
         return 1;
     }
+    //< lab1
 }
 
 /* Sends one line and prints its reply, retrying on time out. Returns 1 when answered, 0 when
  * lost, -1 on a socket error. */
 static int exchange(struct client *c, const char *line, size_t len, char *want)
 {
+    //> lab1 returns 0
     memcpy(want, line, len);
     upper_ascii(want, len);
     long wait = c->timeout_ms;
@@ -110,6 +113,7 @@ static int exchange(struct client *c, const char *line, size_t len, char *want)
         wait *= 2; /* exponential back-off: a congested network gets more time, not more load */
     }
     return 0;
+    //< lab1
 }
 
 int main(int argc, char **argv)
