@@ -12,8 +12,8 @@
 
 /* ===================================================================== set-up ============= */
 
-void picker_config_defaults(struct picker_config *cfg, uint32_t piece_count,
-                            uint32_t piece_length, uint64_t total_length, uint64_t seed)
+void picker_config_defaults(struct picker_config *cfg, uint32_t piece_count, uint32_t piece_length,
+                            uint64_t total_length, uint64_t seed)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->piece_count = piece_count;
@@ -31,8 +31,14 @@ int picker_init(struct picker *p, const struct picker_config *cfg, const struct 
     p->cfg = *cfg;
     if (p->cfg.max_partial == 0)
         p->cfg.max_partial = 1;
-    /* xorshift needs a non-zero state; any fixed mix of the seed will do. */
+    /* A block length of 0 would divide by zero below; fall back to the wire's 16 KiB. */
+    if (p->cfg.block_length == 0)
+        p->cfg.block_length = 16 * 1024;
+    /* xorshift needs a non-zero state; any fixed mix of the seed will do. One seed in 2^64 mixes
+     * to exactly 0 (seed * K == -1), and a zero state would stay zero forever, so nudge it. */
     p->rng = cfg->seed * 0x9E3779B97F4A7C15ull + 1;
+    if (p->rng == 0)
+        p->rng = 1;
     if (bitfield_init(&p->have, cfg->piece_count) < 0)
         goto fail;
     p->avail = calloc(cfg->piece_count ? cfg->piece_count : 1, sizeof *p->avail);
@@ -268,10 +274,16 @@ enum picker_arrival picker_received(struct picker *p, const struct picker_block 
     uint32_t blk = b->begin / p->cfg.block_length;
     if (blk >= pp->nblocks || b->length != block_size(p, b->index, blk))
         return PICKER_BLOCK_UNWANTED;
+    /* The request this block answers is no longer outstanding, so it stops counting. Without
+     * this, a piece that fails its hash check would look fully requested and never be asked for
+     * again. A block that came unasked (count 0) has no request to close. */
+    bool was_requested = pp->requests[blk] > 0;
+    if (was_requested)
+        pp->requests[blk]--;
     if (pp->have[blk])
         return PICKER_BLOCK_DUPLICATE;
     pp->have[blk] = 1;
-    if (pp->requests[blk] == 0)
+    if (!was_requested)
         pp->unrequested--; /* it came without being asked for: no longer needs asking */
     pp->received++;
     return pp->received == pp->nblocks ? PICKER_PIECE_COMPLETE : PICKER_BLOCK_NEW;

@@ -52,7 +52,7 @@ struct picker_partial {
     uint32_t nblocks;
     uint32_t received;   /* blocks whose data has arrived */
     uint32_t unrequested; /* blocks no peer has been asked for */
-    uint8_t *requests;   /* per block: how many peers are asked for it now */
+    uint8_t *requests;   /* per block: requests for it still outstanding (asked, not answered) */
     uint8_t *have;       /* per block: 1 once its data arrived */
 };
 
@@ -93,7 +93,9 @@ typedef bool (*picker_outstanding_fn)(void *ctx, uint32_t index, uint32_t begin)
 bool picker_next(struct picker *p, const struct bitfield *peer_has, picker_outstanding_fn busy,
                  void *ctx, struct picker_block *out);
 
-/* Gives back a request that will not be answered (the peer choked us or left). */
+/* Gives back a request that will not be answered: the peer choked us or left, or we sent CANCEL
+ * for it because picker_block_done says another peer's copy arrived first (end game). The
+ * request the arriving block answered is not given back: picker_received closes it. */
 void picker_giveup(struct picker *p, const struct picker_block *b);
 
 /* ---- arrivals ----------------------------------------------------------------------------------- */
@@ -105,7 +107,8 @@ enum picker_arrival {
     PICKER_BLOCK_UNWANTED   /* not a block of a piece in progress, or a wrong size: drop it */
 };
 
-/* Records that a block's data arrived. */
+/* Records that a block's data arrived, and counts the request it answers as no longer
+ * outstanding. */
 enum picker_arrival picker_received(struct picker *p, const struct picker_block *b);
 
 /* After PICKER_PIECE_COMPLETE the shell hashes the piece and reports the verdict: a good piece
