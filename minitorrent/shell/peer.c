@@ -1,0 +1,462 @@
+/*
+ * peer.c - the thread that runs one connection.
+ *
+ * Its loop is the whole life of a connection:
+ *
+ *     connect (if we dial) -> handshake -> repeat { send what is queued; wait; read and handle
+ *     what arrived; look at the shared state and queue HAVEs, choke changes, requests, blocks }
+ *
+ * The protocol rules are in the session (core/session.c); the choice of blocks is the picker's
+ * (core/picker.c). This file moves bytes between them, the socket and the disk.
+ */
+#include "peer.h"
+#include "io.h"
+#include "threads.h"
+#include "torrent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    RECV_BUF = 256 * 1024,     /* bytes read from the socket at once */
+    SERVE_OUTBOX = 512 * 1024, /* serve the peer's requests while less than this is queued */
+    CONNECT_TIMEOUT_MS = 5000,
+    MAX_STRIKES = 2            /* bad pieces from one peer before it is dropped */
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void peer_wake(struct peer *p)
+{
+    /* The pipe is non-blocking: if it is full, a wake-up is pending anyway. */
+    (void)!write(p->wake[1], "w", 1);
+}
+
+void peer_free(struct peer *p)
+{
+    if (p->wake[0] >= 0)
+        close(p->wake[0]);
+    if (p->wake[1] >= 0)
+        close(p->wake[1]);
+    bitfield_free(&p->counted);
+    free(p);
+}
+
+/* ===================================================================== shared state ======= */
+
+/* Tells the end game which blocks this peer is already fetching for us. */
+static bool outstanding(void *ctx, uint32_t index, uint32_t begin)
+{
+    const struct session *s = ctx;
+    for (size_t i = 0; i < s->n_ours; i++)
+        if (s->ours[i].index == index && s->ours[i].begin == begin)
+            return true;
+    return false;
+}
+
+/* Makes the picker's count of who has what agree with the peer's latest piece set. */
+static void recount_availability(struct torrent *t, struct peer *p)
+{
+    if (p->counted_valid)
+        picker_remove_peer(&t->picker, &p->counted);
+    memcpy(p->counted.bits, p->s.peer_has.bits, p->counted.nbytes);
+    picker_add_peer(&t->picker, &p->counted);
+    p->counted_valid = true;
+}
+
+/* Queues what the shared state asks of this connection: HAVE for new pieces, the choke decision,
+ * our interest, cancels for blocks another peer already delivered, and new requests. Runs with
+ * the torrent's lock held; it only fills the outbox. */
+static void sync_locked(struct torrent *t, struct peer *p)
+{
+    struct session *s = &p->s;
+    if (s->state != SESSION_OPEN)
+        return;
+    while (p->haves_sent < t->have_log_len &&
+           session_send_have(s, t->have_log[p->haves_sent]) == 0)
+        p->haves_sent++;
+    (void)session_set_choking(s, !p->want_unchoke);
+    (void)session_set_interested(s, picker_interesting(&t->picker, &p->counted));
+
+    /* End game: a block that has arrived from someone else is cancelled here. */
+    for (size_t i = 0; i < s->n_ours;) {
+        struct session_block b = s->ours[i];
+        if (picker_block_done(&t->picker, b.index, b.begin) &&
+            session_cancel(s, b.index, b.begin, b.length) == 0) {
+            struct picker_block pb = {b.index, b.begin, b.length};
+            picker_giveup(&t->picker, &pb);
+            continue; /* session_cancel removed entry i */
+        }
+        i++;
+    }
+
+    while (session_pipeline_room(s) > 0) {
+        struct picker_block b;
+        if (!picker_next(&t->picker, &p->counted, outstanding, s, &b))
+            break;
+        if (session_request(s, b.index, b.begin, b.length) < 0) {
+            picker_giveup(&t->picker, &b);
+            break;
+        }
+    }
+}
+
+/* Serves the peer's queued requests from disk while the outbox has room. Returns 0, or -1 when
+ * the disk cannot be read. */
+static int serve_requests(struct torrent *t, struct peer *p, unsigned char *block)
+{
+    struct session *s = &p->s;
+    size_t queued;
+    while ((session_outbox(s, &queued), queued < SERVE_OUTBOX)) {
+        struct session_block b;
+        if (!session_next_peer_request(s, &b))
+            break;
+        pthread_mutex_lock(&t->lock);
+        bool have = bitfield_get(&t->picker.have, b.index);
+        pthread_mutex_unlock(&t->lock);
+        if (!have)
+            continue; /* it asked for a piece we never announced: ignore the request */
+        uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
+        if (storage_read(&t->store, off, block, b.length) < 0)
+            return -1;
+        if (session_send_block(s, b.index, b.begin, block, b.length) == 0) {
+            pthread_mutex_lock(&t->lock);
+            t->uploaded += b.length;
+            pthread_mutex_unlock(&t->lock);
+        }
+    }
+    return 0;
+}
+
+/* Hashes a piece that just got its last block and records the verdict. A good piece is announced
+ * to everyone; a bad one is fetched again, and the peer that alone sent it gets a strike. */
+static void verify_piece(struct torrent *t, struct peer *p, uint32_t index, unsigned char *buf)
+{
+    int good = storage_verify_piece(&t->store, index, buf);
+    pthread_mutex_lock(&t->lock);
+    if (good < 0) {
+        snprintf(t->fatal, sizeof t->fatal, "cannot read piece %u back from disk: %s", index,
+                 strerror(errno));
+        good = 0;
+    }
+    picker_verified(&t->picker, index, good == 1);
+    uint32_t size = picker_piece_size(&t->picker, index);
+    if (good == 1) {
+        t->have_log[t->have_log_len++] = index;
+        t->downloaded += size;
+        /* Everyone gets to send a HAVE for it. */
+        for (struct peer *q = t->peers; q != NULL; q = q->next)
+            if (!q->finished)
+                peer_wake(q);
+    } else {
+        t->wasted += size;
+        t->hash_failures++;
+        if (!t->mixed[index] && t->contributor[index] == p->key && ++p->strikes >= MAX_STRIKES)
+            p->kill = true;
+        if (t->cfg.verbose)
+            printf("piece %u failed its hash check; fetching it again\n", index);
+    }
+    t->contributor[index] = 0;
+    t->mixed[index] = 0;
+    pthread_cond_broadcast(&t->changed);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* Stores a block that arrived. The check, the write and the bookkeeping happen under the lock, so
+ * no block is ever written over a piece that is being verified or is already verified. Returns
+ * 0, or -1 on a disk error. */
+static int on_block(struct torrent *t, struct peer *p, const struct session_event *ev,
+                    unsigned char *piecebuf)
+{
+    struct picker_block b = {ev->block.index, ev->block.begin, ev->block.length};
+    pthread_mutex_lock(&t->lock);
+    enum picker_arrival a = picker_received(&t->picker, &b);
+    if (a == PICKER_BLOCK_NEW || a == PICKER_PIECE_COMPLETE) {
+        uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
+        if (storage_write(&t->store, off, ev->data, b.length) < 0) {
+            snprintf(t->fatal, sizeof t->fatal, "cannot write to disk: %s", strerror(errno));
+            pthread_cond_broadcast(&t->changed);
+            pthread_mutex_unlock(&t->lock);
+            return -1;
+        }
+        if (t->contributor[b.index] == 0)
+            t->contributor[b.index] = p->key;
+        else if (t->contributor[b.index] != p->key)
+            t->mixed[b.index] = 1;
+    }
+    pthread_mutex_unlock(&t->lock);
+    if (a == PICKER_PIECE_COMPLETE)
+        verify_piece(t, p, b.index, piecebuf);
+    return 0;
+}
+
+/* Keeps only the first of two connections to the same peer. When both peers dial each other at
+ * once, each side sees a duplicate; both keep the connection dialled by the smaller peer id, so
+ * they agree on which one survives. Called with the lock held; returns false when this
+ * connection must close. */
+static bool keep_connection(struct torrent *t, struct peer *p)
+{
+    for (struct peer *q = t->peers; q != NULL; q = q->next) {
+        if (q == p || q->finished || q->kill || !q->handshaken ||
+            memcmp(q->peer_id, p->peer_id, 20) != 0)
+            continue;
+        bool we_are_smaller = memcmp(t->peer_id, p->peer_id, 20) < 0;
+        /* The survivor is the connection dialled by the smaller id: ours if we are smaller. */
+        bool p_survives = p->outgoing == we_are_smaller;
+        if (p_survives) {
+            q->kill = true;
+            peer_wake(q);
+            return true;
+        }
+        return false;
+    }
+    return true;
+}
+
+/* Handles one event from the session. Returns 0, or -1 to close the connection. */
+static int on_event(struct torrent *t, struct peer *p, const struct session_event *ev,
+                    unsigned char *piecebuf)
+{
+    int rc = 0;
+    switch (ev->type) {
+    case SESSION_EV_HANDSHAKE:
+        pthread_mutex_lock(&t->lock);
+        memcpy(p->peer_id, ev->peer_id, 20);
+        p->handshaken = true;
+        if (!keep_connection(t, p))
+            rc = -1;
+        pthread_mutex_unlock(&t->lock);
+        if (t->cfg.verbose)
+            printf("peer %s: %s\n", p->name, rc == 0 ? "connected" : "already connected, closing");
+        break;
+    case SESSION_EV_BITFIELD:
+    case SESSION_EV_HAVE:
+        pthread_mutex_lock(&t->lock);
+        if (ev->type == SESSION_EV_HAVE && p->counted_valid) {
+            if (!bitfield_get(&p->counted, ev->block.index)) {
+                bitfield_set(&p->counted, ev->block.index);
+                picker_add_have(&t->picker, ev->block.index);
+            }
+        } else {
+            recount_availability(t, p);
+        }
+        pthread_mutex_unlock(&t->lock);
+        break;
+    case SESSION_EV_CHOKED:
+        pthread_mutex_lock(&t->lock);
+        for (size_t i = 0; i < ev->nblocks; i++) {
+            struct picker_block b = {ev->blocks[i].index, ev->blocks[i].begin,
+                                     ev->blocks[i].length};
+            picker_giveup(&t->picker, &b);
+        }
+        pthread_mutex_unlock(&t->lock);
+        break;
+    case SESSION_EV_INTERESTED:
+    case SESSION_EV_NOT_INTERESTED:
+        /* Until the choker decides, everyone who asks is unchoked. */
+        pthread_mutex_lock(&t->lock);
+        p->want_unchoke = ev->type == SESSION_EV_INTERESTED;
+        pthread_mutex_unlock(&t->lock);
+        break;
+    case SESSION_EV_BLOCK:
+        rc = on_block(t, p, ev, piecebuf);
+        break;
+    case SESSION_EV_ERROR:
+        if (t->cfg.verbose)
+            printf("peer %s: %s\n", p->name, ev->message);
+        rc = -1;
+        break;
+    default:
+        break; /* keep-alives, requests (served later), cancels, skipped ids */
+    }
+    return rc;
+}
+
+/* ===================================================================== the thread ========= */
+
+/* Sends what the outbox holds, as far as the socket takes it now. Returns 0 or -1. */
+static int flush_outbox(struct peer *p)
+{
+    size_t len;
+    const unsigned char *out;
+    while ((out = session_outbox(&p->s, &len)) != NULL) {
+        ssize_t w = io_send(p->fd, out, len);
+        if (w < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        session_sent(&p->s, (size_t)w, now_ms());
+    }
+    return 0;
+}
+
+/* Sets up the session and queues our handshake and, if we have pieces, our BITFIELD. The bitfield
+ * and the HAVE cursor are taken under the same lock, so no piece is announced twice or missed. */
+static int start_session(struct torrent *t, struct peer *p)
+{
+    struct session_config cfg;
+    session_config_defaults(&cfg);
+    memcpy(cfg.info_hash, t->mi.info_hash, 20);
+    memcpy(cfg.peer_id, t->peer_id, 20);
+    cfg.geom.piece_count = t->mi.piece_count;
+    cfg.geom.piece_length = t->mi.piece_length;
+    cfg.geom.total_length = t->mi.total_length;
+    cfg.pipeline_depth = t->cfg.pipeline;
+    cfg.outbox_max = SERVE_OUTBOX + 256 * 1024;
+    if (session_init(&p->s, &cfg, now_ms()) < 0)
+        return -1;
+    p->session_ready = true;
+    pthread_mutex_lock(&t->lock);
+    if (t->picker.have_count > 0)
+        (void)session_send_bitfield(&p->s, &t->picker.have);
+    p->haves_sent = t->have_log_len;
+    pthread_mutex_unlock(&t->lock);
+    return 0;
+}
+
+/* Makes the outgoing connection, if this peer is one we dial. */
+static int dial(struct torrent *t, struct peer *p)
+{
+    if (p->fd >= 0)
+        return 0;
+    char err[NET_ERRLEN];
+    const struct sockaddr *local = t->locallen ? (const struct sockaddr *)&t->local : NULL;
+    p->fd = net_connect_addr((struct sockaddr *)&p->addr, p->addrlen, local, t->locallen,
+                             CONNECT_TIMEOUT_MS, err, sizeof err);
+    if (p->fd < 0 && t->cfg.verbose)
+        printf("peer %s: %s\n", p->name, err);
+    return p->fd < 0 ? -1 : 0;
+}
+
+/* Reads what the socket has and feeds it to the session. Returns 0, or -1 to close. */
+static int read_and_handle(struct torrent *t, struct peer *p, unsigned char *buf,
+                           unsigned char *piecebuf)
+{
+    ssize_t n = read(p->fd, buf, RECV_BUF);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    if (n == 0)
+        return -1; /* the peer closed the connection */
+    size_t off = 0;
+    for (;;) {
+        size_t used = 0;
+        struct session_event ev;
+        session_feed(&p->s, buf + off, (size_t)n - off, now_ms(), &used, &ev);
+        off += used;
+        if (ev.type == SESSION_EV_NONE)
+            return 0;
+        if (on_event(t, p, &ev, piecebuf) < 0)
+            return -1;
+    }
+}
+
+/* Gives everything this connection held in the shared state back: its share of the
+ * availability counts and the blocks it was fetching. */
+static void release_shared(struct torrent *t, struct peer *p)
+{
+    pthread_mutex_lock(&t->lock);
+    if (p->counted_valid)
+        picker_remove_peer(&t->picker, &p->counted);
+    p->counted_valid = false;
+    if (p->session_ready)
+        for (size_t i = 0; i < p->s.n_ours; i++) {
+            struct picker_block b = {p->s.ours[i].index, p->s.ours[i].begin,
+                                     p->s.ours[i].length};
+            picker_giveup(&t->picker, &b);
+        }
+    p->finished = true;
+    pthread_cond_broadcast(&t->changed);
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void *peer_main(void *arg)
+{
+    struct peer *p = arg;
+    struct torrent *t = p->t;
+    unsigned char *buf = malloc(RECV_BUF);
+    unsigned char *piecebuf = malloc(t->mi.piece_length);
+    if (buf == NULL || piecebuf == NULL || dial(t, p) < 0 || start_session(t, p) < 0)
+        goto out;
+    fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+
+    for (;;) {
+        if (flush_outbox(p) < 0)
+            break;
+        size_t pending;
+        session_outbox(&p->s, &pending);
+        struct pollfd pfd[2] = {{.fd = p->fd, .events = POLLIN | (pending ? POLLOUT : 0)},
+                                {.fd = p->wake[0], .events = POLLIN}};
+        /* The time out only drives keep-alives and the idle check; everything else wakes us. */
+        if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
+            break;
+        if (pfd[1].revents & POLLIN) {
+            char drain[64];
+            while (read(p->wake[0], drain, sizeof drain) > 0)
+                ;
+        }
+        pthread_mutex_lock(&t->lock);
+        bool stop = p->kill || t->stopping;
+        pthread_mutex_unlock(&t->lock);
+        if (stop)
+            break;
+        if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+            read_and_handle(t, p, buf, piecebuf) < 0)
+            break;
+        if (session_tick(&p->s, now_ms()) < 0)
+            break;
+        pthread_mutex_lock(&t->lock);
+        sync_locked(t, p);
+        pthread_mutex_unlock(&t->lock);
+        if (serve_requests(t, p, piecebuf) < 0)
+            break;
+    }
+    (void)flush_outbox(p); /* a last try, so a peer we drop may see why (our CANCELs, say) */
+out:
+    release_shared(t, p);
+    if (p->fd >= 0)
+        close(p->fd);
+    p->fd = -1;
+    if (p->session_ready)
+        session_free(&p->s);
+    free(buf);
+    free(piecebuf);
+    return NULL;
+}
+
+int peer_spawn(struct torrent *t, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct peer *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return -1;
+    p->t = t;
+    p->fd = fd;
+    p->outgoing = fd < 0;
+    p->wake[0] = p->wake[1] = -1;
+    memcpy(&p->addr, addr, addrlen);
+    p->addrlen = addrlen;
+    net_addr_str(addr, p->name, sizeof p->name);
+    if (pipe(p->wake) < 0 || bitfield_init(&p->counted, t->mi.piece_count) < 0) {
+        peer_free(p);
+        return -1;
+    }
+    fcntl(p->wake[0], F_SETFL, O_NONBLOCK);
+    fcntl(p->wake[1], F_SETFL, O_NONBLOCK);
+    p->key = ++t->next_key;
+    if (thread_start(&p->thread, peer_main, p, false, 0) != 0) {
+        peer_free(p);
+        return -1;
+    }
+    p->next = t->peers;
+    t->peers = p;
+    t->npeers++;
+    return 0;
+}

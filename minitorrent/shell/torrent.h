@@ -1,0 +1,114 @@
+/*
+ * torrent.h - one torrent being shared: the state every peer thread works on.
+ *
+ * A running torrent is a handful of threads around one mutex:
+ *   - a listener accepts peers that connect to us;
+ *   - an announcer talks to the tracker now and then and dials the peers it names;
+ *   - one thread per connected peer runs that connection (peer.c);
+ *   - the caller's thread watches progress and decides when to stop.
+ * What they share (the piece picker, which pieces we have, the list of peers, the counters) lives
+ * in struct torrent and is touched only with t->lock held. The protocol decisions themselves are
+ * the core's: session.c for one connection, picker.c for what to request.
+ */
+#ifndef TORRENT_H
+#define TORRENT_H
+
+#include "metainfo.h"
+#include "picker.h"
+#include "storage.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct torrent_config {
+    const char *dir;     /* where the files are (default ".") */
+    const char *bind;    /* our address, for listening and for dialling out; NULL: any */
+    const char *port;    /* listening port; "0" picks a free one */
+    size_t max_peers;    /* connections at once, both directions (default 50) */
+    size_t pipeline;     /* requests outstanding per peer (default 64) */
+    uint64_t seed;       /* for the picker's random choices; 0: a random seed */
+    int announce_timeout_ms; /* per tracker request (default 10000) */
+    int verbose;         /* print connections and tracker replies */
+};
+
+/* Fills cfg with the defaults. */
+void torrent_config_defaults(struct torrent_config *cfg);
+
+struct peer; /* one connection; see peer.h */
+
+struct torrent {
+    struct torrent_config cfg;
+    struct metainfo mi;
+    struct storage store;
+    unsigned char peer_id[20];
+    bool seeding_only;             /* opened by `seed`: the content must be complete */
+    int listen_fd;
+    int port;
+    struct sockaddr_storage local; /* cfg.bind as an address, for dialling out from it */
+    socklen_t locallen;
+    int stop_pipe[2];              /* written once to wake the listener at shutdown */
+
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t changed;        /* a piece was verified, or the torrent is stopping */
+    pthread_cond_t announce_cond;  /* wakes the announcer early */
+    struct picker picker;
+    uint32_t *have_log;   /* pieces in the order we verified them: peers send HAVE from it */
+    uint32_t have_log_len;
+    uint64_t *contributor; /* per piece: the key of the last peer that sent a block of it */
+    uint8_t *mixed;        /* per piece: 1 when more than one peer sent its blocks */
+    struct peer *peers;    /* every connection, live or finished but not yet reaped */
+    size_t npeers;
+    uint64_t next_key;
+    uint64_t downloaded, uploaded; /* payload bytes: verified pieces in, blocks out */
+    uint64_t wasted;               /* bytes of pieces that failed their hash */
+    uint64_t hash_failures;
+    bool stopping;
+    bool announce_completed;       /* the download finished: tell the tracker */
+    char fatal[256];               /* set when the torrent cannot go on (a disk error) */
+
+    pthread_t listener, announcer;
+    bool threads_started;
+};
+
+/* Loads the .torrent file, opens the files under cfg->dir and checks which pieces are already
+ * there (a download resumes from them). With seeding_only the files must exist and be complete.
+ * Returns 0, or -1 with a message in err. */
+int torrent_open(struct torrent *t, const char *torrent_file, const struct torrent_config *cfg,
+                 bool seeding_only, char *err, size_t errlen);
+
+/* Starts listening (t->port tells where) and the listener and announcer threads. */
+int torrent_start(struct torrent *t, char *err, size_t errlen);
+
+/* Asks the announcer to tell the tracker that the download completed. */
+void torrent_announce_completed(struct torrent *t);
+
+/* Joins and frees the peers whose threads have finished. Call it now and then. */
+void torrent_reap(struct torrent *t);
+
+/* Stops every thread, closes every connection, and tells the tracker we are leaving. */
+void torrent_stop(struct torrent *t);
+
+/* Frees everything torrent_open allocated. */
+void torrent_close(struct torrent *t);
+
+/* A snapshot of the counters, for the progress display. */
+struct torrent_stats {
+    uint32_t pieces_have, pieces_total;
+    uint64_t bytes_have, bytes_total;
+    uint64_t downloaded, uploaded, wasted;
+    size_t peers;
+    bool complete;
+    char fatal[256];
+};
+void torrent_stats(struct torrent *t, struct torrent_stats *out);
+
+/* Waits until a piece is verified, the torrent stops, or timeout_ms passes. */
+void torrent_wait(struct torrent *t, int timeout_ms);
+
+/* Dials a peer at addr (used by the announcer, and by tests). Returns 0, or -1 when the peer limit
+ * is reached or the thread cannot start. */
+int torrent_add_peer(struct torrent *t, const struct sockaddr *addr, socklen_t addrlen);
+
+#endif
