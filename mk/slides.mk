@@ -1,0 +1,47 @@
+# Lecture slides: slides/src/*.md -> slides/*.html (checked in), built by our own generator.
+#
+#   make slides          regenerate every deck and slides/index.html from the sources
+#   make slides-check    regenerate, then fail if a checked-in deck differs (CI's freshness check)
+#   make slides-plot     measure the distribution-time figure with `minitorrent swarm` (slow; only
+#                        on demand: the measured SVG is excluded from the freshness check)
+#
+# The generator is one C file, built with the plain toolkit flags whatever SANITIZE says, because
+# it is a build tool and its output must not depend on the variant.
+
+SLIDEGEN := build/tools/slidegen
+SLIDE_SRC := $(sort $(wildcard slides/src/*.md))
+SLIDE_PLOT := slides/figures/distribution-time.svg
+SLIDE_PLOT_CMD := minitorrent swarm --peers 2,4,8,16,32 --plot
+
+.PHONY: slides slides-check slides-plot
+
+$(SLIDEGEN): tools/slides/slidegen.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g -D_POSIX_C_SOURCE=200809L $(CFLAGS) -o $@ $<
+
+slides: $(SLIDEGEN)
+	@$(SLIDEGEN) --root . --slides slides --assets tools/slides --out slides $(SLIDE_SRC)
+
+# Regenerates and compares with what git has. New decks that were never added count as a
+# difference too. The measured plot is left out: only `make slides-plot` changes it.
+slides-check: slides
+	@git diff --exit-code --stat -- slides ':(exclude)$(SLIDE_PLOT)' || { \
+	  echo "slides-check: the checked-in decks differ from what the sources generate;"; \
+	  echo "slides-check: run 'make slides' and commit slides/."; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- 'slides/*.html'); \
+	if [ -n "$$untracked" ]; then \
+	  echo "slides-check: generated decks not in git: $$untracked"; exit 1; fi
+	@echo "slides-check: every deck is up to date with its sources"
+
+slides-plot: all
+	@if [ -x $(BINDIR)/minitorrent ] && $(BINDIR)/minitorrent swarm --help >/dev/null 2>&1; then \
+	  echo "slides-plot: $(SLIDE_PLOT_CMD) > $(SLIDE_PLOT)"; \
+	  $(BINDIR)/$(SLIDE_PLOT_CMD) > $(SLIDE_PLOT).tmp && mv $(SLIDE_PLOT).tmp $(SLIDE_PLOT) && \
+	  $(MAKE) --no-print-directory slides; \
+	else \
+	  echo "slides-plot: needs '$(SLIDE_PLOT_CMD)', and $(BINDIR)/minitorrent has no swarm command yet;"; \
+	  echo "slides-plot: the distribution-time deck shows a placeholder until then."; \
+	fi
+
+# The browser test runs the generator on the sources to check the checked-in decks are fresh.
+$(TESTDIR)/check_slides: | $(SLIDEGEN)
