@@ -35,6 +35,8 @@ void progress_update(struct progress *p, uint64_t have, uint64_t total, size_t p
         p->last_ms = now_ms;
         p->last_bytes = have;
     }
+    if (p->rate == 0 && now_ms > p->start_ms)
+        p->rate = (double)have * 1000.0 / (double)(now_ms - p->start_ms); /* no interval yet */
     double frac = total ? (double)have / (double)total : 1.0;
     double eta = p->rate > 0 ? (double)(total - have) / p->rate : -1;
     if (p->tty) {

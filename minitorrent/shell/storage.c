@@ -51,6 +51,7 @@ int storage_open(struct storage *st, const struct metainfo *mi, const char *dir,
     memset(st, 0, sizeof *st);
     st->mi = mi;
     st->writable = create;
+    st->fresh = create;
     uint64_t *lengths = malloc(mi->file_count * sizeof *lengths);
     st->fds = malloc(mi->file_count * sizeof *st->fds);
     char *path = NULL;
@@ -87,6 +88,8 @@ int storage_open(struct storage *st, const struct metainfo *mi, const char *dir,
                     close(fd);
                 goto fail;
             }
+            if (sb.st_size != 0)
+                st->fresh = false;
             /* The file gets its final size at once (sparse where the system allows), so every
              * block can be written at its place in any order. A longer file is cut back: bytes
              * past the torrent's end are not the torrent's. */

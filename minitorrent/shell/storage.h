@@ -23,6 +23,7 @@ struct storage {
     int *fds; /* one per file of the torrent, -1 for zero-length files */
     size_t nfds;
     bool writable;
+    bool fresh; /* every file was created empty just now: there is nothing to check */
 };
 
 /* Opens the torrent's files under dir: dir/NAME for a single-file torrent, dir/NAME/PATH... for

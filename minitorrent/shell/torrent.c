@@ -123,8 +123,11 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     if (storage_open(&t->store, &t->mi, cfg->dir, !seeding_only, err, errlen) < 0)
         return -1;
 
+    /* Resuming: hash what is on disk to find the pieces we already have. Files created empty
+     * just now hold nothing, and reading zeros back would only cost time. */
     struct bitfield have;
-    if (bitfield_init(&have, t->mi.piece_count) < 0 || check_pieces(t, &have, err, errlen) < 0) {
+    if (bitfield_init(&have, t->mi.piece_count) < 0 ||
+        (!t->store.fresh && check_pieces(t, &have, err, errlen) < 0)) {
         bitfield_free(&have);
         return -1;
     }
