@@ -632,6 +632,70 @@ static const struct code_size code_sizes[] = {
     {"code-s", 20, 100},
 };
 
+/* What one column of the slide being rendered holds, to choose one code size for the whole
+ * slide: the largest at which the code and an estimate of everything else fit the slide's body
+ * (a deck where two excerpts on one slide have different sizes looks careless). The browser
+ * test has the last word on whether a slide really fits. */
+struct budget {
+    double other_px;   /* estimated height of prose and figures */
+    size_t code_lines; /* lines of code in all blocks */
+    int code_blocks;
+    size_t max_cols;
+};
+static struct budget budgets[2]; /* [0] the slide or its left column, [1] the right column */
+static int column;               /* which of the two is being filled */
+
+enum { BODY_HEIGHT = 543, BODY_WIDTH = 1192, COLUMN_GAP = 28 };
+
+/* Font size in pixels of each code size class, in code_sizes order. */
+static const double code_px[] = {26, 22, 19};
+
+/* Adds an estimate for a block of prose of chars characters at font size px (29 for body text)
+ * plus margin pixels. */
+static void budget_text(size_t chars, double px, double margin, int split)
+{
+    double width = split ? (BODY_WIDTH - COLUMN_GAP) / 2.0 - 40 : BODY_WIDTH - 40;
+    double per_line = width / (px * 0.56);
+    double lines = (double)(size_t)((double)chars / per_line) + 1;
+    budgets[column].other_px += lines * px * 1.32 + margin;
+}
+
+/* Picks the code size class for the slide just rendered. */
+static const char *choose_code_size(int split)
+{
+    for (size_t k = 0; k < 3; k++) {
+        int ok = 1;
+        for (int c = 0; c < 2; c++) {
+            const struct budget *b = &budgets[c];
+            double width = split ? (BODY_WIDTH - COLUMN_GAP) / 2.0 : BODY_WIDTH;
+            double h =
+                b->other_px + (double)b->code_lines * code_px[k] * 1.28 + 53.0 * b->code_blocks;
+            if (b->code_lines > code_sizes[k].max_lines && b->code_blocks == 1)
+                ok = 0;
+            if (h > BODY_HEIGHT || (double)b->max_cols * 0.602 * code_px[k] + 34 > width)
+                ok = 0;
+        }
+        if (ok)
+            return code_sizes[k].cls;
+    }
+    return code_sizes[2].cls;
+}
+
+/* Replaces every "@@CODESIZE@@" in b with cls. */
+static void set_code_size(struct buf *b, const char *cls)
+{
+    const char *mark = "@@CODESIZE@@";
+    struct buf out = {0};
+    const char *s = b->p ? b->p : "";
+    for (const char *p; (p = strstr(s, mark)) != NULL; s = p + strlen(mark)) {
+        buf_add(&out, s, (size_t)(p - s));
+        buf_puts(&out, cls);
+    }
+    buf_puts(&out, s);
+    free(b->p);
+    *b = out;
+}
+
 /* Removes the indentation every non-blank line shares, so an excerpt from deep inside a
  * function does not waste the slide's width. */
 static size_t common_indent(char **v, size_t n)
@@ -679,8 +743,13 @@ static void emit_code(struct buf *out, char **v, size_t n, const char *lang, con
         buf_escs(out, caption);
         buf_puts(out, "</figcaption>");
     }
-    buf_printf(out, "<pre class=\"%s %s\"><code>", strcmp(lang, "sh") == 0 ? "sh" : "src",
-               size->cls);
+    (void)size;
+    budgets[column].code_lines += n;
+    budgets[column].code_blocks++;
+    if (cols > budgets[column].max_cols)
+        budgets[column].max_cols = cols;
+    buf_printf(out, "<pre class=\"%s @@CODESIZE@@\"><code>",
+               strcmp(lang, "sh") == 0 ? "sh" : "src");
     int in_comment = 0;
     for (size_t i = 0; i < n; i++) {
         const char *l = strlen(v[i]) >= ind ? v[i] + ind : "";
@@ -1009,6 +1078,7 @@ static void emit_svg_file(struct buf *out, const char *slides_dir, char *args)
     if (text == NULL) {
         if (!optional)
             fail("@svg %s: cannot read %s: %s", w[0], path, strerror(errno));
+        budgets[column].other_px += 220;
         buf_puts(out, "<div class=\"placeholder\"><p class=\"ph-head\">Not measured yet</p><p>");
         emit_inline(out, nw >= 3 ? w[2] : "This figure has not been made yet.");
         buf_puts(out, "</p></div>\n");
@@ -1017,6 +1087,11 @@ static void emit_svg_file(struct buf *out, const char *slides_dir, char *args)
     char *s = strstr(text, "<svg");
     if (s == NULL)
         fail("@svg %s: %s holds no <svg> element", w[0], path);
+    /* Its height on the slide, for choosing the code size: scaled down if it is wider than the
+     * body. */
+    char *tag_end = strchr(s, '>'), *hs = strstr(s, " height=\""), *ws = strstr(s, " width=\"");
+    double h = hs && hs < tag_end ? atof(hs + 9) : 300, wd = ws && ws < tag_end ? atof(ws + 8) : 0;
+    budgets[column].other_px += wd > BODY_WIDTH ? h * BODY_WIDTH / wd : h;
     buf_puts(out, "<div class=\"svgfile\">");
     buf_puts(out, s);
     buf_puts(out, "</div>\n");
@@ -1046,6 +1121,8 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
     for (size_t i = b; i < e; i++)
         if (strcmp(L->v[i], "@split") == 0)
             has_split = 1;
+    memset(budgets, 0, sizeof budgets);
+    column = 0;
 
 #define CLOSE_BLOCKS()                                                                             \
     do {                                                                                           \
@@ -1107,6 +1184,7 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
                 if (cur == &right)
                     fail("@split may appear once per slide");
                 cur = &right;
+                column = 1;
             } else if (strcmp(name, "packet") == 0) {
                 struct field f[32];
                 size_t nf = 0;
@@ -1131,6 +1209,7 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
                 if (nf == 0)
                     fail("@packet has no fields");
                 emit_packet(cur, a, f, nf);
+                budgets[column].other_px += 176;
             } else if (strcmp(name, "sequence") == 0) {
                 char *w[2];
                 if (split_words(a, w, 2) != 2)
@@ -1160,8 +1239,10 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
                 }
                 i--;
                 emit_sequence(cur, w[0], w[1], m, nm, has_split);
+                budgets[column].other_px += 98 + 46.0 * (double)nm;
             } else if (strcmp(name, "bounds") == 0) {
                 emit_bounds(cur, atoi(a));
+                budgets[column].other_px += 505;
             } else {
                 fail("unknown directive @%s (expected @code, @svg, @packet, @sequence, @bounds, "
                      "@class or @split)",
@@ -1180,6 +1261,7 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
                     fail("a slide has one # title; use ## for a subtitle");
                 snprintf(title, sizeof title, "%s", t);
             } else {
+                budgets[column].other_px += level == 2 ? 52 : 46;
                 buf_printf(cur, "<h%d>", level);
                 emit_inline(cur, t);
                 buf_printf(cur, "</h%d>\n", level);
@@ -1210,22 +1292,26 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
                 buf_puts(cur, "</li>\n");
             }
             buf_puts(cur, "<li>");
+            budget_text(strlen(t), depth == 2 ? 26 : 29, 10, has_split);
             emit_inline(cur, t + (ordered ? 3 : 2));
             continue;
         }
         if (t[0] == '>' && (t[1] == ' ' || t[1] == '\0')) {
             CLOSE_BLOCKS();
             buf_puts(cur, "<blockquote>");
+            budget_text(strlen(t), 29, 44, has_split);
             emit_inline(cur, skip_space(t + 1));
             buf_puts(cur, "</blockquote>\n");
             continue;
         }
         if (list_depth > 0) {
             /* A continuation line of a bullet. */
+            budget_text(strlen(t), 29, 0, has_split);
             buf_puts(cur, " ");
             emit_inline(cur, t);
             continue;
         }
+        budget_text(strlen(t), 29, in_para ? 0 : 16, has_split);
         if (!in_para) {
             buf_puts(cur, "<p>");
             in_para = 1;
@@ -1236,6 +1322,9 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
     }
     CLOSE_BLOCKS();
 #undef CLOSE_BLOCKS
+    const char *size = choose_code_size(has_split);
+    set_code_size(&body, size);
+    set_code_size(&right, size);
 
     if (number == 1 && d->title[0] == '\0')
         snprintf(d->title, sizeof d->title, "%s", title);
