@@ -11,6 +11,7 @@
 #include "io.h"
 #include "progress.h"
 #include "torrent.h"
+#include "units.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -35,6 +36,13 @@ static const char common_usage[] =
     "      --max-peers N    connections at once (default 50)\n"
     "      --pipeline N     requests outstanding per peer (default 64)\n"
     "      --seed N         seed for the piece picker's random choices (for replays)\n"
+    "      --up-rate RATE   send at most RATE bytes per second (K, M, G suffixes)\n"
+    "      --down-rate RATE receive at most RATE bytes per second\n"
+    "      --no-upload      never unchoke anyone (a client in a client-server experiment)\n"
+    "      --status-ms MS   print a machine-readable status line every MS milliseconds\n"
+    "      --rechoke-ms MS  time between re-chokes (default 10000; the optimistic\n"
+    "                       unchoke moves every third re-choke)\n"
+    "      --upload-slots N peers unchoked for their upload rate (default 4)\n"
     "  -v, --verbose        print peers as they come and go, and tracker replies\n"
     "  -h, --help           show this help\n"
     "      --version        show the version\n";
@@ -48,10 +56,28 @@ static uint64_t now_ms(void)
 
 /* Parses the options seed and get share. Returns 0, 1 after --help/--version (exit 0), or -1
  * after a usage error (exit 2). */
+struct client_opts {
+    bool keep_seeding;
+    long status_ms; /* 0: no status lines */
+    const char *torrent_file;
+};
+
 static int parse_options(int argc, char **argv, bool is_get, struct torrent_config *cfg,
-                         bool *keep_seeding, const char **torrent_file)
+                         struct client_opts *co)
 {
-    enum { OPT_MAX_PEERS = 1000, OPT_PIPELINE, OPT_SEED, OPT_KEEP, OPT_VERSION };
+    enum {
+        OPT_MAX_PEERS = 1000,
+        OPT_PIPELINE,
+        OPT_SEED,
+        OPT_KEEP,
+        OPT_VERSION,
+        OPT_UP_RATE,
+        OPT_DOWN_RATE,
+        OPT_NO_UPLOAD,
+        OPT_STATUS_MS,
+        OPT_RECHOKE_MS,
+        OPT_UPLOAD_SLOTS
+    };
     static const struct option longopts[] = {
         {"dir", required_argument, NULL, 'd'},
         {"port", required_argument, NULL, 'p'},
@@ -60,6 +86,12 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
         {"pipeline", required_argument, NULL, OPT_PIPELINE},
         {"seed", required_argument, NULL, OPT_SEED},
         {"keep-seeding", no_argument, NULL, OPT_KEEP},
+        {"up-rate", required_argument, NULL, OPT_UP_RATE},
+        {"down-rate", required_argument, NULL, OPT_DOWN_RATE},
+        {"no-upload", no_argument, NULL, OPT_NO_UPLOAD},
+        {"status-ms", required_argument, NULL, OPT_STATUS_MS},
+        {"rechoke-ms", required_argument, NULL, OPT_RECHOKE_MS},
+        {"upload-slots", required_argument, NULL, OPT_UPLOAD_SLOTS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -69,6 +101,7 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
     const char *name = is_get ? "get" : "seed";
     long v;
     int c;
+    char why[128];
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:p:b:vh", longopts, NULL)) != -1) {
         switch (c) {
@@ -114,7 +147,42 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
                 fprintf(stderr, "minitorrent seed: --keep-seeding is an option of get\n");
                 return -1;
             }
-            *keep_seeding = true;
+            co->keep_seeding = true;
+            break;
+        case OPT_UP_RATE:
+        case OPT_DOWN_RATE:
+            if (units_parse_rate(optarg, c == OPT_UP_RATE ? &cfg->up_rate : &cfg->down_rate, why,
+                                 sizeof why) < 0) {
+                fprintf(stderr, "minitorrent %s: bad --%s '%s': %s\n", name,
+                        c == OPT_UP_RATE ? "up-rate" : "down-rate", optarg, why);
+                return -1;
+            }
+            break;
+        case OPT_NO_UPLOAD:
+            cfg->no_upload = true;
+            break;
+        case OPT_RECHOKE_MS:
+            if (cli_parse_long(optarg, 1, 3600000, &v) < 0) {
+                fprintf(stderr, "minitorrent %s: bad --rechoke-ms '%s': expected 1 to 3600000\n",
+                        name, optarg);
+                return -1;
+            }
+            cfg->rechoke_ms = (uint64_t)v;
+            break;
+        case OPT_UPLOAD_SLOTS:
+            if (cli_parse_long(optarg, 1, 1000, &v) < 0) {
+                fprintf(stderr, "minitorrent %s: bad --upload-slots '%s': expected 1 to 1000\n",
+                        name, optarg);
+                return -1;
+            }
+            cfg->upload_slots = (unsigned)v;
+            break;
+        case OPT_STATUS_MS:
+            if (cli_parse_long(optarg, 10, 60000, &co->status_ms) < 0) {
+                fprintf(stderr, "minitorrent %s: bad --status-ms '%s': expected 10 to 60000\n",
+                        name, optarg);
+                return -1;
+            }
             break;
         case 'v':
             cfg->verbose = 1;
@@ -136,7 +204,7 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
         fprintf(stderr, "minitorrent %s: expected one FILE.torrent\n%s", name, usage);
         return -1;
     }
-    *torrent_file = argv[optind];
+    co->torrent_file = argv[optind];
     return 0;
 }
 
@@ -145,9 +213,9 @@ static int run(int argc, char **argv, bool is_get)
 {
     struct torrent_config cfg;
     torrent_config_defaults(&cfg);
-    bool keep_seeding = false;
-    const char *file;
-    int rc = parse_options(argc, argv, is_get, &cfg, &keep_seeding, &file);
+    struct client_opts co = {false, 0, NULL};
+    int rc = parse_options(argc, argv, is_get, &cfg, &co);
+    const char *file = co.torrent_file;
     if (rc != 0)
         return rc > 0 ? 0 : 2;
 
@@ -174,10 +242,19 @@ static int run(int argc, char **argv, bool is_get)
     progress_init(&prog, stdout, start);
     bool was_complete = st.complete, showed_done = false;
     int status = 0;
+    uint64_t next_status = start;
     while (!cli_stop_requested) {
-        torrent_wait(&t, 250);
+        torrent_wait(&t, co.status_ms > 0 && co.status_ms < 250 ? (int)co.status_ms : 250);
         torrent_reap(&t);
+        torrent_tick(&t);
         torrent_stats(&t, &st);
+        if (co.status_ms > 0 && now_ms() >= next_status) {
+            char line[2048];
+            torrent_status_line(&t, now_ms() - start, line, sizeof line);
+            printf("%s\n", line);
+            fflush(stdout);
+            next_status = now_ms() + (uint64_t)co.status_ms;
+        }
         if (st.fatal[0] != '\0') {
             fprintf(stderr, "\nminitorrent: %s\n", st.fatal);
             status = 1;
@@ -185,10 +262,13 @@ static int run(int argc, char **argv, bool is_get)
         }
         if (!is_get)
             continue;
-        if (!showed_done)
+        if (!showed_done && co.status_ms == 0)
             progress_update(&prog, st.bytes_have, st.bytes_total, st.peers, now_ms());
         if (st.complete && !showed_done) {
-            progress_done(&prog);
+            if (co.status_ms > 0)
+                printf("complete t_ms=%llu\n", (unsigned long long)(now_ms() - start));
+            else
+                progress_done(&prog);
             double secs = (double)(now_ms() - start) / 1000.0;
             printf("done: %llu bytes in %.2f s (%.1f MB/s), every piece verified\n",
                    (unsigned long long)st.downloaded, secs,
@@ -197,12 +277,13 @@ static int run(int argc, char **argv, bool is_get)
             showed_done = true;
             if (!was_complete)
                 torrent_announce_completed(&t);
-            if (!keep_seeding)
+            if (!co.keep_seeding)
                 break;
         }
     }
     if (is_get && !st.complete && status == 0) {
-        progress_done(&prog);
+        if (co.status_ms == 0)
+            progress_done(&prog);
         fprintf(stderr, "minitorrent get: stopped with %u of %u pieces\n", st.pieces_have,
                 st.pieces_total);
         status = 1;

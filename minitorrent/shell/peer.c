@@ -86,8 +86,9 @@ static void sync_locked(struct torrent *t, struct peer *p)
     while (p->haves_sent < t->have_log_len &&
            session_send_have(s, t->have_log[p->haves_sent]) == 0)
         p->haves_sent++;
-    (void)session_set_choking(s, !p->want_unchoke);
-    (void)session_set_interested(s, picker_interesting(&t->picker, &p->counted));
+    (void)session_set_choking(s, t->cfg.no_upload || !p->want_unchoke);
+    p->am_interested = picker_interesting(&t->picker, &p->counted);
+    (void)session_set_interested(s, p->am_interested);
 
     /* End game: a block that has arrived from someone else is cancelled here. */
     for (size_t i = 0; i < s->n_ours;) {
@@ -131,8 +132,11 @@ static int serve_requests(struct torrent *t, struct peer *p, unsigned char *bloc
         if (storage_read(&t->store, off, block, b.length) < 0)
             return -1;
         if (session_send_block(s, b.index, b.begin, block, b.length) == 0) {
+            uint64_t now = now_ms();
             pthread_mutex_lock(&t->lock);
             t->uploaded += b.length;
+            rate_add(&t->up_rate, b.length, now);
+            rate_add(&p->from_us, b.length, now);
             pthread_mutex_unlock(&t->lock);
         }
     }
@@ -180,7 +184,11 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
                     unsigned char *piecebuf)
 {
     struct picker_block b = {ev->block.index, ev->block.begin, ev->block.length};
+    uint64_t now = now_ms();
     pthread_mutex_lock(&t->lock);
+    rate_add(&t->down_rate, b.length, now);
+    rate_add(&p->to_us, b.length, now);
+    p->last_block_ms = now;
     enum picker_arrival a = picker_received(&t->picker, &b);
     if (a == PICKER_BLOCK_NEW || a == PICKER_PIECE_COMPLETE) {
         uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
@@ -264,9 +272,9 @@ static int on_event(struct torrent *t, struct peer *p, const struct session_even
         break;
     case SESSION_EV_INTERESTED:
     case SESSION_EV_NOT_INTERESTED:
-        /* Until the choker decides, everyone who asks is unchoked. */
+        /* The choker reads this at its next round (torrent_tick). */
         pthread_mutex_lock(&t->lock);
-        p->want_unchoke = ev->type == SESSION_EV_INTERESTED;
+        p->peer_interested = ev->type == SESSION_EV_INTERESTED;
         pthread_mutex_unlock(&t->lock);
         break;
     case SESSION_EV_BLOCK:
@@ -285,16 +293,23 @@ static int on_event(struct torrent *t, struct peer *p, const struct session_even
 
 /* ===================================================================== the thread ========= */
 
-/* Sends what the outbox holds, as far as the socket takes it now. Returns 0 or -1. */
-static int flush_outbox(struct peer *p)
+/* Sends what the outbox holds, as far as the socket and the upload limit allow now. When the
+ * limit says wait, *wait_ms tells how long. Returns 0 or -1. */
+static int flush_outbox(struct torrent *t, struct peer *p, uint64_t *wait_ms)
 {
     size_t len;
     const unsigned char *out;
+    *wait_ms = 0;
     while ((out = session_outbox(&p->s, &len)) != NULL) {
-        ssize_t w = io_send(p->fd, out, len);
+        uint64_t now = now_ms();
+        size_t allowed = limiter_allow(&t->up, len, now, wait_ms);
+        if (allowed == 0)
+            return 0;
+        ssize_t w = io_send(p->fd, out, allowed);
         if (w < 0)
             return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-        session_sent(&p->s, (size_t)w, now_ms());
+        limiter_used(&t->up, (size_t)w, now);
+        session_sent(&p->s, (size_t)w, now);
     }
     return 0;
 }
@@ -337,15 +352,17 @@ static int dial(struct torrent *t, struct peer *p)
     return p->fd < 0 ? -1 : 0;
 }
 
-/* Reads what the socket has and feeds it to the session. Returns 0, or -1 to close. */
-static int read_and_handle(struct torrent *t, struct peer *p, unsigned char *buf,
+/* Reads at most max bytes the socket has and feeds them to the session. Returns 0, or -1 to
+ * close. */
+static int read_and_handle(struct torrent *t, struct peer *p, unsigned char *buf, size_t max,
                            unsigned char *piecebuf)
 {
-    ssize_t n = read(p->fd, buf, RECV_BUF);
+    ssize_t n = read(p->fd, buf, max);
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
     if (n == 0)
         return -1; /* the peer closed the connection */
+    limiter_used(&t->down, (size_t)n, now_ms());
     size_t off = 0;
     for (;;) {
         size_t used = 0;
@@ -389,14 +406,23 @@ static void *peer_main(void *arg)
     fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
 
     for (;;) {
-        if (flush_outbox(p) < 0)
+        uint64_t wait_up, wait_down;
+        if (flush_outbox(t, p, &wait_up) < 0)
             break;
         size_t pending;
         session_outbox(&p->s, &pending);
-        struct pollfd pfd[2] = {{.fd = p->fd, .events = POLLIN | (pending ? POLLOUT : 0)},
+        size_t can_read = limiter_allow(&t->down, RECV_BUF, now_ms(), &wait_down);
+        short events = (can_read > 0 ? POLLIN : 0) | (pending && wait_up == 0 ? POLLOUT : 0);
+        struct pollfd pfd[2] = {{.fd = p->fd, .events = events},
                                 {.fd = p->wake[0], .events = POLLIN}};
-        /* The time out only drives keep-alives and the idle check; everything else wakes us. */
-        if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
+        /* The time out drives keep-alives and the idle check, and ends a wait for the rate
+         * limits; everything else wakes us. */
+        uint64_t timeout = 1000;
+        if (wait_up > 0 && wait_up < timeout)
+            timeout = wait_up;
+        if (wait_down > 0 && wait_down < timeout)
+            timeout = wait_down;
+        if (poll(pfd, 2, (int)timeout) < 0 && errno != EINTR)
             break;
         if (pfd[1].revents & POLLIN) {
             char drain[64];
@@ -408,8 +434,8 @@ static void *peer_main(void *arg)
         pthread_mutex_unlock(&t->lock);
         if (stop)
             break;
-        if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            read_and_handle(t, p, buf, piecebuf) < 0)
+        if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && can_read > 0 &&
+            read_and_handle(t, p, buf, can_read, piecebuf) < 0)
             break;
         if (session_tick(&p->s, now_ms()) < 0)
             break;
@@ -419,7 +445,8 @@ static void *peer_main(void *arg)
         if (serve_requests(t, p, piecebuf) < 0)
             break;
     }
-    (void)flush_outbox(p); /* a last try, so a peer we drop may see why (our CANCELs, say) */
+    uint64_t ignored;
+    (void)flush_outbox(t, p, &ignored); /* a last try, so a dropped peer sees our last words */
 out:
     release_shared(t, p);
     if (p->fd >= 0)
@@ -451,6 +478,9 @@ int peer_spawn(struct torrent *t, int fd, const struct sockaddr *addr, socklen_t
     fcntl(p->wake[0], F_SETFL, O_NONBLOCK);
     fcntl(p->wake[1], F_SETFL, O_NONBLOCK);
     p->key = ++t->next_key;
+    rate_init(&p->to_us, 20000, now_ms());
+    rate_init(&p->from_us, 20000, now_ms());
+    p->last_block_ms = now_ms();
     if (thread_start(&p->thread, peer_main, p, false, 0) != 0) {
         peer_free(p);
         return -1;

@@ -11,6 +11,7 @@
 
 #include "bitfield.h"
 #include "net.h"
+#include "rate.h"
 #include "session.h"
 
 #include <pthread.h>
@@ -42,6 +43,12 @@ struct peer {
     uint32_t haves_sent;     /* how far into the torrent's have_log this peer has been told */
     uint32_t strikes;        /* pieces that failed their hash with only this peer's blocks */
     bool want_unchoke;       /* the choking decision for this peer */
+    bool optimistic;         /* it holds the optimistic unchoke slot */
+    bool peer_interested;    /* it is interested in us (mirrors the session, for the choker) */
+    bool am_interested;      /* we are interested in it */
+    struct rate to_us;       /* block bytes per second it sends us */
+    struct rate from_us;     /* block bytes per second we send it */
+    uint64_t last_block_ms;  /* when its last block arrived, to spot a peer that snubs us */
 
     /* Only the peer's own thread touches these. */
     struct session s;

@@ -21,6 +21,13 @@
 
 enum { MAX_TORRENT_FILE = 64 * 1024 * 1024 };
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void torrent_config_defaults(struct torrent_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -29,6 +36,8 @@ void torrent_config_defaults(struct torrent_config *cfg)
     cfg->max_peers = 50;
     cfg->pipeline = 64;
     cfg->announce_timeout_ms = 10000;
+    cfg->upload_slots = 4;
+    cfg->rechoke_ms = 10000;
 }
 
 /* ===================================================================== opening ============ */
@@ -108,6 +117,10 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     pthread_cond_init(&t->changed, NULL);
     pthread_cond_init(&t->announce_cond, NULL);
     make_peer_id(t->peer_id);
+    limiter_init(&t->up, cfg->up_rate, now_ms());
+    limiter_init(&t->down, cfg->down_rate, now_ms());
+    rate_init(&t->down_rate, 5000, now_ms());
+    rate_init(&t->up_rate, 5000, now_ms());
 
     unsigned char *raw;
     size_t rawlen;
@@ -426,9 +439,26 @@ void torrent_close(struct torrent *t)
     free(t->mixed);
     storage_close(&t->store);
     metainfo_free(&t->mi);
+    limiter_free(&t->up);
+    limiter_free(&t->down);
     pthread_cond_destroy(&t->changed);
     pthread_cond_destroy(&t->announce_cond);
     pthread_mutex_destroy(&t->lock);
+}
+
+/* ===================================================================== choking ============ */
+
+
+void torrent_tick(struct torrent *t)
+{
+    pthread_mutex_lock(&t->lock);
+    for (struct peer *p = t->peers; p != NULL; p = p->next) {
+        bool change = p->want_unchoke != p->peer_interested;
+        p->want_unchoke = p->peer_interested;
+        if (change && !p->finished)
+            peer_wake(p);
+    }
+    pthread_mutex_unlock(&t->lock);
 }
 
 /* ===================================================================== watching =========== */
@@ -451,6 +481,45 @@ void torrent_stats(struct torrent *t, struct torrent_stats *out)
     out->complete = picker_complete(&t->picker);
     snprintf(out->fatal, sizeof out->fatal, "%s", t->fatal);
     pthread_mutex_unlock(&t->lock);
+}
+
+/* Appends the IP address of a peer (without its port) to out. */
+static void append_ip(char *out, size_t cap, const struct peer *p)
+{
+    char ip[NET_ADDRSTRLEN];
+    snprintf(ip, sizeof ip, "%s", p->name);
+    char *colon = strrchr(ip, ':');
+    if (colon != NULL)
+        *colon = '\0';
+    size_t len = strlen(out);
+    snprintf(out + len, cap - len, "%s%s", len > 0 && out[len - 1] != '=' ? "," : "", ip);
+}
+
+void torrent_status_line(struct torrent *t, uint64_t t_ms, char *out, size_t cap)
+{
+    struct torrent_stats st;
+    torrent_stats(t, &st);
+    char unchoked[1024] = "unchoked=", optimistic[NET_ADDRSTRLEN + 16] = "optimistic=";
+    uint64_t now = now_ms();
+    pthread_mutex_lock(&t->lock);
+    uint64_t down = rate_get(&t->down_rate, now), up = rate_get(&t->up_rate, now);
+    for (struct peer *p = t->peers; p != NULL; p = p->next) {
+        if (p->finished || !p->handshaken || !p->want_unchoke || t->cfg.no_upload)
+            continue;
+        if (strlen(unchoked) + NET_ADDRSTRLEN < sizeof unchoked)
+            append_ip(unchoked, sizeof unchoked, p);
+        if (p->optimistic)
+            append_ip(optimistic, sizeof optimistic, p);
+    }
+    pthread_mutex_unlock(&t->lock);
+    if (strcmp(optimistic, "optimistic=") == 0)
+        strcat(optimistic, "-");
+    snprintf(out, cap,
+             "status t_ms=%llu have=%u/%u bytes=%llu down_Bps=%llu up_Bps=%llu peers=%zu %s %s "
+             "complete=%d",
+             (unsigned long long)t_ms, st.pieces_have, st.pieces_total,
+             (unsigned long long)st.bytes_have, (unsigned long long)down,
+             (unsigned long long)up, st.peers, unchoked, optimistic, st.complete ? 1 : 0);
 }
 
 void torrent_wait(struct torrent *t, int timeout_ms)

@@ -13,8 +13,10 @@
 #ifndef TORRENT_H
 #define TORRENT_H
 
+#include "limiter.h"
 #include "metainfo.h"
 #include "picker.h"
+#include "rate.h"
 #include "storage.h"
 
 #include <pthread.h>
@@ -30,6 +32,12 @@ struct torrent_config {
     size_t pipeline;     /* requests outstanding per peer (default 64) */
     uint64_t seed;       /* for the picker's random choices; 0: a random seed */
     int announce_timeout_ms; /* per tracker request (default 10000) */
+    uint64_t up_rate;    /* bytes per second we send at most; 0: no limit */
+    uint64_t down_rate;  /* bytes per second we receive at most; 0: no limit */
+    bool no_upload;      /* never unchoke anyone (a client-server experiment's clients) */
+    unsigned upload_slots; /* regular unchoke slots (default 4, the course notes' number) */
+    uint64_t rechoke_ms; /* time between re-chokes (default 10000; the optimistic unchoke moves
+                            every third one) */
     int verbose;         /* print connections and tracker replies */
 };
 
@@ -50,6 +58,8 @@ struct torrent {
     socklen_t locallen;
     int stop_pipe[2];              /* written once to wake the listener at shutdown */
 
+    struct limiter up, down; /* --up-rate and --down-rate, shared by every connection */
+
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t changed;        /* a piece was verified, or the torrent is stopping */
     pthread_cond_t announce_cond;  /* wakes the announcer early */
@@ -64,6 +74,7 @@ struct torrent {
     uint64_t downloaded, uploaded; /* payload bytes: verified pieces in, blocks out */
     uint64_t wasted;               /* bytes of pieces that failed their hash */
     uint64_t hash_failures;
+    struct rate down_rate, up_rate; /* payload bytes per second, for the status line */
     bool stopping;
     bool announce_completed;       /* the download finished: tell the tracker */
     char fatal[256];               /* set when the torrent cannot go on (a disk error) */
@@ -103,6 +114,15 @@ struct torrent_stats {
     char fatal[256];
 };
 void torrent_stats(struct torrent *t, struct torrent_stats *out);
+
+/* Writes one machine-readable status line (without newline) for `minitorrent swarm`:
+ * "status t_ms=... have=P/N bytes=... down_Bps=... up_Bps=... peers=... unchoked=A,B
+ * optimistic=A|- complete=0|1", peers named by IP address. */
+void torrent_status_line(struct torrent *t, uint64_t t_ms, char *out, size_t cap);
+
+/* Runs the choker when a re-choke is due (and at once when a peer is interested while an upload
+ * slot is free), and hands its decisions to the peer threads. The caller's loop calls it often. */
+void torrent_tick(struct torrent *t);
 
 /* Waits until a piece is verified, the torrent stops, or timeout_ms passes. */
 void torrent_wait(struct torrent *t, int timeout_ms);
