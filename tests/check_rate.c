@@ -13,6 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ck_assert records every check that passes (in a pipe or file, for its failure report), which
+ * is slow in loops of millions of steps; this tests the condition first and calls Check only to
+ * report a failure. */
+#define check_msg(cond, ...)                                                                       \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            ck_abort_msg(__VA_ARGS__);                                                             \
+    } while (0)
+
 /* Asserts that got is within pct percent of want. */
 #define ck_assert_near(got, want, pct)                                                             \
     ck_assert_msg((double)(got) >= (double)(want) * (1 - (pct) / 100.0) &&                         \
@@ -237,9 +246,9 @@ START_TEST(rate_matches_naive_random)
 {
     const uint64_t seed = 777;
     uint64_t rng = seed;
-    struct event *ev = malloc(4000 * sizeof *ev);
+    struct event *ev = malloc(2000 * sizeof *ev);
     ck_assert_ptr_nonnull(ev);
-    for (int c = 0; c < 200; c++) {
+    for (int c = 0; c < 60; c++) {
         unsigned n = 1 + (unsigned)(rnd(&rng) % 24);
         uint64_t window = 1 + rnd(&rng) % 30000;
         uint64_t start = rnd(&rng) % 1000000;
@@ -247,7 +256,7 @@ START_TEST(rate_matches_naive_random)
         rate_init_buckets(&r, window, n, start);
         uint64_t t = start;
         size_t nev = 0;
-        for (int step = 0; step < 4000; step++) {
+        for (int step = 0; step < 2000; step++) {
             /* Mostly small steps, sometimes a jump of several windows. */
             uint64_t dt =
                 rnd(&rng) % 50 == 0 ? rnd(&rng) % (3 * window + 1) : rnd(&rng) % (r.bucket_ms + 1);
@@ -259,9 +268,9 @@ START_TEST(rate_matches_naive_random)
             }
             uint64_t want = naive_rate(start, r.bucket_ms, r.nbuckets, ev, nev, t);
             uint64_t got = rate_get(&r, t);
-            ck_assert_msg(got == want, "seed %llu case %d step %d: got %llu, want %llu",
-                          (unsigned long long)seed, c, step, (unsigned long long)got,
-                          (unsigned long long)want);
+            check_msg(got == want, "seed %llu case %d step %d: got %llu, want %llu",
+                      (unsigned long long)seed, c, step, (unsigned long long)got,
+                      (unsigned long long)want);
         }
     }
     free(ev);
