@@ -17,8 +17,14 @@ static char err[NET_ERRLEN];
 START_TEST(net_listen_port_zero_picks_a_port)
 {
     int fd = net_listen("127.0.0.1", "0", SOCK_STREAM, err, sizeof err);
-    ck_assert_msg(fd >= 0, "%s", err);
-    ck_assert_int_gt(net_local_port(fd), 0);
+    ck_assert_msg(fd >= 0,
+                  "net_listen(\"127.0.0.1\", \"0\", SOCK_STREAM) returned %d, expected a socket; "
+                  "err says \"%s\"",
+                  fd, err);
+    ck_assert_msg(net_local_port(fd) > 0,
+                  "after net_listen(..., \"0\", ...) the socket has port %d, expected the free "
+                  "port the system picked",
+                  net_local_port(fd));
     close(fd);
 }
 END_TEST
@@ -27,7 +33,9 @@ END_TEST
 static void check_connect(const char *listen_host, const char *connect_host)
 {
     int lfd = net_listen(listen_host, "0", SOCK_STREAM, err, sizeof err);
-    ck_assert_msg(lfd >= 0, "%s", err);
+    ck_assert_msg(lfd >= 0, "net_listen(%s%s%s, \"0\", SOCK_STREAM) returned %d; err says \"%s\"",
+                  listen_host ? "\"" : "", listen_host ? listen_host : "NULL", listen_host ? "\"" : "",
+                  lfd, err);
     char port[16];
     snprintf(port, sizeof port, "%d", net_local_port(lfd));
     int fd = net_connect(connect_host, port, err, sizeof err);
@@ -73,7 +81,9 @@ START_TEST(net_bad_host_is_a_clean_error)
     err[0] = '\0';
     fd = net_listen("no-such-host.invalid", "0", SOCK_STREAM, err, sizeof err);
     ck_assert_int_eq(fd, -1);
-    ck_assert_msg(strstr(err, "cannot resolve no-such-host.invalid") != NULL, "message: %s", err);
+    ck_assert_msg(strstr(err, "cannot resolve no-such-host.invalid") != NULL,
+                  "net_listen(\"no-such-host.invalid\", ...) should fail with err starting \"cannot "
+                  "resolve no-such-host.invalid\"; err says \"%s\"", err);
     ck_assert_int_eq(tk_count_fds(), before);
 }
 END_TEST
@@ -82,7 +92,9 @@ START_TEST(net_refused_connect_leaks_nothing)
 {
     /* A port that was free a moment ago: bind it, note it, close it. */
     int lfd = net_listen("127.0.0.1", "0", SOCK_STREAM, err, sizeof err);
-    ck_assert_msg(lfd >= 0, "%s", err);
+    ck_assert_msg(lfd >= 0,
+                  "net_listen(\"127.0.0.1\", \"0\", SOCK_STREAM) returned %d; err says \"%s\"", lfd,
+                  err);
     char port[16];
     snprintf(port, sizeof port, "%d", net_local_port(lfd));
     close(lfd);
@@ -100,6 +112,9 @@ START_TEST(net_rebind_port_in_time_wait)
     /* The side that closes first keeps the connection in TIME_WAIT for a minute or two. When that
      * side is a server, its restart must still be able to bind the port: SO_REUSEADDR. */
     int lfd = net_listen("127.0.0.1", "0", SOCK_STREAM, err, sizeof err);
+    ck_assert_msg(lfd >= 0,
+                  "net_listen(\"127.0.0.1\", \"0\", SOCK_STREAM) returned %d; err says \"%s\"", lfd,
+                  err);
     char port[16];
     snprintf(port, sizeof port, "%d", net_local_port(lfd));
     int cfd = net_connect("127.0.0.1", port, err, sizeof err);
@@ -123,9 +138,13 @@ START_TEST(net_same_addr_sees_through_ipv4_mapping)
     struct sockaddr_in6 b = {.sin6_family = AF_INET6, .sin6_port = htons(5000)};
     static const unsigned char mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
     memcpy(&b.sin6_addr, mapped, 16);
-    ck_assert(net_same_addr((struct sockaddr *)&a, (struct sockaddr *)&b));
+    ck_assert_msg(net_same_addr((struct sockaddr *)&a, (struct sockaddr *)&b),
+                  "net_same_addr(127.0.0.1 port 5000 as a sockaddr_in, ::ffff:127.0.0.1 port 5000 as a "
+                  "sockaddr_in6) returned 0; they are the same address and port");
     b.sin6_port = htons(5001);
-    ck_assert(!net_same_addr((struct sockaddr *)&a, (struct sockaddr *)&b));
+    ck_assert_msg(!net_same_addr((struct sockaddr *)&a, (struct sockaddr *)&b),
+                  "net_same_addr(127.0.0.1 port 5000, ::ffff:127.0.0.1 port 5001) returned 1; the "
+                  "ports differ");
     char buf[NET_ADDRSTRLEN];
     ck_assert_str_eq(net_addr_str((struct sockaddr *)&a, buf, sizeof buf), "127.0.0.1:5000");
     ck_assert_str_eq(net_addr_str((struct sockaddr *)&b, buf, sizeof buf), "127.0.0.1:5001");

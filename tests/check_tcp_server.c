@@ -46,7 +46,8 @@ static int dial(int port)
 
 static void send_str(int fd, const char *s)
 {
-    ck_assert_int_eq(writen(fd, s, strlen(s)), (ssize_t)strlen(s));
+    ck_assert_msg(tk_send_all(fd, s, strlen(s)) == (ssize_t)strlen(s),
+                  "cannot send \"%s\" to the server: %s", s, strerror(errno));
 }
 
 /* Reads until the server closes or timeout_ms passes; returns what arrived (static buffer). */
@@ -220,7 +221,7 @@ START_TEST(tcp_server2_survives_client_that_leaves_early)
         memcpy(lines + i, "x\n", 2);
     for (int round = 0; round < 3; round++) {
         int fd = dial(port);
-        ck_assert_int_eq(writen(fd, lines, sizeof lines), (ssize_t)sizeof lines);
+        ck_assert_int_eq(tk_send_all(fd, lines, sizeof lines), (ssize_t)sizeof lines);
         shutdown(fd, SHUT_WR);
         ck_assert_int_eq(tk_wait_readable(fd, 5000), 1);
         close(fd);
@@ -282,7 +283,7 @@ struct load_client {
     int id, port;
     struct latch *all_connected;
     int good; /* replies that matched */
-    char error[128];
+    char error[192];
 };
 
 /* One of 200 clients: connect, wait until all are connected, send 100 lines, check each reply. */
@@ -299,7 +300,7 @@ static void *load_client_thread(void *arg)
     size_t len = 0;
     for (int i = 0; i < LINES; i++)
         len += (size_t)snprintf(out + len, sizeof out - len, "client %d line %d\n", c->id, i);
-    if (writen(fd, out, len) < 0) {
+    if (tk_send_all(fd, out, len) < 0) {
         snprintf(c->error, sizeof c->error, "client %d: send: %s", c->id, strerror(errno));
         close(fd);
         return NULL;
@@ -311,8 +312,10 @@ static void *load_client_thread(void *arg)
     linereader_init(lr, fd);
     for (int i = 0; i < LINES; i++) {
         snprintf(want, sizeof want, "CLIENT %d LINE %d", c->id, i);
+        line[0] = '\0';
         if (linereader_next(lr, line, &n) != LINE_OK || strcmp(line, want) != 0) {
-            snprintf(c->error, sizeof c->error, "client %d line %d: expected %s", c->id, i, want);
+            snprintf(c->error, sizeof c->error, "client %d line %d: expected \"%s\", got \"%.40s\"",
+                     c->id, i, want, line);
             break;
         }
         c->good++;
@@ -457,9 +460,12 @@ static void check_many_lines_through(const char *name)
         b += (size_t)snprintf(want + b, sizeof want - b, "LINE %d\n", i);
     }
     int port = start(name, NULL, NULL);
-    ck_assert_int_eq(run_client("127.0.0.1", port, input), 0);
-    ck_assert_msg(strcmp(client.out, want) == 0, "%s: 1000 lines in, %zu bytes back", name,
-                  strlen(client.out));
+    int st = run_client("127.0.0.1", port, input);
+    ck_assert_msg(st == 0, "tcp_upper_client sent 1000 lines to %s and exited with status %d; its "
+                  "output began: %.200s", name, st, client.out);
+    ck_assert_msg(strcmp(client.out, want) == 0,
+                  "%s: 1000 lines \"line 0\" to \"line 999\" in, %zu bytes back instead of %zu; "
+                  "the output began: %.200s", name, strlen(client.out), strlen(want), client.out);
     stop();
 }
 
@@ -486,8 +492,10 @@ START_TEST(tcp_client_by_name_and_address)
         char *argv[] = {"tcp_upper_server2", "-p", "0", NULL};
         ck_assert_int_eq(tk_spawn(&server, argv), 0);
         int port = tk_wait_listening(&server, 5000);
-        ck_assert_int_eq(run_client(hosts[h], port, "hi\n"), 0);
-        ck_assert_msg(strcmp(client.out, "HI\n") == 0, "via %s: %s", hosts[h], client.out);
+        int st = run_client(hosts[h], port, "hi\n");
+        ck_assert_msg(st == 0 && strcmp(client.out, "HI\n") == 0,
+                      "tcp_upper_client %s PORT with input \"hi\": expected \"HI\" and status 0, got "
+                      "status %d and output \"%s\"", hosts[h], st, client.out);
         stop();
     }
 }
@@ -506,7 +514,7 @@ static void *count_then_answer(void *arg)
         total += (size_t)n;
     char reply[64];
     int len = snprintf(reply, sizeof reply, "got %zu bytes\n", total);
-    (void)writen(fd, reply, (size_t)len);
+    (void)tk_send_all(fd, reply, (size_t)len);
     close(fd);
     return NULL;
 }

@@ -35,9 +35,12 @@ static int start_server(const char *bind_addr, int verbose)
     if (verbose)
         argv[n++] = "-v";
     argv[n] = NULL;
+    server.merge_stderr = 1; /* a server that cannot start says why on stderr */
     ck_assert_int_eq(tk_spawn(&server, argv), 0);
     int port = tk_wait_listening(&server, 5000);
-    ck_assert_msg(port > 0, "udp_upper_server did not print \"listening on PORT\"; output: %s",
+    ck_assert_msg(port > 0,
+                  "udp_upper_server -p 0%s%s%s did not print \"listening on PORT\"; its output: %s",
+                  bind_addr ? " -b " : "", bind_addr ? bind_addr : "", verbose ? " -v" : "",
                   server.out);
     return port;
 }
@@ -120,8 +123,10 @@ START_TEST(udp_client_prints_each_reply)
 {
     int port = start_server(NULL, 0);
     int st = run_client("127.0.0.1", port, "hello\nsecond line\n\nlast", "1000", "3");
-    ck_assert_int_eq(st, 0);
-    ck_assert_str_eq(client.out, "HELLO\nSECOND LINE\n\nLAST\n");
+    ck_assert_msg(st == 0 && strcmp(client.out, "HELLO\nSECOND LINE\n\nLAST\n") == 0,
+                  "udp_upper_client with input \"hello\\nsecond line\\n\\nlast\": expected status 0 "
+                  "and output \"HELLO\\nSECOND LINE\\n\\nLAST\\n\", got status %d and output:\n%s",
+                  st, client.out);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
 }
 END_TEST
@@ -333,8 +338,11 @@ START_TEST(udp_our_client_to_textbook_python_server)
     int port = tk_wait_listening(&server, 10000);
     ck_assert_int_gt(port, 0);
     int st = run_client("127.0.0.1", port, "to python\nand back\n", "1000", "3");
-    ck_assert_int_eq(st, 0);
-    ck_assert_str_eq(client.out, "TO PYTHON\nAND BACK\n");
+    ck_assert_msg(st == 0 && strcmp(client.out, "TO PYTHON\nAND BACK\n") == 0,
+                  "udp_upper_client to the textbook's UDPServer.py with input \"to python\\nand "
+                  "back\": expected status 0 and \"TO PYTHON\\nAND BACK\\n\", got status %d and "
+                  "output:\n%s",
+                  st, client.out);
     tk_stop(&server, 5000); /* the textbook's server has no signal handler: it dies of SIGTERM */
 }
 END_TEST

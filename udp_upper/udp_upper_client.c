@@ -162,7 +162,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    char err[NET_ERRLEN];
+    char err[NET_ERRLEN] = "";
     c.fd = net_udp_socket(host, port, &c.server, &c.serverlen, err, sizeof err);
     if (c.fd < 0) {
         fprintf(stderr, "udp_upper_client: %s\n", err);

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
 
-    char err[NET_ERRLEN];
+    char err[NET_ERRLEN] = "";
     int fd = net_listen(o.bind, o.port, SOCK_DGRAM, err, sizeof err);
     if (fd < 0) {
         fprintf(stderr, "udp_upper_server: %s\n", err);

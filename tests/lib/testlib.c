@@ -282,3 +282,18 @@ void tk_add_test(TCase *tc, const TTest *t)
     fprintf(stderr, "tk_add_test: %s: the test case was not made by tk_tcase()\n", t->name);
     abort();
 }
+
+ssize_t tk_send_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, p + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        done += (size_t)w;
+    }
+    return (ssize_t)done;
+}

@@ -90,4 +90,8 @@ TCase *tk_tcase(Suite *s, const char *prefix, double timeout_s);
  * suite before any test runs. */
 void tk_add_test(TCase *tc, const TTest *t);
 
+/* Writes all n bytes to fd, looping over short writes: the test side's own writen(), so a test of
+ * a server never depends on the student's writen() to send its input. Returns n or -1. */
+ssize_t tk_send_all(int fd, const void *buf, size_t n);
+
 #endif
