@@ -43,6 +43,9 @@
                    "> reaches " + Math.round(er.right - r.left) + "x" + Math.round(er.bottom - r.top));
           break;
         }
+        if (/(^| )col( |$)/.test(el.className) && el.scrollWidth > el.clientWidth + 1) {
+          why.push("a column's content is " + el.scrollWidth + "px wide in " + el.clientWidth + "px");
+        }
         if (el.tagName === "PRE" && (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1)) {
           why.push("a code block is cut off (" + el.scrollWidth + "x" + el.scrollHeight + " in " + el.clientWidth + "x" + el.clientHeight + ")");
         }

@@ -825,7 +825,7 @@ struct field {
  * floor so a 1-byte field still has room for its name), byte offsets above, sizes below. */
 static void emit_packet(struct buf *out, const char *title, struct field *f, size_t nf)
 {
-    const double W = 1160, minw = 118, varbytes = 24;
+    const double minw = 118, varbytes = 12;
     double bytes[32], w[32], total = 0;
     for (size_t i = 0; i < nf; i++) {
         char *end;
@@ -833,7 +833,15 @@ static void emit_packet(struct buf *out, const char *title, struct field *f, siz
         bytes[i] = (*end == '\0' && end != f[i].size) ? b : varbytes;
         total += bytes[i];
     }
-    /* Give the floor to small fields first, then share what is left in proportion. */
+    /* At most 56 px a byte, so a 5-byte message looks small next to a 68-byte one; at most
+     * 1160 px in all. Then the floor goes to small fields first and the rest is shared in
+     * proportion. */
+    double W = total * 56 < 1160 ? total * 56 : 1160;
+    size_t nfloor = 0;
+    for (size_t i = 0; i < nf; i++)
+        nfloor += bytes[i] * W / total < minw;
+    if (W < minw * (double)nf)
+        W = minw * (double)nf;
     int fixed[32] = {0};
     for (int pass = 0; pass < 8; pass++) {
         double rest = W, rbytes = 0;
@@ -859,7 +867,7 @@ static void emit_packet(struct buf *out, const char *title, struct field *f, siz
         if (!changed)
             break;
     }
-    (void)total;
+    (void)nfloor;
     const double x0 = 10, top = 56, h = 78;
     buf_printf(out, "<svg class=\"packet\" viewBox=\"0 0 1180 172\" width=\"1180\" height=\"172\" "
                     "role=\"img\" aria-label=\"");
@@ -960,9 +968,15 @@ static void emit_sequence(struct buf *out, const char *left, const char *right, 
                "role=\"img\" aria-label=\"message sequence\" "
                "xmlns=\"http://www.w3.org/2000/svg\">\n",
                width, height, width, height);
-    buf_puts(out, "<defs><marker id=\"ah\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
-                  "markerWidth=\"9\" markerHeight=\"9\" orient=\"auto-start-reverse\">"
-                  "<path d=\"M0,0 L10,5 L0,10 z\" class=\"arrowhead\"/></marker></defs>\n");
+    /* Marker ids are unique in the page: a url(#id) that names a marker inside a hidden slide
+     * draws nothing. */
+    static int nseq = 0;
+    nseq++;
+    buf_printf(out,
+               "<defs><marker id=\"ah%d\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
+               "markerWidth=\"9\" markerHeight=\"9\" orient=\"auto-start-reverse\">"
+               "<path d=\"M0,0 L10,5 L0,10 z\" class=\"arrowhead\"/></marker></defs>\n",
+               nseq);
     const char *who[2] = {left, right};
     double xs[2] = {xl, xr};
     for (int k = 0; k < 2; k++) {
@@ -982,8 +996,9 @@ static void emit_sequence(struct buf *out, const char *left, const char *right, 
         double x1 = m[i].left_to_right ? xl : xr, x2 = m[i].left_to_right ? xr : xl;
         buf_printf(out,
                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"msg%s\" "
-                   "marker-end=\"url(#ah)\"/>\n",
-                   x1, y, x2 + (m[i].left_to_right ? -2 : 2), y + 10, m[i].dashed ? " dashed" : "");
+                   "marker-end=\"url(#ah%d)\"/>\n",
+                   x1, y, x2 + (m[i].left_to_right ? -2 : 2), y + 10, m[i].dashed ? " dashed" : "",
+                   nseq);
         double fs = 21;
         while (fs > 16 && mono_width(m[i].label, fs) > (xr - xl) - 30)
             fs -= 1;
@@ -1004,14 +1019,14 @@ static void emit_bounds(struct buf *out, int max_n)
 {
     if (max_n < 2 || max_n > 1000)
         fail("@bounds needs a largest N from 2 to 1000");
-    const double X0 = 110, Y0 = 440, PW = 1000, PH = 370;
+    const double X0 = 110, Y0 = 376, PW = 1000, PH = 360;
     /* Time in hours, with F/u = 1: D_cs = max(N F/u_s, F/d_min) = max(N/10, 1/10);
      * D_p2p = max(F/u_s, F/d_min, N F/(u_s + N u)) = max(1/10, N/(10 + N)). */
     double ymax = max_n / 10.0;
     double ystep = ymax <= 4 ? 0.5 : ymax <= 10 ? 1 : ymax <= 40 ? 5 : 50;
     ymax = ystep * (double)(long)(ymax / ystep + 0.999);
     int xstep = max_n <= 20 ? 2 : max_n <= 50 ? 5 : max_n <= 200 ? 20 : 100;
-    buf_puts(out, "<svg class=\"chart\" viewBox=\"0 0 1180 500\" width=\"1180\" height=\"500\" "
+    buf_puts(out, "<svg class=\"chart\" viewBox=\"0 0 1180 440\" width=\"1180\" height=\"440\" "
                   "role=\"img\" aria-label=\"Lower bounds on distribution time\" "
                   "xmlns=\"http://www.w3.org/2000/svg\">\n");
     for (double y = 0; y <= ymax + 1e-9; y += ystep) {
@@ -1242,7 +1257,7 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
                 budgets[column].other_px += 98 + 46.0 * (double)nm;
             } else if (strcmp(name, "bounds") == 0) {
                 emit_bounds(cur, atoi(a));
-                budgets[column].other_px += 505;
+                budgets[column].other_px += 445;
             } else {
                 fail("unknown directive @%s (expected @code, @svg, @packet, @sequence, @bounds, "
                      "@class or @split)",
@@ -1322,6 +1337,11 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
     }
     CLOSE_BLOCKS();
 #undef CLOSE_BLOCKS
+    /* A title too long for one line takes a second one from the body. */
+    if (display_width(title) > 52) {
+        budgets[0].other_px += 50;
+        budgets[1].other_px += 50;
+    }
     const char *size = choose_code_size(has_split);
     set_code_size(&body, size);
     set_code_size(&right, size);
