@@ -60,8 +60,11 @@ START_TEST(tcp_framing_readn_stops_at_eof)
     ck_assert_int_eq(write(sv[1], "abc", 3), 3);
     close(sv[1]);
     char buf[10];
-    ck_assert_int_eq(readn(sv[0], buf, sizeof buf), 3);
-    ck_assert_int_eq(readn(sv[0], buf, sizeof buf), 0);
+    ssize_t n = readn(sv[0], buf, sizeof buf);
+    ck_assert_msg(n == 3, "the peer wrote \"abc\" and closed; readn(fd, buf, 10) returned %zd, "
+                  "expected 3 (fewer than asked, because the stream ended)", n);
+    n = readn(sv[0], buf, sizeof buf);
+    ck_assert_msg(n == 0, "at end of stream readn(fd, buf, 10) returned %zd, expected 0", n);
     close(sv[0]);
 }
 END_TEST
@@ -76,11 +79,17 @@ static void read_all_lines(int fd, char *out, size_t cap)
     size_t len;
     enum linereader_status st;
     while ((st = linereader_next(&lr, line, &len)) == LINE_OK) {
-        ck_assert_uint_eq(strlen(line), len);
+        ck_assert_msg(strlen(line) == len,
+                      "linereader_next returned the line \"%s\" (%zu bytes) with *len = %zu",
+                      line, strlen(line), len);
         strncat(out, line, cap - strlen(out) - 2);
         strcat(out, "|");
     }
-    ck_assert_int_eq(st, LINE_EOF);
+    static const char *const names[] = {"LINE_OK", "LINE_EOF", "LINE_TOO_LONG", "LINE_ERROR"};
+    ck_assert_msg(st == LINE_EOF,
+                  "after the lines \"%s\" (joined with |), linereader_next returned %s; expected "
+                  "LINE_EOF once the stream has ended",
+                  out, st >= 0 && st <= LINE_ERROR ? names[st] : "an unknown status");
 }
 
 START_TEST(tcp_framing_line_split_at_every_byte)
@@ -159,18 +168,24 @@ START_TEST(tcp_framing_line_too_long)
     static char big[LINEREADER_MAX + 2];
     memset(big, 'x', LINEREADER_MAX);
     big[LINEREADER_MAX] = '\n';
-    ck_assert_int_eq(writen(sv[1], big, LINEREADER_MAX + 1), LINEREADER_MAX + 1);
+    ck_assert_int_eq(tk_send_all(sv[1], big, LINEREADER_MAX + 1), LINEREADER_MAX + 1);
     memset(big, 'y', LINEREADER_MAX + 1);
-    ck_assert_int_eq(writen(sv[1], big, LINEREADER_MAX + 1), LINEREADER_MAX + 1);
+    ck_assert_int_eq(tk_send_all(sv[1], big, LINEREADER_MAX + 1), LINEREADER_MAX + 1);
     close(sv[1]);
 
     static struct linereader lr;
     static char line[LINEREADER_MAX + 1];
     size_t len;
     linereader_init(&lr, sv[0]);
-    ck_assert_int_eq(linereader_next(&lr, line, &len), LINE_OK);
-    ck_assert_uint_eq(len, LINEREADER_MAX);
-    ck_assert_int_eq(linereader_next(&lr, line, &len), LINE_TOO_LONG);
+    enum linereader_status st = linereader_next(&lr, line, &len);
+    ck_assert_msg(st == LINE_OK && len == LINEREADER_MAX,
+                  "a line of exactly LINEREADER_MAX (%d) bytes: expected LINE_OK (%d) and *len %d, "
+                  "got status %d and *len %zu",
+                  LINEREADER_MAX, LINE_OK, LINEREADER_MAX, st, len);
+    st = linereader_next(&lr, line, &len);
+    ck_assert_msg(st == LINE_TOO_LONG,
+                  "%d bytes without a newline: expected LINE_TOO_LONG (%d), got status %d",
+                  LINEREADER_MAX + 1, LINE_TOO_LONG, st);
     close(sv[0]);
 }
 END_TEST
@@ -324,8 +339,10 @@ START_TEST(tcp_framing_epipe_not_sigpipe)
     close(sv[1]);
     errno = 0;
     ssize_t w = writen(sv[0], "hello\n", 6);
-    ck_assert_int_eq(w, -1);
-    ck_assert_msg(errno == EPIPE, "expected EPIPE, got %s", strerror(errno));
+    ck_assert_msg(w == -1 && errno == EPIPE,
+                  "writen to a socket whose peer has closed returned %zd with errno %s; expected -1 "
+                  "with errno EPIPE (and no SIGPIPE)",
+                  w, strerror(errno));
     close(sv[0]);
 }
 END_TEST

@@ -183,7 +183,11 @@ START_TEST(tcp_server2_coalesced_lines)
     int fd = dial(port);
     send_str(fd, "one\ntwo\nthree\n"); /* three lines in one write */
     shutdown(fd, SHUT_WR);
-    ck_assert_str_eq(read_until_close(fd, 5000), "ONE\nTWO\nTHREE\n");
+    const char *got = read_until_close(fd, 5000);
+    ck_assert_msg(strcmp(got, "ONE\nTWO\nTHREE\n") == 0,
+                  "sent \"one\\ntwo\\nthree\\n\" in one write; expected the replies "
+                  "\"ONE\\nTWO\\nTHREE\\n\", got \"%s\"",
+                  got);
     close(fd);
     stop();
 }
@@ -198,7 +202,10 @@ START_TEST(tcp_server2_refuses_over_long_line)
     big[sizeof big - 1] = '\0';
     send_str(fd, big);
     const char *got = read_until_close(fd, 5000);
-    ck_assert_msg(strncmp(got, "error: line too long", 20) == 0, "got: %.80s", got);
+    ck_assert_msg(strncmp(got, "error: line too long", 20) == 0,
+                  "sent %d bytes without a newline; expected the reply \"error: line too long...\" "
+                  "and a close, got \"%.80s\"",
+                  LINEREADER_MAX + 99, got);
     close(fd);
     /* The server goes on serving others. */
     fd = dial(port);

@@ -80,7 +80,10 @@ START_TEST(udp_upper_ascii_only)
 {
     char s[] = "hello, World 42 \xc3\xa9 z{";
     upper_ascii(s, sizeof s - 1);
-    ck_assert_str_eq(s, "HELLO, WORLD 42 \xc3\xa9 Z{");
+    ck_assert_msg(strcmp(s, "HELLO, WORLD 42 \xc3\xa9 Z{") == 0,
+                  "upper_ascii(\"hello, World 42 \xc3\xa9 z{\") gave \"%s\"; expected \"HELLO, WORLD 42 "
+                  "\xc3\xa9 Z{\": only the letters a-z change",
+                  s);
 }
 END_TEST
 
