@@ -106,18 +106,18 @@ static int peer_from_sockaddr(const struct sockaddr_storage *ss, struct tracker_
     return -1;
 }
 
-/* Writes the bytes a UDP connection id is bound to: the client's address and port (18 bytes). */
-static size_t cid_key(const struct sockaddr_storage *ss, unsigned char out[18])
+/* Writes the bytes a UDP connection id is bound to: the client's IP address, without the port.
+ * The id proves that the client receives packets at that address; the port does not matter, and
+ * real clients rely on that: libtorrent shares one cache of connection ids between all its
+ * sockets, so it may announce from another port than the one it connected from (opentracker, a
+ * widely used tracker, binds ids to the address alone for the same reason). */
+static size_t cid_key(const struct sockaddr_storage *ss, unsigned char out[16])
 {
     struct tracker_peer p;
-    memset(out, 0, 18);
     if (peer_from_sockaddr(ss, &p) < 0)
-        return 18;
+        memset(p.ip, 0, sizeof p.ip);
     memcpy(out, p.ip, 16);
-    uint16_t port = ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
-                                             : ((const struct sockaddr_in6 *)ss)->sin6_port;
-    memcpy(out + 16, &port, 2);
-    return 18;
+    return 16;
 }
 
 /* Writes the first 4 bytes of an info hash in hex, enough to tell torrents apart in a log. */
@@ -199,7 +199,7 @@ static int record_announce(struct tracker_server *srv, const struct announce_in 
 
     if (srv->cfg.log != NULL) {
         char addr[NET_ADDRSTRLEN], hash[9];
-        static const char *const events[] = {"", " started", " completed", " stopped"};
+        static const char *const events[] = {"", " completed", " started", " stopped"};
         net_addr_str((const struct sockaddr *)&in->from, addr, sizeof addr);
         short_hash(in->info_hash, hash);
         fprintf(srv->cfg.log, "announce %s from %s (peer port %u)%s: %s, %zu peers listed\n", hash,
@@ -496,6 +496,12 @@ static void udp_error(struct tracker_server *srv, const struct sockaddr_storage 
                       socklen_t tolen, uint32_t tid, const char *msg)
 {
     unsigned char out[TRACKER_UDP_ERROR_MIN + 128];
+    if (srv->cfg.log != NULL) {
+        char addr[NET_ADDRSTRLEN];
+        fprintf(srv->cfg.log, "refused a UDP request from %s: %s\n",
+                net_addr_str((const struct sockaddr *)to, addr, sizeof addr), msg);
+        fflush(srv->cfg.log);
+    }
     udp_reply(srv, to, tolen, out, tracker_udp_encode_error(out, sizeof out, tid, msg));
 }
 
@@ -503,7 +509,7 @@ static void udp_error(struct tracker_server *srv, const struct sockaddr_storage 
  * client receives packets at the address it sends from). */
 static int udp_cid_ok(struct tracker_server *srv, const struct sockaddr_storage *from, uint64_t cid)
 {
-    unsigned char key[18];
+    unsigned char key[16];
     size_t kn = cid_key(from, key);
     return tracker_udp_cid_valid(srv->secret, key, kn, tracker_now(srv), cid);
 }
@@ -604,7 +610,7 @@ static void udp_packet(struct tracker_server *srv, const unsigned char *p, size_
     if (action == TRACKER_UDP_ACTION_CONNECT) {
         if (tracker_udp_parse_connect_req(p, n, &tid, err, sizeof err) != TRACKER_UDP_OK)
             return;
-        unsigned char key[18], pkt[TRACKER_UDP_CONNECT_LEN];
+        unsigned char key[16], pkt[TRACKER_UDP_CONNECT_LEN];
         size_t kn = cid_key(from, key);
         uint64_t cid = tracker_udp_cid_issue(srv->secret, key, kn, tracker_now(srv));
         udp_reply(srv, from, fromlen, pkt, tracker_udp_encode_connect_resp(pkt, tid, cid));
