@@ -9,6 +9,7 @@
 #include "url.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,18 +50,43 @@ static int wait_readable(int fd, long long deadline)
 
 /* ===================================================================== HTTP =============== */
 
+/* Connects to the tracker, from our own address when we have one: a tracker records the address
+ * an announce comes from, and a peer bound to 127.0.0.5 must be listed as 127.0.0.5. */
+static int connect_tracker(const struct tracker_url *u, const struct sockaddr *local,
+                           socklen_t locallen, int timeout_ms, char *err, size_t errlen)
+{
+    char port[8];
+    snprintf(port, sizeof port, "%u", (unsigned)u->port);
+    if (local == NULL)
+        return net_connect(u->host, port, err, errlen);
+    struct addrinfo hints, *res;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = local->sa_family;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(u->host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve %s: %s", u->host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
+        fd = net_connect_addr(ai->ai_addr, ai->ai_addrlen, local, locallen, timeout_ms, err,
+                              errlen);
+    freeaddrinfo(res);
+    return fd;
+}
+
 /* Sends GET target to the tracker at u and reads the whole response into a malloc'd buffer
  * (*buf, which the caller frees); fills *resp with the status and body. Returns 0 or -1. */
 static int http_get(const struct tracker_url *u, const char *target, int timeout_ms,
-                    unsigned char **buf, struct tracker_http_response *resp, char *err,
-                    size_t errlen)
+                    const struct sockaddr *local, socklen_t locallen, unsigned char **buf,
+                    struct tracker_http_response *resp, char *err, size_t errlen)
 {
-    char req[TRACKER_HTTP_TARGET_MAX + 512], port[8];
+    char req[TRACKER_HTTP_TARGET_MAX + 512];
     long reqlen = tracker_http_build_get(u, target, req, sizeof req, err, errlen);
     if (reqlen < 0)
         return -1;
-    snprintf(port, sizeof port, "%u", (unsigned)u->port);
-    int fd = net_connect(u->host, port, err, errlen);
+    int fd = connect_tracker(u, local, locallen, timeout_ms, err, errlen);
     if (fd < 0)
         return -1;
     int rc = -1;
@@ -134,7 +160,7 @@ static int announce_http(const struct announce_params *p, const struct tracker_u
         return -1;
     unsigned char *buf;
     struct tracker_http_response resp;
-    if (http_get(u, target, p->timeout_ms, &buf, &resp, err, errlen) < 0)
+    if (http_get(u, target, p->timeout_ms, p->local, p->locallen, &buf, &resp, err, errlen) < 0)
         return -1;
     struct tracker_http_reply reply;
     int rc = tracker_http_parse_announce_reply(resp.body, resp.body_len, &reply, r->peers,
@@ -231,6 +257,7 @@ static int parse_scrape(const unsigned char *p, size_t n, void *ctx, char *err, 
 
 /* Opens a UDP socket towards the tracker and gets a connection id. Returns the socket or -1. */
 static int udp_connect(const struct tracker_url *u, int timeout_ms, int retries,
+                       const struct sockaddr *local, socklen_t locallen,
                        struct sockaddr_storage *to, socklen_t *tolen, uint64_t *cid, char *err,
                        size_t errlen)
 {
@@ -239,6 +266,12 @@ static int udp_connect(const struct tracker_url *u, int timeout_ms, int retries,
     int fd = net_udp_socket(u->host, port, to, tolen, err, errlen);
     if (fd < 0)
         return -1;
+    /* Send from our own address, for the same reason as connect_tracker(). */
+    if (local != NULL && local->sa_family == to->ss_family && bind(fd, local, locallen) < 0) {
+        snprintf(err, errlen, "cannot bind the UDP socket to our address: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
     struct connect_ctx c;
     rand_bytes(&c.tid, sizeof c.tid);
     unsigned char req[TRACKER_UDP_CONNECT_LEN];
@@ -259,8 +292,8 @@ static int announce_udp(const struct announce_params *p, const struct tracker_ur
     socklen_t tolen;
     struct tracker_udp_announce_req req;
     memset(&req, 0, sizeof req);
-    int fd = udp_connect(u, p->timeout_ms, p->udp_retries, &to, &tolen, &req.connection_id, err,
-                         errlen);
+    int fd = udp_connect(u, p->timeout_ms, p->udp_retries, p->local, p->locallen, &to, &tolen,
+                         &req.connection_id, err, errlen);
     if (fd < 0)
         return -1;
     rand_bytes(&req.transaction_id, sizeof req.transaction_id);
@@ -312,7 +345,7 @@ int announce_scrape(const char *url, const unsigned char info_hash[20], int time
             return -1;
         unsigned char *buf;
         struct tracker_http_response resp;
-        if (http_get(&u, target, timeout_ms, &buf, &resp, err, errlen) < 0)
+        if (http_get(&u, target, timeout_ms, NULL, 0, &buf, &resp, err, errlen) < 0)
             return -1;
         int rc = tracker_http_parse_scrape_reply(resp.body, resp.body_len, info_hash, out, err,
                                                  errlen);
@@ -322,7 +355,7 @@ int announce_scrape(const char *url, const unsigned char info_hash[20], int time
     struct sockaddr_storage to;
     socklen_t tolen;
     uint64_t cid;
-    int fd = udp_connect(&u, timeout_ms, 2, &to, &tolen, &cid, err, errlen);
+    int fd = udp_connect(&u, timeout_ms, 2, NULL, 0, &to, &tolen, &cid, err, errlen);
     if (fd < 0)
         return -1;
     struct scrape_ctx s = {0, out};

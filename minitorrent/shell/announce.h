@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 enum { ANNOUNCE_MAX_PEERS = 200 };
 
@@ -25,6 +26,9 @@ struct announce_params {
     int numwant;     /* -1: the tracker's default */
     int timeout_ms;  /* per try; UDP doubles it on each of its retries (BEP 15) */
     int udp_retries; /* UDP tries after the first */
+    const struct sockaddr *local; /* our own address to send from (NULL: any), so the tracker
+                                     records the address we listen on */
+    socklen_t locallen;
 };
 
 struct announce_result {

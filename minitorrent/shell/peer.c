@@ -102,7 +102,14 @@ static void sync_locked(struct torrent *t, struct peer *p)
         i++;
     }
 
-    while (session_pipeline_room(s) > 0) {
+    /* How many requests to keep at this peer: about 300 ms of what it sends us (at least two).
+     * A deep queue at a slow peer ties blocks to it that a faster peer could have sent, and
+     * the pieces they belong to cannot be finished and passed on; a shallow queue at a fast
+     * peer leaves its link idle between requests. */
+    size_t depth = (size_t)(rate_get(&p->to_us, now_ms()) * 3 / 10 / WIRE_BLOCK_LEN) + 4;
+    if (depth > t->cfg.pipeline)
+        depth = t->cfg.pipeline;
+    while (s->n_ours < depth && session_pipeline_room(s) > 0) {
         struct picker_block b;
         if (!picker_next(&t->picker, &p->counted, outstanding, s, &b))
             break;

@@ -121,6 +121,11 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     limiter_init(&t->down, cfg->down_rate, now_ms());
     rate_init(&t->down_rate, 5000, now_ms());
     rate_init(&t->up_rate, 5000, now_ms());
+    struct choker_config cc;
+    choker_config_defaults(&cc, cfg->seed ? cfg->seed : rand_u64());
+    cc.upload_slots = cfg->upload_slots;
+    cc.rechoke_ms = cfg->rechoke_ms;
+    choker_init(&t->choker, &cc, now_ms());
 
     unsigned char *raw;
     size_t rawlen;
@@ -219,6 +224,10 @@ static void announce_params_locked(struct torrent *t, struct announce_params *ap
     ap->left = t->mi.total_length - have;
     ap->event = ev;
     ap->timeout_ms = t->cfg.announce_timeout_ms;
+    if (t->locallen > 0) {
+        ap->local = (const struct sockaddr *)&t->local;
+        ap->locallen = t->locallen;
+    }
 }
 
 /* Returns true when a live connection already goes to addr (the peer's listening address). */
@@ -448,15 +457,44 @@ void torrent_close(struct torrent *t)
 
 /* ===================================================================== choking ============ */
 
+enum { MAX_CHOKER_PEERS = 1024 };
 
 void torrent_tick(struct torrent *t)
 {
+    static struct choker_peer cp[MAX_CHOKER_PEERS]; /* only the caller's thread runs this */
+    struct peer *who[MAX_CHOKER_PEERS];
+    uint64_t now = now_ms();
     pthread_mutex_lock(&t->lock);
-    for (struct peer *p = t->peers; p != NULL; p = p->next) {
-        bool change = p->want_unchoke != p->peer_interested;
-        p->want_unchoke = p->peer_interested;
-        if (change && !p->finished)
-            peer_wake(p);
+    size_t n = 0, unchoked = 0;
+    bool waiting = false; /* an interested peer is choked */
+    for (struct peer *p = t->peers; p != NULL && n < MAX_CHOKER_PEERS; p = p->next) {
+        if (p->finished || !p->handshaken)
+            continue;
+        cp[n] = (struct choker_peer){
+            .id = p->key,
+            .interested = p->peer_interested,
+            .snubbed = choker_is_snubbed(&t->choker.cfg, p->am_interested, p->last_block_ms, now),
+            .rate_to_us = rate_get(&p->to_us, now),
+            .rate_from_us = rate_get(&p->from_us, now),
+            .unchoked = p->want_unchoke,
+            .optimistic = p->optimistic,
+        };
+        unchoked += p->want_unchoke;
+        waiting |= p->peer_interested && !p->want_unchoke;
+        who[n++] = p;
+    }
+    /* Real clients fill a free slot at once rather than keep a newcomer waiting for the next
+     * round; only the periodic rounds rank peers against each other. */
+    bool force = waiting && unchoked < t->choker.cfg.upload_slots + 1;
+    if (choker_run(&t->choker, cp, n, picker_complete(&t->picker), now, force)) {
+        for (size_t i = 0; i < n; i++) {
+            struct peer *p = who[i];
+            bool change = p->want_unchoke != cp[i].unchoked;
+            p->want_unchoke = cp[i].unchoked;
+            p->optimistic = cp[i].optimistic;
+            if (change)
+                peer_wake(p);
+        }
     }
     pthread_mutex_unlock(&t->lock);
 }

@@ -13,6 +13,7 @@
 #ifndef TORRENT_H
 #define TORRENT_H
 
+#include "choker.h"
 #include "limiter.h"
 #include "metainfo.h"
 #include "picker.h"
@@ -75,6 +76,7 @@ struct torrent {
     uint64_t wasted;               /* bytes of pieces that failed their hash */
     uint64_t hash_failures;
     struct rate down_rate, up_rate; /* payload bytes per second, for the status line */
+    struct choker choker;
     bool stopping;
     bool announce_completed;       /* the download finished: tell the tracker */
     char fatal[256];               /* set when the torrent cannot go on (a disk error) */
