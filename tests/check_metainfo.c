@@ -627,6 +627,66 @@ START_TEST(metainfo_encode_golden_single)
 }
 END_TEST
 
+/* announce-list, "created by" and "creation date" are written in key order, outside the info
+ * dict, so the info hash stays the one of the plain golden torrent. */
+START_TEST(metainfo_encode_extras)
+{
+    static const char *const t0[] = {"http://tracker.example:6969/announce"};
+    static const char *const t1[] = {"udp://127.0.0.1:9000", "http://b.example/a"};
+    const struct metainfo_spec_tier tiers[] = {{t0, 1}, {t1, 2}};
+    const struct metainfo_spec_file file = {NULL, 0, 20000};
+    struct metainfo_spec spec = {
+        .announce = "http://tracker.example:6969/announce",
+        .name = "hello.txt",
+        .piece_length = 16384,
+        .files = &file,
+        .file_count = 1,
+        .pieces = (const unsigned char *)PIECES2,
+        .piece_count = 2,
+        .tiers = tiers,
+        .tier_count = 2,
+        .created_by = "minitorrent 0.1.0",
+        .creation_date = 1700000000,
+    };
+    static const char want[] =
+        "d8:announce36:http://tracker.example:6969/announce13:announce-listll36:http://"
+        "tracker.example:6969/announceel20:udp://127.0.0.1:900018:http://b.example/aee"
+        "10:created by17:minitorrent 0.1.013:creation datei1700000000e4:infod6:lengthi20000e"
+        "4:name9:hello.txt12:piece lengthi16384e6:pieces40:" PIECES2 "ee";
+    struct benc_buf b;
+    char err[256], hex[41];
+    benc_buf_init(&b);
+    ck_assert_msg(metainfo_encode(&spec, &b, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(b.len, strlen(want));
+    ck_assert(memcmp(b.data, want, b.len) == 0);
+
+    struct metainfo m;
+    ck_assert_msg(metainfo_parse(&m, b.data, b.len, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(m.tier_count, 2);
+    ck_assert_uint_eq(m.tiers[1].count, 2);
+    ck_assert_str_eq(m.tiers[1].urls[1], "http://b.example/a");
+    metainfo_hash_hex(m.info_hash, hex);
+    ck_assert_str_eq(hex, golden_single_hash);
+    metainfo_free(&m);
+    benc_buf_free(&b);
+
+    /* An empty tier and a negative date are refused rather than written. */
+    const struct metainfo_spec_tier empty[] = {{t0, 0}};
+    spec.tiers = empty;
+    spec.tier_count = 1;
+    benc_buf_init(&b);
+    ck_assert_int_eq(metainfo_encode(&spec, &b, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "empty"));
+    benc_buf_free(&b);
+    spec.tier_count = 0;
+    spec.creation_date = -1;
+    benc_buf_init(&b);
+    ck_assert_int_eq(metainfo_encode(&spec, &b, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "negative"));
+    benc_buf_free(&b);
+}
+END_TEST
+
 START_TEST(metainfo_encode_rejects_bad_spec)
 {
     static const char *const bad[] = {"ok", ".."};
@@ -843,6 +903,7 @@ static Suite *metainfo_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, metainfo_encode_golden_multi);
     tcase_add_test(tc, metainfo_encode_golden_single);
+    tcase_add_test(tc, metainfo_encode_extras);
     tcase_add_test(tc, metainfo_encode_rejects_bad_spec);
     tcase_add_test(tc, metainfo_roundtrip_random);
     tcase_add_test(tc, metainfo_mutations_are_safe);

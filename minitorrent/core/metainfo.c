@@ -491,11 +491,36 @@ int metainfo_encode(const struct metainfo_spec *spec, struct benc_buf *out, char
     if (!spec->multi_file && spec->file_count != 1)
         return merr(err, errlen, "a single-file torrent has exactly one file");
 
+    if (spec->creation_date < 0)
+        return merr(err, errlen, "the creation date cannot be negative");
+    for (size_t t = 0; t < spec->tier_count; t++)
+        if (spec->tiers[t].count == 0 || spec->tiers[t].urls == NULL)
+            return merr(err, errlen, "announce-list tier %zu is empty", t);
+
     /* Keys are written in sorted order; benc_buf checks it, so a slip fails loudly. */
     benc_dict_begin(out);
     if (spec->announce != NULL) {
         benc_put_cstr(out, "announce");
         benc_put_cstr(out, spec->announce);
+    }
+    if (spec->tier_count > 0) {
+        benc_put_cstr(out, "announce-list");
+        benc_list_begin(out);
+        for (size_t t = 0; t < spec->tier_count; t++) {
+            benc_list_begin(out);
+            for (size_t u = 0; u < spec->tiers[t].count; u++)
+                benc_put_cstr(out, spec->tiers[t].urls[u]);
+            benc_end(out);
+        }
+        benc_end(out);
+    }
+    if (spec->created_by != NULL) {
+        benc_put_cstr(out, "created by");
+        benc_put_cstr(out, spec->created_by);
+    }
+    if (spec->creation_date > 0) {
+        benc_put_cstr(out, "creation date");
+        benc_put_int(out, spec->creation_date);
     }
     benc_put_cstr(out, "info");
     benc_dict_begin(out);

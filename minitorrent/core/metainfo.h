@@ -101,6 +101,12 @@ struct metainfo_spec_file {
     uint64_t length;
 };
 
+/* One BEP 12 tier: URLs a client tries in turn (after shuffling them) before the next tier. */
+struct metainfo_spec_tier {
+    const char *const *urls;
+    size_t count;
+};
+
 struct metainfo_spec {
     const char *announce; /* tracker URL, or NULL */
     const char *name;
@@ -111,6 +117,13 @@ struct metainfo_spec {
     const unsigned char *pieces; /* piece hashes, computed by the caller (hashing is I/O) */
     uint32_t piece_count;
     int is_private;
+
+    /* Optional fields outside the info dict, so they never change the info hash. A spec that
+     * leaves them zero (as designated initialisers do) writes exactly what it did before. */
+    const struct metainfo_spec_tier *tiers; /* "announce-list" (BEP 12), or NULL */
+    size_t tier_count;                      /* tiers; 0 writes no announce-list */
+    const char *created_by;                 /* "created by", e.g. "minitorrent 0.1.0", or NULL */
+    int64_t creation_date;                  /* "creation date" in Unix seconds; 0 omits it */
 };
 
 /* Writes the .torrent described by spec into out (an initialised benc_buf; the bytes are in
