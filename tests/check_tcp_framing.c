@@ -175,7 +175,7 @@ START_TEST(tcp_framing_line_too_long)
 
     static struct linereader lr;
     static char line[LINEREADER_MAX + 1];
-    size_t len;
+    size_t len = 0;
     linereader_init(&lr, sv[0]);
     enum linereader_status st = linereader_next(&lr, line, &len);
     ck_assert_msg(st == LINE_OK && len == LINEREADER_MAX,
