@@ -647,14 +647,10 @@ static void udp_drain(struct tracker_server *srv)
 static void *server_loop(void *arg)
 {
     struct tracker_server *srv = arg;
-    size_t cap = srv->cfg.max_conns + 3;
-    struct pollfd *pfd = calloc(cap, sizeof *pfd);
-    struct tracker_conn **who = calloc(cap, sizeof *who); /* pfd[i] belongs to who[i] */
+    struct pollfd *pfd = srv->pfd;
+    struct tracker_conn **who = srv->who;
     uint64_t seq = 0;
     long long accept_paused_until = 0;
-    if (pfd == NULL || who == NULL)
-        goto out; /* tracker_server_start() allocated the rest; a tracker that cannot even do
-                     this would not get far, and stop() still cleans up */
 
     for (;;) {
         long long now = mono_ms();
@@ -721,9 +717,6 @@ static void *server_loop(void *arg)
         if (pfd[http_i].revents != 0 && http_accept(srv, &seq) < 0)
             accept_paused_until = mono_ms() + ACCEPT_PAUSE_MS;
     }
-out:
-    free(pfd);
-    free(who);
     return NULL;
 }
 
@@ -774,8 +767,13 @@ int tracker_server_start(struct tracker_server *srv, const struct tracker_server
     srv->rng = rand_u64();
     srv->next_expire_s = tracker_now(srv) + srv->cfg.expire_every_s;
 
+    /* Every buffer the loop needs is allocated here, so a tracker that starts never fails for
+     * want of memory later: the poll set holds the wake-up pipe, the two listening sockets and
+     * every connection. */
     srv->conns = calloc(srv->cfg.max_conns, sizeof *srv->conns);
-    if (srv->conns == NULL) {
+    srv->pfd = calloc(srv->cfg.max_conns + 3, sizeof *srv->pfd);
+    srv->who = calloc(srv->cfg.max_conns + 3, sizeof *srv->who);
+    if (srv->conns == NULL || srv->pfd == NULL || srv->who == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -816,6 +814,8 @@ fail:
         close(srv->wake[1]);
     }
     free(srv->conns);
+    free(srv->pfd);
+    free(srv->who);
     if (have_lock)
         pthread_mutex_destroy(&srv->lock);
     if (have_state)
@@ -839,7 +839,11 @@ void tracker_server_stop(struct tracker_server *srv)
         if (srv->conns[i].fd >= 0)
             conn_close(srv, &srv->conns[i], NULL);
     free(srv->conns);
+    free(srv->pfd);
+    free(srv->who);
     srv->conns = NULL;
+    srv->pfd = NULL;
+    srv->who = NULL;
     close(srv->http_fd);
     if (srv->udp_fd >= 0)
         close(srv->udp_fd);

@@ -62,9 +62,12 @@ struct tracker_server_stats {
     uint64_t expired;        /* peers forgotten because they stopped announcing */
 };
 
-/* Per-connection state of one HTTP client; the request buffer's size caps a request. */
+/* The largest HTTP request (request line and headers) the tracker reads; a longer one gets a 400.
+ * Real clients send well under 1 KiB. */
 enum { TRACKER_SERVER_REQUEST_MAX = 8192 };
-struct tracker_conn;
+
+struct tracker_conn; /* one HTTP client's state, private to tracker_server.c */
+struct pollfd;
 
 /* One running tracker. Caller-owned: tracker_server_start() / tracker_server_stop(). */
 struct tracker_server {
@@ -80,6 +83,8 @@ struct tracker_server {
     uint64_t rng;               /* for choosing which peers a reply lists */
     int64_t next_expire_s;      /* the tracker-clock time of the next sweep */
     struct tracker_conn *conns; /* cfg.max_conns slots; fd -1 marks a free one */
+    struct pollfd *pfd;         /* the poll set, rebuilt on every turn of the loop */
+    struct tracker_conn **who;  /* who[i] is the connection that pfd[i] watches */
 
     pthread_mutex_t lock; /* guards state and stats, which tracker_server_stats() also reads */
     struct tracker_state state;
