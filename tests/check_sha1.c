@@ -5,8 +5,7 @@
  * The vector tests run once per implementation (the loop index of a Check loop test picks it);
  * the SHA-NI run skips itself on CPUs without the extensions.
  *
- * Setting SHA1_BENCH=1 in the environment also runs sha1_bench, which prints the throughput of
- * each implementation over 256 MiB (it is skipped otherwise, so `make check` stays quick).
+ * Speed is not tested here: `make bench` measures it (bench/sha1file.c against sha1sum).
  */
 #include "testlib.h"
 #include "sha1.h"
@@ -244,48 +243,6 @@ START_TEST(sha1_auto_picks_fastest)
 }
 END_TEST
 
-/* ---- optional benchmark ------------------------------------------------------------------- */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-START_TEST(sha1_bench)
-{
-    const char *env = getenv("SHA1_BENCH");
-    if (env == NULL || *env == '\0')
-        tk_skip("set SHA1_BENCH=1 to measure throughput");
-    size_t n = (size_t)256 << 20;
-    unsigned char *buf = malloc(n);
-    ck_assert_ptr_nonnull(buf);
-    rng_state = 1;
-    fill_random(buf, n);
-    for (int i = 0; i < 2; i++) {
-        struct sha1_ctx c;
-        unsigned char d[SHA1_DIGEST_LEN];
-        if (!start(&c, i))
-            continue;
-        double best = 1e9;
-        for (int rep = 0; rep < 3; rep++) {
-            start(&c, i);
-            double t0 = now_s();
-            /* 256 KiB updates, like hashing the pieces of a torrent. */
-            for (size_t off = 0; off < n; off += 256 << 10)
-                sha1_update(&c, buf + off, 256 << 10);
-            sha1_final(&c, d);
-            double t = now_s() - t0;
-            if (t < best)
-                best = t;
-        }
-        printf("sha1_bench: %-8s %.0f MB/s\n", sha1_impl_name(&c), n / best / 1e6);
-    }
-    free(buf);
-}
-END_TEST
-
 static Suite *sha1_suite(void)
 {
     Suite *s = suite_create("sha1");
@@ -310,7 +267,6 @@ static Suite *sha1_suite(void)
 
     tc = tcase_create("bench");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, sha1_bench);
     suite_add_tcase(s, tc);
     return s;
 }
