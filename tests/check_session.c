@@ -548,6 +548,29 @@ START_TEST(session_peer_requests_bounded_and_cancelled)
 }
 END_TEST
 
+/* With the default configuration, the 500 requests libtorrent keeps outstanding at a fast peer
+ * are all queued. A dropped request is never answered without BEP 6, so libtorrent stalled for a
+ * minute on its own request time out when this queue held 256 (seen in `make interop`). */
+START_TEST(session_peer_requests_default_fits_libtorrent_depth)
+{
+    struct session_config cfg;
+    make_config(&cfg);
+    struct session s;
+    open_session(&s, &cfg);
+    ck_assert_int_eq(session_set_choking(&s, false), 0);
+    struct stream st = {.n = 0};
+    for (uint32_t i = 0; i < 500; i++)
+        put_request(&st, i % 3, (i / 3 % 2) * 16384, 16384);
+    static char log[32768];
+    log[0] = '\0';
+    feed(&s, st.buf, st.n, 0, 0, log, sizeof log);
+    ck_assert_msg(s.n_theirs == 500 && strstr(log, "DROPPED") == NULL,
+                  "fed 500 requests, expected all queued, got %zu queued, first drop: %.40s",
+                  s.n_theirs, strstr(log, "DROPPED") ? strstr(log, "DROPPED") : "none");
+    session_free(&s);
+}
+END_TEST
+
 START_TEST(session_out_of_range_request_is_error)
 {
     struct session_config cfg;
@@ -856,6 +879,7 @@ static Suite *session_suite(void)
     tcase_add_test(tc, session_late_bitfield_replaces);
     tcase_add_test(tc, session_bad_have_and_bitfield_are_errors);
     tcase_add_test(tc, session_peer_requests_bounded_and_cancelled);
+    tcase_add_test(tc, session_peer_requests_default_fits_libtorrent_depth);
     tcase_add_test(tc, session_out_of_range_request_is_error);
     tcase_add_test(tc, session_serves_block);
     tcase_add_test(tc, session_flags_sent_only_on_change);

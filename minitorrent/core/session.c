@@ -47,7 +47,12 @@ void session_config_defaults(struct session_config *cfg)
     /* 16 blocks of 16 KiB keep 256 KiB in flight: enough to fill a fast loopback link without
      * the end game turning wasteful. Real clients adapt the depth to the measured rate. */
     cfg->pipeline_depth = 16;
-    cfg->max_peer_requests = 256;
+    /* Without the Fast extension (BEP 6) a dropped request is never answered, and the peer
+     * waits for its own request time out (a minute in libtorrent) before it asks again. Real
+     * clients pipeline deeply on a fast link: libtorrent keeps up to 500 requests outstanding
+     * (max_out_request_queue) to a peer that did not tell it a limit with BEP 10's "reqq", so
+     * a smaller queue here stalls a download from us. 2048 entries of 12 bytes stay small. */
+    cfg->max_peer_requests = 2048;
     cfg->outbox_max = 1u << 20;
     /* BEP 3 peers drop a connection after about two minutes of silence; a keep-alive at 90 s
      * stays well inside that, and we wait a little longer than two minutes ourselves. */
