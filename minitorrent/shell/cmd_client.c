@@ -43,6 +43,8 @@ static const char common_usage[] =
     "      --rechoke-ms MS  time between re-chokes (default 10000; the optimistic\n"
     "                       unchoke moves every third re-choke)\n"
     "      --upload-slots N peers unchoked for their upload rate (default 4)\n"
+    "      --peer-timeout-ms MS  drop a peer silent for MS milliseconds (default 180000);\n"
+    "                       a connection must send its handshake within 10 s (or MS)\n"
     "  -v, --verbose        print peers as they come and go, and tracker replies\n"
     "  -h, --help           show this help\n"
     "      --version        show the version\n";
@@ -76,7 +78,8 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
         OPT_NO_UPLOAD,
         OPT_STATUS_MS,
         OPT_RECHOKE_MS,
-        OPT_UPLOAD_SLOTS
+        OPT_UPLOAD_SLOTS,
+        OPT_PEER_TIMEOUT_MS
     };
     static const struct option longopts[] = {
         {"dir", required_argument, NULL, 'd'},
@@ -92,6 +95,7 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
         {"status-ms", required_argument, NULL, OPT_STATUS_MS},
         {"rechoke-ms", required_argument, NULL, OPT_RECHOKE_MS},
         {"upload-slots", required_argument, NULL, OPT_UPLOAD_SLOTS},
+        {"peer-timeout-ms", required_argument, NULL, OPT_PEER_TIMEOUT_MS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -176,6 +180,15 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
                 return -1;
             }
             cfg->upload_slots = (unsigned)v;
+            break;
+        case OPT_PEER_TIMEOUT_MS:
+            if (cli_parse_long(optarg, 100, 3600000, &v) < 0) {
+                fprintf(stderr,
+                        "minitorrent %s: bad --peer-timeout-ms '%s': expected 100 to 3600000\n",
+                        name, optarg);
+                return -1;
+            }
+            cfg->peer_timeout_ms = (uint64_t)v;
             break;
         case OPT_STATUS_MS:
             if (cli_parse_long(optarg, 10, 60000, &co->status_ms) < 0) {

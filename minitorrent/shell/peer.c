@@ -334,6 +334,10 @@ static int start_session(struct torrent *t, struct peer *p)
     cfg.geom.total_length = t->mi.total_length;
     cfg.pipeline_depth = t->cfg.pipeline;
     cfg.outbox_max = SERVE_OUTBOX + 256 * 1024;
+    cfg.idle_timeout_ms = t->cfg.peer_timeout_ms;
+    /* Keep-alives go out well inside the idle timeout, which the other side may share. */
+    if (cfg.keepalive_ms > cfg.idle_timeout_ms / 2)
+        cfg.keepalive_ms = cfg.idle_timeout_ms / 2 > 0 ? cfg.idle_timeout_ms / 2 : 1;
     if (session_init(&p->s, &cfg, now_ms()) < 0)
         return -1;
     p->session_ready = true;
@@ -411,6 +415,9 @@ static void *peer_main(void *arg)
     if (buf == NULL || piecebuf == NULL || dial(t, p) < 0 || start_session(t, p) < 0)
         goto out;
     fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+    uint64_t handshake_deadline = now_ms() + t->cfg.handshake_timeout_ms;
+    if (t->cfg.handshake_timeout_ms > t->cfg.peer_timeout_ms)
+        handshake_deadline = now_ms() + t->cfg.peer_timeout_ms;
 
     for (;;) {
         uint64_t wait_up, wait_down;
@@ -444,8 +451,18 @@ static void *peer_main(void *arg)
         if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && can_read > 0 &&
             read_and_handle(t, p, buf, can_read, piecebuf) < 0)
             break;
-        if (session_tick(&p->s, now_ms()) < 0)
+        if (session_tick(&p->s, now_ms()) < 0) {
+            if (t->cfg.verbose)
+                printf("peer %s: %s\n", p->name, p->s.errmsg);
             break;
+        }
+        /* A connection that has not even said which torrent it wants holds a slot of the
+         * connection cap for nothing: it gets a much shorter deadline than the idle timeout. */
+        if (p->s.state == SESSION_HANDSHAKING && now_ms() >= handshake_deadline) {
+            if (t->cfg.verbose)
+                printf("peer %s: no handshake in time, closing\n", p->name);
+            break;
+        }
         pthread_mutex_lock(&t->lock);
         sync_locked(t, p);
         pthread_mutex_unlock(&t->lock);

@@ -38,6 +38,10 @@ void torrent_config_defaults(struct torrent_config *cfg)
     cfg->announce_timeout_ms = 10000;
     cfg->upload_slots = 4;
     cfg->rechoke_ms = 10000;
+    cfg->peer_timeout_ms = 180000;
+    /* A real peer sends its handshake within a round trip of connecting. Waiting the whole idle
+     * timeout for one would let a few silent connections hold every slot for minutes. */
+    cfg->handshake_timeout_ms = 10000;
 }
 
 /* ===================================================================== opening ============ */

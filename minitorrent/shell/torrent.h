@@ -39,6 +39,9 @@ struct torrent_config {
     unsigned upload_slots; /* regular unchoke slots (default 4, the course notes' number) */
     uint64_t rechoke_ms; /* time between re-chokes (default 10000; the optimistic unchoke moves
                             every third one) */
+    uint64_t peer_timeout_ms;      /* drop a peer silent for this long (default 180000) */
+    uint64_t handshake_timeout_ms; /* drop a connection with no handshake by then (default 10000,
+                                      and never more than peer_timeout_ms) */
     int verbose;         /* print connections and tracker replies */
 };
 
