@@ -145,7 +145,7 @@ metatest() {
     ms=$((t1 - t0))
     summary="$nfun functions to write, $targeted tests target them, $earlier earlier-lab tests"
     [ $envskip -eq 0 ] || summary="$summary, $envskip skipped here"
-    summary="$summary; solution's make check $((ms / 1000)).$(((ms % 1000) / 100)) s"
+    summary="$summary; the solution builds and grades in $((ms / 1000)).$(((ms % 1000) / 100)) s"
     if [ -z "$problems" ]; then
         echo "lab$n ok: $summary"
         status=0

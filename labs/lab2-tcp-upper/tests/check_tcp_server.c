@@ -532,7 +532,11 @@ START_TEST(tcp_client_half_close_still_reads_replies)
     int lfd = net_listen("127.0.0.1", "0", SOCK_STREAM, err, sizeof err);
     pthread_t t;
     pthread_create(&t, NULL, count_then_answer, &lfd);
-    ck_assert_int_eq(run_client("127.0.0.1", net_local_port(lfd), "abc\ndef\n"), 0);
+    int st = run_client("127.0.0.1", net_local_port(lfd), "abc\ndef\n");
+    ck_assert_msg(st == 0,
+                  "tcp_upper_client with input \"abc\\ndef\\n\" to a server that answers only after end "
+                  "of input: expected status 0, got %d and output \"%s\"",
+                  st, client.out);
     pthread_join(t, NULL);
     close(lfd);
     ck_assert_msg(strcmp(client.out, "got 8 bytes\n") == 0,
