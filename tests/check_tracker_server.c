@@ -451,6 +451,55 @@ START_TEST(tracker_server_expiry_of_stale_peer)
 }
 END_TEST
 
+/* Over IPv6, peers come back in "peers6" (HTTP) and as 18-byte entries (UDP, BEP 15). */
+START_TEST(tracker_server_ipv6_peers)
+{
+    if (!net_have_ipv6())
+        tk_skip("no IPv6 loopback on this machine");
+    struct tracker_server_config cfg;
+    test_config(&cfg);
+    cfg.bind = "::1";
+    start(&cfg);
+    ck_assert_msg(strncmp(srv.http_url, "http://[::1]:", 13) == 0, "%s", srv.http_url);
+    ck_assert_msg(strncmp(srv.udp_url, "udp://[::1]:", 12) == 0, "%s", srv.udp_url);
+    struct announce_result r;
+    announce_ok(srv.http_url, 'a', '1', 6001, 100, TRACKER_EVENT_STARTED, &r);
+    announce_ok(srv.http_url, 'a', '2', 6002, 100, TRACKER_EVENT_STARTED, &r);
+    ck_assert_int_eq(r.npeers, 1);
+    ck_assert_int_eq(r.peers[0].family, 6);
+    ck_assert_mem_eq(r.peers[0].ip, in6addr_loopback.s6_addr, 16);
+    ck_assert_int_eq(r.peers[0].port, 6001);
+    announce_ok(srv.udp_url, 'a', '3', 6003, 100, TRACKER_EVENT_STARTED, &r);
+    ck_assert_int_eq(r.npeers, 2);
+    for (size_t i = 0; i < r.npeers; i++)
+        ck_assert_int_eq(r.peers[i].family, 6);
+    tracker_server_stop(&srv);
+}
+END_TEST
+
+/* Without -b the tracker listens on a dual-stack socket, where an IPv4 client shows up as
+ * ::ffff:127.0.0.1; it must still be listed as an IPv4 peer, in the "peers" string every client
+ * reads. */
+START_TEST(tracker_server_dual_stack_lists_ipv4)
+{
+    struct tracker_server_config cfg;
+    test_config(&cfg);
+    cfg.bind = NULL;
+    start(&cfg);
+    char http_url[64], udp_url[64];
+    snprintf(http_url, sizeof http_url, "http://127.0.0.1:%d/announce", srv.http_port);
+    snprintf(udp_url, sizeof udp_url, "udp://127.0.0.1:%d/announce", srv.udp_port);
+    struct announce_result r;
+    announce_ok(http_url, 'a', '1', 6001, 100, TRACKER_EVENT_STARTED, &r);
+    announce_ok(udp_url, 'a', '2', 6002, 100, TRACKER_EVENT_STARTED, &r);
+    ck_assert_int_eq(count_peer(r.peers, r.npeers, "127.0.0.1", 6001), 1);
+    announce_ok(http_url, 'a', '3', 6003, 100, TRACKER_EVENT_STARTED, &r);
+    ck_assert_int_eq(count_peer(r.peers, r.npeers, "127.0.0.1", 6001), 1);
+    ck_assert_int_eq(count_peer(r.peers, r.npeers, "127.0.0.1", 6002), 1);
+    tracker_server_stop(&srv);
+}
+END_TEST
+
 /* ================================================================ HTTP scrape */
 
 /* A scrape counts seeders, leechers and completed downloads, for one torrent or for all. */
@@ -894,6 +943,8 @@ static Suite *tracker_server_suite(void)
     tk_add_test(tc, tracker_server_http_stopped_removes);
     tk_add_test(tc, tracker_server_http_new_address_updates);
     tk_add_test(tc, tracker_server_expiry_of_stale_peer);
+    tk_add_test(tc, tracker_server_ipv6_peers);
+    tk_add_test(tc, tracker_server_dual_stack_lists_ipv4);
     tk_add_test(tc, tracker_server_http_scrape);
     tk_add_test(tc, tracker_server_http_bad_queries);
     tk_add_test(tc, tracker_server_http_request_too_large);
