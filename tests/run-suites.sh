@@ -5,6 +5,10 @@
 # A test that cannot run on this machine (no IPv6, not root, a tool missing) calls tk_skip(), which
 # prints "SKIP name: reason" and passes; this script counts those lines so the total is honest.
 set -u
+# Check gives each test 4 s unless a suite says otherwise; a loaded laptop or a sanitizer build can
+# need more. A hang still fails, just later. (CK_TIMEOUT_MULTIPLIER scales this too.)
+: "${CK_DEFAULT_TIMEOUT:=30}"
+export CK_DEFAULT_TIMEOUT
 passed=0
 failed=0
 skipped=0
