@@ -382,6 +382,7 @@ START_TEST(swarm_six_peers_all_verified)
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 90000);
     ck_assert_msg(st == 0, "swarm exited with %d:\n%s", st, p.out);
+    ck_assert_msg(strstr(p.out, "when stopped") == NULL, "a child ended badly:\n%s", p.out);
     char *j = slurp(json);
     ck_assert_ptr_nonnull(j);
     ck_assert_msg(strstr(j, "\"all_verified\": true") != NULL, "%s", j);
@@ -440,6 +441,7 @@ START_TEST(swarm_client_server_mode)
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 90000);
     ck_assert_msg(st == 0, "swarm exited with %d:\n%s", st, p.out);
+    ck_assert_msg(strstr(p.out, "when stopped") == NULL, "a child ended badly:\n%s", p.out);
     char *j = slurp(json);
     ck_assert_ptr_nonnull(j);
     ck_assert_msg(strstr(j, "\"all_verified\": true") != NULL, "%s", j);
@@ -478,6 +480,7 @@ START_TEST(swarm_churn_still_finishes)
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 120000);
     ck_assert_msg(st == 0, "swarm exited with %d:\n%s", st, p.out);
+    ck_assert_msg(strstr(p.out, "when stopped") == NULL, "a child ended badly:\n%s", p.out);
     char *j = slurp(json);
     ck_assert_ptr_nonnull(j);
     ck_assert_msg(strstr(j, "\"all_verified\": true") != NULL, "%s\n%s", j, p.out);
@@ -562,6 +565,7 @@ START_TEST(swarm_list_writes_json_list_and_plot)
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 120000);
     ck_assert_msg(st == 0, "swarm exited with %d:\n%s", st, p.out);
+    ck_assert_msg(strstr(p.out, "when stopped") == NULL, "a child ended badly:\n%s", p.out);
     char *j = slurp(json);
     ck_assert_ptr_nonnull(j);
     /* Each N in both modes: four objects in one list. */

@@ -610,8 +610,8 @@ static void show_log_tail(const struct children *cs, const struct child *ch, FIL
 }
 
 /* Stops the given children: SIGTERM to each still running, then waits up to grace_s for all of
- * them, then SIGKILL for the ones left, always by PID. Signals are blocked while waiting, so a
- * second Ctrl-C cannot cut the cleanup short. */
+ * them, then SIGKILL for the ones left, always by PID. A second Ctrl-C cannot cut this short:
+ * the handler only sets cli_stop_requested again, and nothing here looks at it. */
 static void children_stop(struct child *list, size_t n, double grace_s)
 {
     for (size_t i = 0; i < n; i++)
@@ -1145,6 +1145,23 @@ static void report(const struct run *r, const struct run_result *res)
     fflush(out);
 }
 
+/* Says which children ended badly after being asked to stop: every one of them should exit with
+ * status 0 on SIGTERM. Anything else (a crash, a sanitizer's report, a child that had to be
+ * killed) is a bug worth seeing, even when every copy was verified. */
+static void warn_bad_exits(const struct run *r)
+{
+    for (size_t k = 0; k < r->n + 2; k++) {
+        const struct child *ch = &r->kids[k];
+        if (ch->pid <= 0 || !ch->exited || ch->killed_by_us ||
+            (WIFEXITED(ch->wstatus) && WEXITSTATUS(ch->wstatus) == 0))
+            continue;
+        char how[64];
+        fprintf(stderr, "minitorrent swarm: warning: %s ended with %s when stopped\n", ch->name,
+                exit_text(ch, how, sizeof how));
+        show_log_tail(&r->cs, ch, stderr);
+    }
+}
+
 /* Runs one swarm of n leechers in the given mode and fills *res. Returns 0 when it ran to the
  * end (res->all_verified says whether it succeeded), or -1 when it could not start or was
  * interrupted. Every child is stopped and the temporary folder removed before it returns. */
@@ -1311,6 +1328,8 @@ out:
     /* Leechers and seed first, while the tracker can still take their goodbyes; then it. */
     children_stop(r.kids + 1, n + 1, 5);
     children_stop(r.kids, 1, 5);
+    if (rc == 0)
+        warn_bad_exits(&r);
     if (err[0] != '\0')
         fprintf(stderr, "minitorrent swarm: %s\n", err);
     if (rc == 0)
