@@ -59,10 +59,16 @@ uint32_t fuzz_take_u32(struct fuzz_reader *r);
  * Returns NULL only when malloc fails. */
 char *fuzz_strndup(const uint8_t *p, size_t n);
 
-/* Writes data[0..n) into fd (a stream socket) and then closes fd, without ever deadlocking the caller that reads
- * the other end: what fits in the socket buffer is written at once; only when something is left
- * does a thread take over and finish the job. Returns a handle for fuzz_writer_join (which must
- * be called after the reader is done), or NULL when everything was written already. */
+/* Runs fn(arg) on the one helper thread, which is created on first use and then reused (a
+ * thread per execution would cost more than most parsers). fuzz_background_wait() returns once
+ * the job is done; start the next job only after that. */
+void fuzz_background_start(void (*fn)(void *), void *arg);
+void fuzz_background_wait(void);
+
+/* Writes data[0..n) into fd (a stream socket) and then closes fd, without ever deadlocking the
+ * caller that reads the other end: what fits in the socket buffer is written at once; only when
+ * something is left does the helper thread finish the job. Returns a handle for
+ * fuzz_writer_join (call it after the reader is done), or NULL when everything was written. */
 struct fuzz_writer;
 struct fuzz_writer *fuzz_write_and_close(int fd, const uint8_t *data, size_t n);
 void fuzz_writer_join(struct fuzz_writer *w);

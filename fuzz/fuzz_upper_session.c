@@ -10,8 +10,8 @@
  *   - small inputs (most of them) are written whole before the session runs, and the replies are
  *     read after it returns; both directions then fit in the socket buffers, so this needs no
  *     thread and stays fast;
- *   - larger ones run the session in a thread while this thread writes and reads with poll(),
- *     as a real client does.
+ *   - larger ones run the session on a helper thread while this thread writes and reads with
+ *     poll(), as a real client does.
  */
 #include "fuzz.h"
 
@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,7 @@
 
 /* A Unix socket counts each queued write with its overhead, so "fits in the buffer" is judged
  * by the number of replies as well as by bytes. */
-enum { SMALL_BYTES = 16 * 1024, SMALL_LINES = 32 };
+enum { SMALL_BYTES = 16 * 1024, SMALL_LINES = 64 };
 
 /* Builds the replies the session must send for this input. Returns a heap buffer (*len bytes). */
 static char *expected_replies(const uint8_t *data, size_t size, size_t *len)
@@ -94,23 +93,22 @@ struct session_thread {
     int rc;
 };
 
-static void *session_main(void *arg)
+static void session_job(void *arg)
 {
     struct session_thread *t = arg;
     t->rc = upper_session(t->fd);
     /* Both directions: our client sees the end of the replies, and its further writes fail with
      * EPIPE instead of waiting for a reader that is gone. */
     shutdown(t->fd, SHUT_RDWR);
-    return NULL;
 }
 
-/* Drives a session in a thread: writes the input and reads the replies at the same time. */
+/* Runs the session on the helper thread while this one writes the input and reads the replies
+ * at the same time. */
 static int run_threaded(int client, int server, const uint8_t *data, size_t size,
                         struct replies *got)
 {
     struct session_thread t = {server, -1};
-    pthread_t th;
-    FUZZ_CHECK(pthread_create(&th, NULL, session_main, &t) == 0);
+    fuzz_background_start(session_job, &t);
     FUZZ_CHECK(fcntl(client, F_SETFL, O_NONBLOCK) == 0);
     size_t sent = 0;
     int writing = 1, eof = 0;
@@ -130,7 +128,7 @@ static int run_threaded(int client, int server, const uint8_t *data, size_t size
         if (p.revents & (POLLIN | POLLHUP | POLLERR))
             eof = read_replies(client, got);
     }
-    pthread_join(th, NULL);
+    fuzz_background_wait();
     return t.rc;
 }
 

@@ -52,18 +52,73 @@ char *fuzz_strndup(const uint8_t *p, size_t n)
     return s;
 }
 
+/* ---- one helper thread, reused ---------------------------------------------------------- */
+
+/* Some targets need a second thread: a peer that writes while the code under test reads. Under
+ * AddressSanitizer, creating and joining a thread maps and unmaps its stack and costs more than
+ * the parser itself, so one helper thread is created on first use and then runs one job after
+ * another for the whole fuzzing run. Only one job runs at a time. */
+static pthread_mutex_t job_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t job_cv = PTHREAD_COND_INITIALIZER;
+static void (*job_fn)(void *);
+static void *job_arg;
+static int job_pending, job_done, helper_started;
+
+static void *helper_main(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&job_mu);
+    for (;;) {
+        while (!job_pending)
+            pthread_cond_wait(&job_cv, &job_mu);
+        void (*fn)(void *) = job_fn;
+        void *arg = job_arg;
+        job_pending = 0;
+        pthread_mutex_unlock(&job_mu);
+        fn(arg);
+        pthread_mutex_lock(&job_mu);
+        job_done = 1;
+        pthread_cond_broadcast(&job_cv);
+    }
+    return NULL;
+}
+
+void fuzz_background_start(void (*fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&job_mu);
+    if (!helper_started) {
+        pthread_t t;
+        FUZZ_CHECK(pthread_create(&t, NULL, helper_main, NULL) == 0);
+        pthread_detach(t);
+        helper_started = 1;
+    }
+    job_fn = fn;
+    job_arg = arg;
+    job_done = 0;
+    job_pending = 1;
+    pthread_cond_broadcast(&job_cv);
+    pthread_mutex_unlock(&job_mu);
+}
+
+void fuzz_background_wait(void)
+{
+    pthread_mutex_lock(&job_mu);
+    while (!job_done)
+        pthread_cond_wait(&job_cv, &job_mu);
+    pthread_mutex_unlock(&job_mu);
+}
+
 /* ---- a writer that cannot deadlock ------------------------------------------------------- */
 
 struct fuzz_writer {
-    pthread_t thread;
     int fd;
     const uint8_t *data;
     size_t n;
 };
 
-/* The thread's body: write the rest with blocking writes, then close so the reader sees EOF.
+/* The helper's job: write the rest with blocking sends, then close so the reader sees EOF.
  * MSG_NOSIGNAL turns a reader that stopped early into EPIPE instead of a SIGPIPE. */
-static void *writer_main(void *arg)
+static void writer_job(void *arg)
 {
     struct fuzz_writer *w = arg;
     size_t done = 0;
@@ -76,13 +131,11 @@ static void *writer_main(void *arg)
         done += (size_t)r;
     }
     close(w->fd);
-    return NULL;
 }
 
 struct fuzz_writer *fuzz_write_and_close(int fd, const uint8_t *data, size_t n)
 {
-    /* First try without blocking: almost every fuzz input fits in the socket buffer, and a
-     * thread per execution would cost more than the parser itself. */
+    /* First try without blocking: almost every fuzz input fits in the socket buffer. */
     int flags = fcntl(fd, F_GETFL);
     FUZZ_CHECK(flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0);
     size_t done = 0;
@@ -101,14 +154,14 @@ struct fuzz_writer *fuzz_write_and_close(int fd, const uint8_t *data, size_t n)
         return NULL;
     }
 
-    /* The buffer is full: a thread writes the rest while the caller reads. */
+    /* The buffer is full: the helper thread writes the rest while the caller reads. */
     FUZZ_CHECK(fcntl(fd, F_SETFL, flags) == 0);
     struct fuzz_writer *w = malloc(sizeof *w);
     FUZZ_CHECK(w != NULL);
     w->fd = fd;
     w->data = data + done;
     w->n = n - done;
-    FUZZ_CHECK(pthread_create(&w->thread, NULL, writer_main, w) == 0);
+    fuzz_background_start(writer_job, w);
     return w;
 }
 
@@ -116,7 +169,7 @@ void fuzz_writer_join(struct fuzz_writer *w)
 {
     if (w == NULL)
         return;
-    pthread_join(w->thread, NULL);
+    fuzz_background_wait();
     free(w);
 }
 

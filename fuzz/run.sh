@@ -9,10 +9,20 @@
 #       appends "NAME EXECS CRASHES SECONDS" to DIR/history.
 #   sh fuzz/run.sh summary DIR NAME...
 #       Prints every harness's result line; exits 1 when any harness crashed or did not run.
+#   sh fuzz/run.sh totals DIR
+#       Adds up DIR/history: executions, crashes and seconds per harness over all runs.
 set -u
 mode=$1
 dir=$2
 shift 2
+
+if [ "$mode" = totals ]; then
+    [ -f "$dir/history" ] || { echo "fuzz: no runs recorded in $dir/history yet"; exit 0; }
+    awk '{ e[$1] += $2; c[$1] += $3; s[$1] += $4; r[$1]++ }
+         END { for (n in e) printf "fuzz %s: %d execs, %d crashes in %d runs, %d s\n",
+                                    n, e[n], c[n], r[n], s[n] }' "$dir/history" | sort
+    exit 0
+fi
 
 if [ "$mode" = summary ]; then
     status=0

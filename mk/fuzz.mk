@@ -6,6 +6,7 @@
 #   make fuzz FUZZ_TARGETS="bencode wire"   only these harnesses
 #   make -j2 fuzz               two harnesses at a time
 #   make fuzz-build             only build them (build/fuzz/bin/fuzz_NAME)
+#   make fuzz-totals            executions and crashes per harness, added up over every run so far
 #   make fuzz-seeds             regenerate the seed corpora in fuzz/corpus/ (gcc, no libFuzzer)
 #
 # The harnesses and the library they test are compiled by clang into build/fuzz/, apart from
@@ -38,7 +39,7 @@ FUZZ_OPTS_upper_session := -max_len=12000
 FUZZ_OPTS_session := -max_len=20000
 FUZZ_OPTS_metainfo := -max_len=8192
 
-.PHONY: fuzz fuzz-build fuzz-seeds fuzz-have-clang
+.PHONY: fuzz fuzz-build fuzz-seeds fuzz-totals fuzz-have-clang
 
 fuzz-have-clang:
 	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { \
@@ -72,6 +73,9 @@ fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
 
 fuzz-run-%: $(FUZZ_DIR)/bin/fuzz_%
 	@sh fuzz/run.sh run $(FUZZ_DIR) $* $(FUZZ_SECONDS) $(FUZZ_OPTS_$*)
+
+fuzz-totals:
+	@sh fuzz/run.sh totals $(FUZZ_DIR)
 
 # The seed generator is an ordinary program on the gcc-built library.
 $(FUZZ_DIR)/make_seeds: fuzz/tools/make_seeds.c $(LIB)
