@@ -102,8 +102,8 @@ check:
 check-run: all $(TEST_BINS)
 	@TOOLKIT_BIN=$(BINDIR) sh tests/run-suites.sh $(TEST_BINS)
 
-# The swarm demo replaces this once minitorrent swarm exists; the socket demo stays as demo-sockets.
-demo: demo-sockets
+# The lecture demo is the swarm (mk/swarm.mk); the socket demo of the first lectures is demo-sockets.
+demo: demo-swarm
 
 demo-sockets: all
 	@sh demo/sockets.sh $(BINDIR)
