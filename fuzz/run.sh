@@ -58,9 +58,10 @@ dict=""
 
 before=$(ls "$dir/artifacts" | grep -c "^$name-" || true)
 # -print_final_stats=1 makes libFuzzer end with "stat::number_of_executed_units: N";
-# -artifact_prefix puts any crashing input where the summary can find it.
-"$bin" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$dir/artifacts/$name-" \
-    $dict "$@" "$corpus" >"$log" 2>&1
+# -artifact_prefix puts any crashing input where the summary can find it; -timeout turns an input
+# that hangs (a deadlock, an endless loop) into a saved "timeout-" artifact after 30 s.
+"$bin" -max_total_time="$seconds" -print_final_stats=1 -timeout=30 \
+    -artifact_prefix="$dir/artifacts/$name-" $dict "$@" "$corpus" >"$log" 2>&1
 rc=$?
 after=$(ls "$dir/artifacts" | grep -c "^$name-" || true)
 
