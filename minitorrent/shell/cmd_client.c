@@ -265,7 +265,12 @@ static int run(int argc, char **argv, bool is_get)
             char line[2048];
             torrent_status_line(&t, now_ms() - start, line, sizeof line);
             printf("%s\n", line);
-            fflush(stdout);
+            if (fflush(stdout) == EOF) {
+                /* Whoever reads the status lines has gone (a `minitorrent swarm` killed with
+                 * kill -9, say): stop rather than run on as an orphan nobody watches. */
+                status = 1;
+                break;
+            }
             next_status = now_ms() + (uint64_t)co.status_ms;
         }
         if (st.fatal[0] != '\0') {
