@@ -681,7 +681,7 @@ static void *server_loop(void *arg)
 
         int r = poll(pfd, (nfds_t)n, timeout);
         if (r < 0 && errno != EINTR)
-            break;
+            break; /* EINVAL or ENOMEM: the poll set itself is broken, and retrying would spin */
         if (r > 0 && pfd[0].revents != 0)
             break; /* tracker_server_stop() */
 
