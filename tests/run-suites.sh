@@ -22,7 +22,10 @@ for bin in "$@"; do
     rc=$?
     cat "$out"
     # Check's summary line looks like "100%: Checks: 12, Failures: 0, Errors: 0".
-    summary=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$out" | tail -n 1)
+    # (Not anchored: a suite whose tests were all filtered away prints it after "Running
+    # suite(s): NAME" on the same line.)
+    summary=$(grep -oE '[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$out" |
+        tail -n 1)
     if [ -z "$summary" ]; then
         echo "run-suites: $(basename "$bin") exited with status $rc before printing a summary"
         failed=$((failed + 1))
