@@ -11,6 +11,7 @@
  */
 #include "peer.h"
 #include "io.h"
+#include "sha1.h"
 #include "threads.h"
 #include "torrent.h"
 
@@ -150,10 +151,119 @@ static int serve_requests(struct torrent *t, struct peer *p, unsigned char *bloc
     return 0;
 }
 
+/* Gives the peer with this key a strike for a bad piece, and drops it after MAX_STRIKES. The
+ * peer may have left already; then there is nobody to punish. Called with the lock held. */
+static void strike_locked(struct torrent *t, uint64_t key, uint32_t index)
+{
+    for (struct peer *q = t->peers; q != NULL; q = q->next) {
+        if (q->key != key || q->finished)
+            continue;
+        if (++q->strikes >= MAX_STRIKES) {
+            q->kill = true;
+            peer_wake(q);
+        }
+        if (t->cfg.verbose)
+            printf("peer %s: sent bad data for piece %u (strike %u%s)\n", q->name, index,
+                   q->strikes, q->kill ? ", dropped" : "");
+        return;
+    }
+}
+
+/* Writes the SHA-1 of block b of a piece of the given size held in buf. */
+static void block_digest(const unsigned char *buf, uint32_t size, uint32_t b, unsigned char out[20])
+{
+    uint32_t begin = b * WIRE_BLOCK_LEN;
+    sha1(buf + begin, size - begin < WIRE_BLOCK_LEN ? size - begin : WIRE_BLOCK_LEN, out);
+}
+
+/* Returns the suspect record of piece index, or NULL. Called with the lock held. */
+static struct suspect *find_suspect(struct torrent *t, uint32_t index)
+{
+    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
+        if (t->suspects[i].used && t->suspects[i].index == index)
+            return &t->suspects[i];
+    return NULL;
+}
+
+/* A piece failed its hash. If one peer sent every block, that peer lied. If several did, the
+ * liar cannot be told yet (a strike for each would punish honest peers for sharing a piece with a
+ * liar), so who sent which block, and a digest of each bad block, are kept until the piece is
+ * fetched again and passes. Called with the lock held. */
+static void bad_piece_locked(struct torrent *t, uint32_t index, uint32_t size,
+                             const unsigned char *buf)
+{
+    const uint64_t *from = t->block_from + (size_t)index * t->blocks_per_piece;
+    uint32_t nblocks = (size + WIRE_BLOCK_LEN - 1) / WIRE_BLOCK_LEN;
+    bool alone = true;
+    for (uint32_t b = 1; b < nblocks; b++)
+        alone = alone && from[b] == from[0];
+    if (alone) {
+        strike_locked(t, from[0], index);
+        return;
+    }
+    /* A piece that fails again keeps its first record: it is judged once the piece passes. */
+    if (find_suspect(t, index) != NULL)
+        return;
+    /* A free slot, or else one picked by the index: the records are a bounded, best-effort
+     * memory, and losing one only lets a liar go unpunished for that piece. */
+    struct suspect *s = &t->suspects[index % TORRENT_SUSPECTS];
+    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
+        if (!t->suspects[i].used) {
+            s = &t->suspects[i];
+            break;
+        }
+    if (s->from == NULL) {
+        s->from = malloc(t->blocks_per_piece * sizeof *s->from);
+        s->digest = malloc(t->blocks_per_piece * sizeof *s->digest);
+        if (s->from == NULL || s->digest == NULL) {
+            free(s->from);
+            free(s->digest);
+            s->from = NULL;
+            s->digest = NULL;
+            return;
+        }
+    }
+    s->used = true;
+    s->index = index;
+    memcpy(s->from, from, nblocks * sizeof *from);
+    for (uint32_t b = 0; b < nblocks; b++)
+        block_digest(buf, size, b, s->digest[b]);
+}
+
+/* A piece passed its hash after it once failed with blocks of several peers: each peer whose
+ * block then differs from the good one sent wrong data, and gets one strike for the piece.
+ * Called with the lock held. */
+static void good_piece_locked(struct torrent *t, uint32_t index, uint32_t size,
+                              const unsigned char *buf)
+{
+    struct suspect *s = find_suspect(t, index);
+    if (s == NULL)
+        return;
+    uint32_t nblocks = (size + WIRE_BLOCK_LEN - 1) / WIRE_BLOCK_LEN;
+    uint64_t struck[8]; /* one strike per peer per piece, however many blocks it spoiled */
+    size_t nstruck = 0;
+    for (uint32_t b = 0; b < nblocks; b++) {
+        unsigned char d[20];
+        block_digest(buf, size, b, d);
+        if (memcmp(d, s->digest[b], 20) == 0 || s->from[b] == 0)
+            continue;
+        bool seen = false;
+        for (size_t i = 0; i < nstruck; i++)
+            seen = seen || struck[i] == s->from[b];
+        if (seen)
+            continue;
+        strike_locked(t, s->from[b], index);
+        if (nstruck < sizeof struck / sizeof struck[0])
+            struck[nstruck++] = s->from[b];
+    }
+    s->used = false;
+}
+
 /* Hashes a piece that just got its last block and records the verdict. A good piece is announced
- * to everyone; a bad one is fetched again, and the peer that alone sent it gets a strike. */
+ * to everyone; a bad one is fetched again, and the peer that sent the wrong data gets a strike. */
 static void verify_piece(struct torrent *t, struct peer *p, uint32_t index, unsigned char *buf)
 {
+    (void)p;
     int good = storage_verify_piece(&t->store, index, buf);
     pthread_mutex_lock(&t->lock);
     if (good < 0) {
@@ -166,6 +276,7 @@ static void verify_piece(struct torrent *t, struct peer *p, uint32_t index, unsi
     if (good == 1) {
         t->have_log[t->have_log_len++] = index;
         t->downloaded += size;
+        good_piece_locked(t, index, size, buf);
         /* Everyone gets to send a HAVE for it. */
         for (struct peer *q = t->peers; q != NULL; q = q->next)
             if (!q->finished)
@@ -173,13 +284,10 @@ static void verify_piece(struct torrent *t, struct peer *p, uint32_t index, unsi
     } else {
         t->wasted += size;
         t->hash_failures++;
-        if (!t->mixed[index] && t->contributor[index] == p->key && ++p->strikes >= MAX_STRIKES)
-            p->kill = true;
+        bad_piece_locked(t, index, size, buf);
         if (t->cfg.verbose)
             printf("piece %u failed its hash check; fetching it again\n", index);
     }
-    t->contributor[index] = 0;
-    t->mixed[index] = 0;
     pthread_cond_broadcast(&t->changed);
     pthread_mutex_unlock(&t->lock);
 }
@@ -205,10 +313,10 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
             pthread_mutex_unlock(&t->lock);
             return -1;
         }
-        if (t->contributor[b.index] == 0)
-            t->contributor[b.index] = p->key;
-        else if (t->contributor[b.index] != p->key)
-            t->mixed[b.index] = 1;
+        /* Who sent this copy of the block, in case its piece fails its hash. */
+        if (b.begin % WIRE_BLOCK_LEN == 0)
+            t->block_from[(size_t)b.index * t->blocks_per_piece + b.begin / WIRE_BLOCK_LEN] =
+                p->key;
     }
     pthread_mutex_unlock(&t->lock);
     if (a == PICKER_PIECE_COMPLETE)

@@ -167,9 +167,10 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     rc = picker_init(&t->picker, &pc, &have);
     bitfield_free(&have);
     t->have_log = calloc(t->mi.piece_count, sizeof *t->have_log);
-    t->contributor = calloc(t->mi.piece_count, sizeof *t->contributor);
-    t->mixed = calloc(t->mi.piece_count, 1);
-    if (rc < 0 || t->have_log == NULL || t->contributor == NULL || t->mixed == NULL) {
+    t->blocks_per_piece = (t->mi.piece_length + WIRE_BLOCK_LEN - 1) / WIRE_BLOCK_LEN;
+    t->block_from = calloc((size_t)t->mi.piece_count * t->blocks_per_piece, sizeof *t->block_from);
+    t->suspects = calloc(TORRENT_SUSPECTS, sizeof *t->suspects);
+    if (rc < 0 || t->have_log == NULL || t->block_from == NULL || t->suspects == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -448,8 +449,12 @@ void torrent_close(struct torrent *t)
             close(t->stop_pipe[i]);
     picker_free(&t->picker);
     free(t->have_log);
-    free(t->contributor);
-    free(t->mixed);
+    free(t->block_from);
+    for (size_t i = 0; t->suspects != NULL && i < TORRENT_SUSPECTS; i++) {
+        free(t->suspects[i].from);
+        free(t->suspects[i].digest);
+    }
+    free(t->suspects);
     storage_close(&t->store);
     metainfo_free(&t->mi);
     limiter_free(&t->up);

@@ -50,6 +50,17 @@ void torrent_config_defaults(struct torrent_config *cfg);
 
 struct peer; /* one connection; see peer.h */
 
+/* A piece that failed its hash with blocks from more than one peer. Which block was wrong cannot
+ * be told yet; once the piece passes, each recorded block is compared with the good one, and the
+ * peer whose block differs is the liar. (libtorrent calls this "smart ban".) */
+enum { TORRENT_SUSPECTS = 16 };
+struct suspect {
+    bool used;
+    uint32_t index;
+    uint64_t *from;                /* per block of the piece: who sent the bad copy */
+    unsigned char (*digest)[20];   /* per block: SHA-1 of the bad copy */
+};
+
 struct torrent {
     struct torrent_config cfg;
     struct metainfo mi;
@@ -70,8 +81,10 @@ struct torrent {
     struct picker picker;
     uint32_t *have_log;   /* pieces in the order we verified them: peers send HAVE from it */
     uint32_t have_log_len;
-    uint64_t *contributor; /* per piece: the key of the last peer that sent a block of it */
-    uint8_t *mixed;        /* per piece: 1 when more than one peer sent its blocks */
+    uint64_t *block_from;  /* per 16 KiB block of the torrent: the key of the peer that sent
+                              the copy on disk (0: none yet) */
+    uint32_t blocks_per_piece;
+    struct suspect *suspects; /* pieces that failed with blocks of several peers (peer.c) */
     struct peer *peers;    /* every connection, live or finished but not yet reaped */
     size_t npeers;
     uint64_t next_key;
