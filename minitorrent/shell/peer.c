@@ -127,7 +127,10 @@ static int serve_requests(struct torrent *t, struct peer *p, unsigned char *bloc
 {
     struct session *s = &p->s;
     size_t queued;
-    while ((session_outbox(s, &queued), queued < SERVE_OUTBOX)) {
+    /* Under an upload limit, queue little more than the limiter lets out, so the rates the
+     * choker and the status line see are what really left, not what waits in the outbox. */
+    size_t limit = t->cfg.up_rate ? 64 * 1024 : SERVE_OUTBOX;
+    while ((session_outbox(s, &queued), queued < limit)) {
         struct session_block b;
         if (!session_next_peer_request(s, &b))
             break;
@@ -324,9 +327,11 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
     return 0;
 }
 
-/* Keeps only the first of two connections to the same peer. When both peers dial each other at
- * once, each side sees a duplicate; both keep the connection dialled by the smaller peer id, so
- * they agree on which one survives. Called with the lock held; returns false when this
+/* Keeps one of two connections to the same peer. When both peers dial each other at once, each
+ * side sees a duplicate and both must keep the same one: the connection dialled by the GREATER
+ * peer id, as libtorrent decides (aria2 simply refuses the newer connection, and a peer that
+ * keeps dialling it would lose both). The address we dialled is remembered on the survivor, so
+ * the announcer does not dial it again. Called with the lock held; returns false when this
  * connection must close. */
 static bool keep_connection(struct torrent *t, struct peer *p)
 {
@@ -334,15 +339,18 @@ static bool keep_connection(struct torrent *t, struct peer *p)
         if (q == p || q->finished || q->kill || !q->handshaken ||
             memcmp(q->peer_id, p->peer_id, 20) != 0)
             continue;
-        bool we_are_smaller = memcmp(t->peer_id, p->peer_id, 20) < 0;
-        /* The survivor is the connection dialled by the smaller id: ours if we are smaller. */
-        bool p_survives = p->outgoing == we_are_smaller;
+        bool we_are_greater = memcmp(t->peer_id, p->peer_id, 20) > 0;
+        bool p_survives = p->outgoing == we_are_greater;
+        struct peer *loser = p_survives ? q : p, *winner = p_survives ? p : q;
+        if (loser->outgoing && !winner->outgoing) {
+            winner->dialled = loser->addr;
+            winner->has_dialled = true;
+        }
         if (p_survives) {
             q->kill = true;
             peer_wake(q);
-            return true;
         }
-        return false;
+        return p_survives;
     }
     return true;
 }

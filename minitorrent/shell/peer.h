@@ -43,6 +43,9 @@ struct peer {
     uint32_t haves_sent;     /* how far into the torrent's have_log this peer has been told */
     uint32_t strikes;        /* pieces that failed their hash with only this peer's blocks */
     bool want_unchoke;       /* the choking decision for this peer */
+    struct sockaddr_storage dialled; /* for an incoming connection: the address we once dialled
+                                        for the same peer (a duplicate, closed), not to dial again */
+    bool has_dialled;
     bool optimistic;         /* it holds the optimistic unchoke slot */
     bool peer_interested;    /* it is interested in us (mirrors the session, for the choker) */
     bool am_interested;      /* we are interested in it */

@@ -239,7 +239,9 @@ static void announce_params_locked(struct torrent *t, struct announce_params *ap
 static bool connected_to(struct torrent *t, const struct sockaddr *addr)
 {
     for (struct peer *p = t->peers; p != NULL; p = p->next)
-        if (!p->finished && p->outgoing && net_same_addr((struct sockaddr *)&p->addr, addr))
+        if (!p->finished &&
+            ((p->outgoing && net_same_addr((struct sockaddr *)&p->addr, addr)) ||
+             (p->has_dialled && net_same_addr((struct sockaddr *)&p->dialled, addr))))
             return true;
     return false;
 }
@@ -488,7 +490,8 @@ void torrent_tick(struct torrent *t)
             .unchoked = p->want_unchoke,
             .optimistic = p->optimistic,
         };
-        unchoked += p->want_unchoke;
+        unchoked += p->want_unchoke && p->peer_interested; /* a slot held by one who no
+                                                               longer wants it is free */
         waiting |= p->peer_interested && !p->want_unchoke;
         who[n++] = p;
     }
