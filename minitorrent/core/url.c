@@ -222,7 +222,9 @@ int url_parse(const char *s, struct tracker_url *out, char *err, size_t errlen)
     const char *rest = auth + auth_len;
     size_t rest_len = strcspn(rest, "#");
     size_t path_len = strcspn(rest, "?#");
-    if (rest_len > URL_PATH_MAX) {
+    /* The limit applies to what will be sent, which has a "/" in front when the URL had no
+     * path; otherwise "http://h?q" would pass and the same URL written "http://h/?q" fail. */
+    if (rest_len + (path_len == 0 ? 1 : 0) > URL_PATH_MAX) {
         set_err(err, errlen, "URL path and query too long");
         return -1;
     }
