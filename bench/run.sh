@@ -9,6 +9,13 @@
 # Benchmarks never run inside `make check`: they measure speed, and tests must not depend on it.
 set -eu
 
+# Real clients run in a network namespace of their own when we are root (see REAL-CLIENTS):
+# the whole benchmark moves into one, where only loopback exists.
+if [ "$(id -u)" = 0 ] && [ -z "${BENCH_IN_NETNS:-}" ] && command -v unshare >/dev/null 2>&1 &&
+    unshare --net true 2>/dev/null; then
+    BENCH_IN_NETNS=1 exec unshare --net sh -c 'ip link set lo up && exec sh bench/run.sh'
+fi
+
 top=$(pwd)
 mt="$top/bin/minitorrent"
 bb="$top/build/bench"
@@ -52,9 +59,9 @@ median() {
     printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
-# ratio A B: A / B with three decimals.
+# ratio A B: A / B with three decimals ("nan" when either is unknown).
 ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a != "nan" && b != "nan" && b > 0) printf "%.3f", a / b; else print "nan" }'
 }
 
 # mbps BYTES SECONDS: megabytes (10^6) per second.
@@ -100,29 +107,87 @@ done
 tcp_mbps=$(median $tcp)
 figure loopback_tcp_MBps "$tcp_mbps"
 
-# ---- minitorrent to minitorrent, one seeder and one leecher ------------------------------------
+# ---- Transfers: one seeder, one leecher, timed from the leecher's start to its exit -----------
+# minitorrent, libtorrent (tests/interop/lt_peer.py) and aria2, each pair on the same torrent
+# made by minitorrent and the same tracker (minitorrent's). Real clients run with DHT, local
+# peer discovery, PEX, UPnP, NAT-PMP, uTP and encryption off.
+lt="/usr/bin/python3 $top/tests/interop/lt_peer.py"
+have_lt=no
+/usr/bin/python3 -c 'import libtorrent' 2>/dev/null && have_lt=yes
+have_aria2=no
+command -v aria2c >/dev/null 2>&1 && have_aria2=yes
 "$mt" tracker -p 0 -b 127.0.0.1 >"$work/tracker.out" 2>&1 &
 pids="$pids $!"
 wait_line "$work/tracker.out" "announce"
 tport=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$work/tracker.out" | head -n 1)
-"$mt" create "$work/seed/data.bin" -a "http://127.0.0.1:$tport/announce" --private \
-    -o "$work/data.torrent" >/dev/null
-"$mt" seed "$work/data.torrent" -d "$work/seed" -b 127.0.0.1 >"$work/seed.out" 2>&1 &
-seedpid=$!
-pids="$pids $seedpid"
-wait_line "$work/seed.out" "listening on"
-mt_runs=""
-for i in $(seq 1 "$runs"); do
+url="http://127.0.0.1:$tport/announce"
+"$mt" create "$work/seed/data.bin" -a "$url" --private -o "$work/data.torrent" >/dev/null
+
+# start_seeder KIND: starts a seeder of the torrent and waits until the tracker lists it complete.
+start_seeder() {
+    case $1 in
+    mt) "$mt" seed "$work/data.torrent" -d "$work/seed" -b 127.0.0.1 >"$work/seeder.out" 2>&1 & ;;
+    lt) $lt seed "$work/data.torrent" "$work/seed" --bind 127.0.0.1 >"$work/seeder.out" 2>&1 & ;;
+    aria2) timeout --kill-after=5 600 aria2c --no-conf=true --enable-dht=false \
+        --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false \
+        --bt-require-crypto=false --bt-min-crypto-level=plain --disable-ipv6=true \
+        --file-allocation=none --summary-interval=0 --follow-torrent=false \
+        --check-integrity=true --seed-ratio=0.0 --listen-port=6991 --dir="$work/seed" \
+        "$work/data.torrent" >"$work/seeder.out" 2>&1 & ;;
+    esac
+    seederpid=$!
+    pids="$pids $seederpid"
+    /usr/bin/python3 "$top/tests/interop/tracker_wait.py" "$url" "$work/data.torrent" \
+        --timeout 120 >/dev/null || { echo "bench: the $1 seeder never registered" >&2; exit 1; }
+}
+
+stop_seeder() {
+    kill "$seederpid" 2>/dev/null || true
+    wait "$seederpid" 2>/dev/null || true
+}
+
+# leech KIND: one download into a fresh folder; prints MB/s.
+leech() {
     rm -rf "$work/get"
     mkdir "$work/get"
-    s=$(seconds "$mt" get "$work/data.torrent" -d "$work/get" -b 127.0.0.1)
+    case $1 in
+    mt) s=$(seconds "$mt" get "$work/data.torrent" -d "$work/get" -b 127.0.0.1) ;;
+    lt) s=$(seconds $lt get "$work/data.torrent" "$work/get" --bind 127.0.0.1 --timeout 300) ;;
+    esac
     cmp -s "$work/seed/data.bin" "$work/get/data.bin" || { echo "bench: bad copy" >&2; exit 1; }
-    mt_runs="$mt_runs $(mbps "$bytes" "$s")"
-done
-mt_mbps=$(median $mt_runs)
-figure transfer_mt_mt_MBps "$mt_mbps" "wall time of minitorrent get, from start to exit"
-figure transfer_fraction_of_tcp_limit "$(ratio "$mt_mbps" "$tcp_mbps")"
-kill "$seedpid" 2>/dev/null || true
+    mbps "$bytes" "$s"
+}
+
+# transfer SEEDER LEECHER: the median MB/s of the runs, or "nan" when a client is missing.
+transfer() {
+    for k in "$1" "$2"; do
+        if { [ "$k" = lt ] && [ $have_lt = no ]; } || { [ "$k" = aria2 ] && [ $have_aria2 = no ]; }; then
+            echo nan
+            return
+        fi
+    done
+    start_seeder "$1"
+    r=""
+    for i in $(seq 1 "$runs"); do r="$r $(leech "$2")"; done
+    stop_seeder
+    median $r
+}
+
+mt_mt=$(transfer mt mt)
+lt_lt=$(transfer lt lt)
+mt_lt=$(transfer mt lt)
+lt_mt=$(transfer lt mt)
+aria2_mt=$(transfer aria2 mt)
+figure transfer_mt_mt_MBps "$mt_mt" "minitorrent seeds, minitorrent gets"
+figure transfer_lt_lt_MBps "$lt_lt" "libtorrent seeds, libtorrent gets"
+figure transfer_mt_seed_lt_get_MBps "$mt_lt"
+figure transfer_lt_seed_mt_get_MBps "$lt_mt"
+figure transfer_aria2_seed_mt_get_MBps "$aria2_mt"
+figure transfer_ratio_vs_libtorrent "$(ratio "$mt_mt" "$lt_lt")" "goal >= 1.0"
+figure transfer_ratio_mt_seed_lt_get "$(ratio "$mt_lt" "$lt_lt")"
+figure transfer_ratio_lt_seed_mt_get "$(ratio "$lt_mt" "$lt_lt")"
+figure transfer_ratio_aria2_seed_mt_get "$(ratio "$aria2_mt" "$lt_lt")"
+figure transfer_fraction_of_tcp_limit "$(ratio "$mt_mt" "$tcp_mbps")"
 
 # ---- tcp_upper_server3 with 1000 clients at once, against server2 serving one at a time --------
 hard=$(ulimit -Hn)
