@@ -210,6 +210,46 @@ figure tcp_server2_lines_per_s "$tcp_upper_server2_lps" "the same 1000 clients, 
 figure tcp_server3_lines_per_s_ratio_vs_server2 \
     "$(ratio "$tcp_upper_server3_lps" "$tcp_upper_server2_lps")"
 
+# ---- The swarm against the Kurose & Ross bound ----------------------------------------------
+# Rates as in REAL-CLIENTS.md (u_s = 2 MiB/s, u_i = 1 MiB/s, F = 16 MiB; client-server: F = 8 MiB,
+# u_s = 4 MiB/s), low enough that two cores are not the bottleneck even with 33 processes.
+swarm_ratio() { # N MODE SIZE SEED_UP -> D / bound
+    "$mt" swarm --peers "$1" --mode "$2" --size "$3" --seed-up "$4" --peer-up 1M --piece 64K \
+        --seed 42 --plain --json "$work/swarm.json" >"$work/swarm.out" 2>&1 || {
+        echo "bench: minitorrent swarm --peers $1 --mode $2 failed" >&2
+        tail -n 20 "$work/swarm.out" >&2
+        echo nan
+        return
+    }
+    sed -n 's/.*"ratio": *\([0-9.]*\).*/\1/p' "$work/swarm.json" | head -n 1
+}
+if [ -n "$quick" ]; then sizes="8"; else sizes="8 16 32"; fi
+for n in $sizes; do
+    figure "swarm_ratio_p2p_N$n" "$(swarm_ratio "$n" p2p 16M 2M)" "goal <= 1.15"
+done
+[ -n "$quick" ] || figure swarm_ratio_cs_N16 "$(swarm_ratio 16 client-server 8M 4M)" "goal <= 1.05"
+
+# ---- Memory: a 64-peer swarm, the resident set of its peers sampled while it runs --------------
+if [ -z "$quick" ] && command -v ps >/dev/null 2>&1; then
+    "$mt" swarm --peers 64 --size 8M --seed-up 4M --peer-up 1M --piece 64K --seed 42 --plain \
+        >"$work/swarm64.out" 2>&1 &
+    swarmpid=$!
+    pids="$pids $swarmpid"
+    peak=0
+    while kill -0 "$swarmpid" 2>/dev/null; do
+        # The peers are the swarm's children; their RSS in KiB, summed, and how many there are.
+        sample=$(ps -o rss= --ppid "$swarmpid" 2>/dev/null | awk '{s += $1; n++} END {print s + 0, n + 0}')
+        set -- $sample
+        if [ "$2" -ge 60 ]; then
+            per=$(awk -v s="$1" -v n="$2" 'BEGIN { printf "%.2f", s / n / 1024 }')
+            peak=$(awk -v a="$peak" -v b="$per" 'BEGIN { print (b > a ? b : a) }')
+        fi
+        sleep 0.5
+    done
+    wait "$swarmpid" 2>/dev/null || true
+    figure swarm_64_rss_mib_per_peer "$peak" "goal <= 8; peak of the mean over the swarm's processes"
+fi
+
 # ---- build/bench.json -------------------------------------------------------------------------
 awk 'BEGIN { printf "{" }
      { printf "%s\n  \"%s\": %s", (NR > 1 ? "," : ""), $1, ($2 == "nan" ? "null" : $2) }
