@@ -208,7 +208,7 @@ static void open_session(struct session *s, const struct session_config *cfg)
 
 /* ===================================================================== handshake ========== */
 
-START_TEST(session_handshake_queued_at_init)
+START_TEST(session_start_handshake_queued_at_init)
 {
     struct session_config cfg;
     make_config(&cfg);
@@ -233,7 +233,7 @@ START_TEST(session_handshake_queued_at_init)
 }
 END_TEST
 
-START_TEST(session_info_hash_mismatch_is_error)
+START_TEST(session_start_info_hash_mismatch_is_error)
 {
     struct session_config cfg;
     make_config(&cfg);
@@ -266,7 +266,7 @@ START_TEST(session_connected_to_self_is_error)
 }
 END_TEST
 
-START_TEST(session_not_bittorrent_fails_at_first_byte)
+START_TEST(session_start_not_bittorrent_fails_at_first_byte)
 {
     struct session_config cfg;
     make_config(&cfg);
@@ -644,7 +644,7 @@ START_TEST(session_flags_sent_only_on_change)
 }
 END_TEST
 
-START_TEST(session_bitfield_only_first)
+START_TEST(session_start_bitfield_only_first)
 {
     struct session_config cfg;
     make_config(&cfg);
@@ -867,29 +867,33 @@ END_TEST
 static Suite *session_suite(void)
 {
     Suite *s = suite_create("session");
-    TCase *tc = tcase_create("session");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, session_handshake_queued_at_init);
-    tcase_add_test(tc, session_info_hash_mismatch_is_error);
-    tcase_add_test(tc, session_connected_to_self_is_error);
-    tcase_add_test(tc, session_not_bittorrent_fails_at_first_byte);
-    tcase_add_test(tc, session_scripted_download_any_chunking);
-    tcase_add_test(tc, session_choke_returns_outstanding_requests);
-    tcase_add_test(tc, session_request_refusals);
-    tcase_add_test(tc, session_late_bitfield_replaces);
-    tcase_add_test(tc, session_bad_have_and_bitfield_are_errors);
-    tcase_add_test(tc, session_peer_requests_bounded_and_cancelled);
-    tcase_add_test(tc, session_peer_requests_default_fits_libtorrent_depth);
-    tcase_add_test(tc, session_out_of_range_request_is_error);
-    tcase_add_test(tc, session_serves_block);
-    tcase_add_test(tc, session_flags_sent_only_on_change);
-    tcase_add_test(tc, session_bitfield_only_first);
-    tcase_add_test(tc, session_unknown_messages_skipped);
-    tcase_add_test(tc, session_timers);
-    tcase_add_test(tc, session_outbox_full_refuses_without_change);
-    tcase_add_test(tc, session_error_is_sticky);
-    tcase_add_test(tc, session_random_peer_keeps_invariants);
-    suite_add_tcase(s, tc);
+    /* session_: a whole peer conversation through the wire codec: requests, pieces, choking,
+     * timers (lab 6 grades these). */
+    TCase *tc = tk_tcase(s, "session", 60);
+    tk_add_test(tc, session_connected_to_self_is_error);
+    tk_add_test(tc, session_scripted_download_any_chunking);
+    tk_add_test(tc, session_choke_returns_outstanding_requests);
+    tk_add_test(tc, session_request_refusals);
+    tk_add_test(tc, session_late_bitfield_replaces);
+    tk_add_test(tc, session_bad_have_and_bitfield_are_errors);
+    tk_add_test(tc, session_peer_requests_bounded_and_cancelled);
+    tk_add_test(tc, session_peer_requests_default_fits_libtorrent_depth);
+    tk_add_test(tc, session_out_of_range_request_is_error);
+    tk_add_test(tc, session_serves_block);
+    tk_add_test(tc, session_flags_sent_only_on_change);
+    tk_add_test(tc, session_unknown_messages_skipped);
+    tk_add_test(tc, session_timers);
+    tk_add_test(tc, session_outbox_full_refuses_without_change);
+    tk_add_test(tc, session_error_is_sticky);
+    tk_add_test(tc, session_random_peer_keeps_invariants);
+
+    /* session_start_: what the session does before the framer has a message to give (the
+     * handshake it queues, an early refusal), given code that no lab grades. */
+    tc = tk_tcase(s, "session_start", 10);
+    tk_add_test(tc, session_start_handshake_queued_at_init);
+    tk_add_test(tc, session_start_info_hash_mismatch_is_error);
+    tk_add_test(tc, session_start_not_bittorrent_fails_at_first_byte);
+    tk_add_test(tc, session_start_bitfield_only_first);
     return s;
 }
 

@@ -334,7 +334,7 @@ END_TEST
 
 /* ================================================================ client: scrape replies */
 
-START_TEST(tracker_http_scrape_reply_parse)
+START_TEST(tracker_http_reply_scrape_parse)
 {
     struct tracker_scrape_counts c;
     char err[128];
@@ -708,31 +708,37 @@ END_TEST
 static Suite *tracker_http_suite(void)
 {
     Suite *s = suite_create("tracker_http");
-    TCase *tc = tcase_create("tracker_http");
-    tcase_add_test(tc, tracker_http_announce_target_golden);
-    tcase_add_test(tc, tracker_http_announce_target_keeps_passkey_query);
-    tcase_add_test(tc, tracker_http_scrape_target_bep48);
-    tcase_add_test(tc, tracker_http_build_get_golden);
-    tcase_add_test(tc, tracker_http_response_with_length_incremental);
-    tcase_add_test(tc, tracker_http_response_without_length_ends_at_close);
-    tcase_add_test(tc, tracker_http_response_rejects);
-    tcase_add_test(tc, tracker_http_reply_compact);
-    tcase_add_test(tc, tracker_http_reply_non_compact);
-    tcase_add_test(tc, tracker_http_reply_failure_and_warning);
-    tcase_add_test(tc, tracker_http_reply_rejects_malformed);
-    tcase_add_test(tc, tracker_http_scrape_reply_parse);
-    tcase_add_test(tc, tracker_http_request_golden);
-    tcase_add_test(tc, tracker_http_request_roundtrip_from_client);
-    tcase_add_test(tc, tracker_http_request_rejects_bad_announces);
-    tcase_add_test(tc, tracker_http_request_rejects_bad_lines);
-    tcase_add_test(tc, tracker_http_request_scrape);
-    tcase_add_test(tc, tracker_http_encode_compact_golden);
-    tcase_add_test(tc, tracker_http_encode_non_compact_golden);
-    tcase_add_test(tc, tracker_http_encode_then_parse);
-    tcase_add_test(tc, tracker_http_encode_failure_golden);
-    tcase_add_test(tc, tracker_http_encode_scrape_sorted_and_deduplicated);
-    tcase_add_test(tc, tracker_http_response_header_golden);
-    suite_add_tcase(s, tc);
+    /* tracker_http_reply_: reading a tracker's bencoded reply and its compact peer list (lab 5). */
+    TCase *tc = tk_tcase(s, "tracker_http_reply", 10);
+    tk_add_test(tc, tracker_http_reply_compact);
+    tk_add_test(tc, tracker_http_reply_non_compact);
+    tk_add_test(tc, tracker_http_reply_failure_and_warning);
+    tk_add_test(tc, tracker_http_reply_rejects_malformed);
+    tk_add_test(tc, tracker_http_reply_scrape_parse);
+
+    /* tracker_http_encode_: the tracker's side, writing replies with the bencode writer (lab 5). */
+    tc = tk_tcase(s, "tracker_http_encode", 10);
+    tk_add_test(tc, tracker_http_encode_compact_golden);
+    tk_add_test(tc, tracker_http_encode_non_compact_golden);
+    tk_add_test(tc, tracker_http_encode_then_parse);
+    tk_add_test(tc, tracker_http_encode_failure_golden);
+    tk_add_test(tc, tracker_http_encode_scrape_sorted_and_deduplicated);
+
+    /* tracker_http_: the request line, the HTTP framing and the query string, which lab 5 gives. */
+    tc = tk_tcase(s, "tracker_http", 10);
+    tk_add_test(tc, tracker_http_announce_target_golden);
+    tk_add_test(tc, tracker_http_announce_target_keeps_passkey_query);
+    tk_add_test(tc, tracker_http_scrape_target_bep48);
+    tk_add_test(tc, tracker_http_build_get_golden);
+    tk_add_test(tc, tracker_http_response_with_length_incremental);
+    tk_add_test(tc, tracker_http_response_without_length_ends_at_close);
+    tk_add_test(tc, tracker_http_response_rejects);
+    tk_add_test(tc, tracker_http_request_golden);
+    tk_add_test(tc, tracker_http_request_roundtrip_from_client);
+    tk_add_test(tc, tracker_http_request_rejects_bad_announces);
+    tk_add_test(tc, tracker_http_request_rejects_bad_lines);
+    tk_add_test(tc, tracker_http_request_scrape);
+    tk_add_test(tc, tracker_http_response_header_golden);
     return s;
 }
 

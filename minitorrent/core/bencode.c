@@ -94,6 +94,7 @@ static void emit(struct parser *p, const struct bencode_value *v)
 /* Parses "i<digits>e" at p->pos. */
 static int parse_int(struct parser *p)
 {
+    //> lab5
     size_t start = p->pos++; /* skip 'i' */
     int neg = 0;
     if (p->pos < p->len && p->buf[p->pos] == '-') {
@@ -131,11 +132,13 @@ static int parse_int(struct parser *p)
     v.i = neg ? (int64_t)(0 - mag) : (int64_t)mag;
     emit(p, &v);
     return 0;
+    //< lab5
 }
 
 /* Parses "<length>:<bytes>" at p->pos; also hands back where the bytes are, for dict keys. */
 static int parse_str(struct parser *p, const unsigned char **sp, size_t *lenp)
 {
+    //> lab5
     size_t start = p->pos;
     size_t n = 0;
     while (p->pos < p->len && is_digit(p->buf[p->pos])) {
@@ -168,6 +171,7 @@ static int parse_str(struct parser *p, const unsigned char **sp, size_t *lenp)
     p->pos += n;
     emit(p, &v);
     return 0;
+    //< lab5
 }
 
 /* qsort comparator over pointers to key nodes, for the duplicate check of unsorted dicts. */
@@ -515,6 +519,7 @@ static void after_value(struct benc_buf *b)
 
 int benc_put_int(struct benc_buf *b, int64_t v)
 {
+    //> lab5
     if (before_value(b, 0) < 0)
         return -1;
     char tmp[32];
@@ -523,10 +528,12 @@ int benc_put_int(struct benc_buf *b, int64_t v)
         return -1;
     after_value(b);
     return 0;
+    //< lab5
 }
 
 int benc_put_str(struct benc_buf *b, const void *p, size_t n)
 {
+    //> lab5
     if (before_value(b, 1) < 0)
         return -1;
     struct benc_frame *f = b->depth > 0 ? &b->stack[b->depth - 1] : NULL;
@@ -544,6 +551,7 @@ int benc_put_str(struct benc_buf *b, const void *p, size_t n)
     }
     after_value(b);
     return 0;
+    //< lab5
 }
 
 int benc_put_cstr(struct benc_buf *b, const char *s)

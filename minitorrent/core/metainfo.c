@@ -442,6 +442,7 @@ static int parse_info(struct metainfo *m, const struct bencode_value *info, char
 int metainfo_parse(struct metainfo *m, const unsigned char *buf, size_t len, char *err,
                    size_t errlen)
 {
+    //> lab5
     struct bencode_doc doc;
     struct bencode_error be;
     int rc = -1;
@@ -468,6 +469,7 @@ out:
     if (rc < 0)
         metainfo_free(m);
     return rc;
+    //< lab5
 }
 
 /* ===================================================================================== */

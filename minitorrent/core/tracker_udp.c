@@ -97,6 +97,7 @@ static int check_request(const unsigned char *p, size_t n, uint32_t want_action,
 long tracker_compact_decode(const unsigned char *p, size_t n, int family, struct tracker_peer *out,
                             size_t max, char *err, size_t errlen)
 {
+    //> lab5
     size_t alen = family == 6 ? 16 : 4;
     size_t entry = alen + 2;
     if (family != 4 && family != 6) {
@@ -121,6 +122,7 @@ long tracker_compact_decode(const unsigned char *p, size_t n, int family, struct
         peer->port = port;
     }
     return (long)stored;
+    //< lab5
 }
 
 /* Encodes the peers of one family in compact form; see tracker_udp.h. */

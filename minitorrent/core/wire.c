@@ -66,6 +66,7 @@ int wire_handshake_check_prefix(const unsigned char *in, size_t len)
 
 int wire_handshake_parse(const unsigned char *in, size_t len, struct wire_handshake *hs)
 {
+    //> lab6
     if (wire_handshake_check_prefix(in, len) < 0)
         return WIRE_E_NOT_BITTORRENT;
     if (len < WIRE_HANDSHAKE_LEN)
@@ -74,6 +75,7 @@ int wire_handshake_parse(const unsigned char *in, size_t len, struct wire_handsh
     memcpy(hs->info_hash, in + 28, 20);
     memcpy(hs->peer_id, in + 48, 20);
     return WIRE_HANDSHAKE_LEN;
+    //< lab6
 }
 
 /* ===================================================================== encoders =========== */
@@ -145,12 +147,14 @@ size_t wire_put_bitfield(unsigned char *out, size_t cap, const unsigned char *bi
 static size_t put_block_msg(unsigned char *out, uint8_t id, uint32_t index, uint32_t begin,
                             uint32_t length)
 {
+    //> lab6 returns 0
     put_u32be(out, 13);
     out[4] = id;
     put_u32be(out + 5, index);
     put_u32be(out + 9, begin);
     put_u32be(out + 13, length);
     return WIRE_REQUEST_SIZE;
+    //< lab6
 }
 
 size_t wire_put_request(unsigned char *out, uint32_t index, uint32_t begin, uint32_t length)
@@ -165,6 +169,7 @@ size_t wire_put_cancel(unsigned char *out, uint32_t index, uint32_t begin, uint3
 
 size_t wire_put_piece_header(unsigned char *out, uint32_t index, uint32_t begin, size_t len)
 {
+    //> lab6 returns 0
     /* The header alone lets a sender pass the block straight from its own buffer (writev, or two
      * writes) instead of copying it behind the header. */
     if (len > UINT32_MAX - 9)
@@ -174,6 +179,7 @@ size_t wire_put_piece_header(unsigned char *out, uint32_t index, uint32_t begin,
     put_u32be(out + 5, index);
     put_u32be(out + 9, begin);
     return WIRE_PIECE_HEADER_SIZE;
+    //< lab6
 }
 
 size_t wire_put_piece(unsigned char *out, size_t cap, uint32_t index, uint32_t begin,
@@ -222,6 +228,7 @@ int wire_check_size(uint8_t id, size_t payload_len)
 
 int wire_decode(uint8_t id, const unsigned char *payload, size_t payload_len, struct wire_msg *m)
 {
+    //> lab6
     memset(m, 0, sizeof *m);
     m->id = id;
     if (wire_check_size(id, payload_len) < 0)
@@ -274,6 +281,7 @@ int wire_decode(uint8_t id, const unsigned char *payload, size_t payload_len, st
         break;
     }
     return 0;
+    //< lab6
 }
 
 uint32_t wire_piece_size(const struct wire_geometry *g, uint32_t index)
@@ -381,121 +389,156 @@ static bool payload_is_kept(uint8_t id, uint32_t payload_len)
     return id == WIRE_PORT && payload_len == 2;
 }
 
+/* The framer's steps, one per state. Each reads from in[0..avail) (avail > 0), stores in *took
+ * how many of those bytes it consumed, and returns WIRE_NEED_MORE, a WIRE_GOT_... value when a
+ * frame is complete, or an error (after fail(), which moves the framer to WIRE_FAILED). */
+
+/* WIRE_WANT_HANDSHAKE: collects the 68 handshake bytes, checking each one as it comes, so a
+ * non-BitTorrent stream fails at its first wrong byte instead of after 68 bytes that may never
+ * come. */
+static int step_handshake(struct wire_framer *f, const unsigned char *in, size_t avail,
+                          size_t *took, struct wire_handshake *hs)
+{
+    size_t n = 0;
+    while (n < avail && f->head_have < WIRE_HANDSHAKE_LEN) {
+        if (!handshake_byte_ok(f->head_have, in[n])) {
+            *took = n;
+            return fail(f, WIRE_E_NOT_BITTORRENT);
+        }
+        f->head[f->head_have++] = in[n++];
+    }
+    *took = n;
+    if (f->head_have < WIRE_HANDSHAKE_LEN)
+        return WIRE_NEED_MORE;
+    wire_handshake_parse(f->head, WIRE_HANDSHAKE_LEN, hs);
+    f->state = WIRE_WANT_LENGTH;
+    f->head_have = 0;
+    return WIRE_GOT_HANDSHAKE;
+}
+
+/* WIRE_WANT_LENGTH: collects the 4-byte big-endian length prefix, which may arrive split across
+ * calls, in f->head. A length of 0 is a keep-alive, a whole message by itself; any other length
+ * is checked against the cap and moves on to the id. */
+static int step_length(struct wire_framer *f, const unsigned char *in, size_t avail, size_t *took,
+                       struct wire_msg *msg)
+{
+    //> lab6
+    size_t n = 4 - f->head_have;
+    if (n > avail)
+        n = avail;
+    memcpy(f->head + f->head_have, in, n);
+    f->head_have += n;
+    *took = n;
+    if (f->head_have < 4)
+        return WIRE_NEED_MORE;
+    uint32_t msg_len = get_u32be(f->head);
+    if (msg_len == 0) {
+        memset(msg, 0, sizeof *msg);
+        msg->type = WIRE_KEEPALIVE;
+        f->head_have = 0;
+        return WIRE_GOT_MESSAGE;
+    }
+    /* The cap is checked before anything is allocated or waited for: a length of 0xFFFFFFFF is
+     * refused here, with nothing allocated. */
+    if (msg_len > f->max_len)
+        return fail(f, WIRE_E_TOO_LONG);
+    f->payload_len = msg_len - 1;
+    f->state = WIRE_WANT_ID;
+    return WIRE_NEED_MORE;
+    //< lab6
+}
+
+/* WIRE_WANT_ID: takes the message id, and with it decides what to do with the payload. */
+static int step_id(struct wire_framer *f, const unsigned char *in, size_t *took,
+                   struct wire_msg *msg)
+{
+    f->id = in[0];
+    *took = 1;
+    /* Knowing the id, we can reject a wrong size (say a HAVE of 1 MB) before reading it. */
+    if (wire_check_size(f->id, f->payload_len) < 0)
+        return fail(f, WIRE_E_BAD_SIZE);
+    f->payload_have = 0;
+    if (f->payload_len == 0)
+        return finish_message(f, NULL, msg);
+    f->state = payload_is_kept(f->id, f->payload_len) ? WIRE_WANT_PAYLOAD : WIRE_SKIP_PAYLOAD;
+    return WIRE_NEED_MORE;
+}
+
+/* WIRE_WANT_PAYLOAD: collects the payload of a message we decode. When the whole payload is in
+ * this chunk it is decoded in place, with no copy; otherwise it is gathered in the
+ * per-connection buffer f->buf across calls. */
+static int step_payload(struct wire_framer *f, const unsigned char *in, size_t avail,
+                        size_t *took, struct wire_msg *msg)
+{
+    //> lab6
+    uint32_t need = f->payload_len - f->payload_have;
+    if (f->payload_have == 0 && avail >= need) {
+        *took = need;
+        return finish_message(f, in, msg);
+    }
+    *took = 0;
+    int err = reserve(f, f->payload_len);
+    if (err < 0)
+        return fail(f, err);
+    size_t n = need < avail ? need : avail;
+    memcpy(f->buf + f->payload_have, in, n);
+    f->payload_have += (uint32_t)n;
+    *took = n;
+    if (f->payload_have == f->payload_len)
+        return finish_message(f, f->buf, msg);
+    return WIRE_NEED_MORE;
+    //< lab6
+}
+
+/* WIRE_SKIP_PAYLOAD: counts off the payload of a message we do not decode, keeping none of it. */
+static int step_skip(struct wire_framer *f, size_t avail, size_t *took, struct wire_msg *msg)
+{
+    uint32_t need = f->payload_len - f->payload_have;
+    size_t n = need < avail ? need : avail;
+    f->payload_have += (uint32_t)n;
+    *took = n;
+    if (f->payload_have < f->payload_len)
+        return WIRE_NEED_MORE;
+    memset(msg, 0, sizeof *msg);
+    msg->type = WIRE_UNKNOWN;
+    msg->id = f->id;
+    msg->data_len = f->payload_len;
+    f->state = WIRE_WANT_LENGTH;
+    f->head_have = 0;
+    return WIRE_GOT_MESSAGE;
+}
+
 int wire_framer_feed(struct wire_framer *f, const unsigned char *in, size_t len, size_t *used,
                      struct wire_handshake *hs, struct wire_msg *msg)
 {
     size_t pos = 0;
     int rc = WIRE_NEED_MORE;
 
-    /* Each pass of the loop handles one state. It stops at the end of the input, at the end of a
-     * frame (rc becomes positive) or at an error (rc becomes negative, state WIRE_FAILED). */
+    /* Each pass of the loop runs the step of the current state. It stops at the end of the input,
+     * at the end of a frame (rc becomes positive) or at an error (rc becomes negative, state
+     * WIRE_FAILED). */
     while (rc == WIRE_NEED_MORE && f->state != WIRE_FAILED && pos < len) {
-        size_t avail = len - pos;
+        size_t avail = len - pos, took = 0;
         switch (f->state) {
-        case WIRE_WANT_HANDSHAKE: {
-            /* Check each byte as it comes, so a non-BitTorrent stream fails at its first wrong
-             * byte instead of after 68 bytes that may never come. */
-            while (avail > 0 && f->head_have < WIRE_HANDSHAKE_LEN) {
-                if (!handshake_byte_ok(f->head_have, in[pos])) {
-                    rc = fail(f, WIRE_E_NOT_BITTORRENT);
-                    break;
-                }
-                f->head[f->head_have++] = in[pos++];
-                avail--;
-            }
-            if (rc == WIRE_NEED_MORE && f->head_have == WIRE_HANDSHAKE_LEN) {
-                wire_handshake_parse(f->head, WIRE_HANDSHAKE_LEN, hs);
-                f->state = WIRE_WANT_LENGTH;
-                f->head_have = 0;
-                rc = WIRE_GOT_HANDSHAKE;
-            }
+        case WIRE_WANT_HANDSHAKE:
+            rc = step_handshake(f, in + pos, avail, &took, hs);
             break;
-        }
-        case WIRE_WANT_LENGTH: {
-            size_t n = 4 - f->head_have;
-            if (n > avail)
-                n = avail;
-            memcpy(f->head + f->head_have, in + pos, n);
-            f->head_have += n;
-            pos += n;
-            if (f->head_have < 4)
-                break;
-            uint32_t msg_len = get_u32be(f->head);
-            if (msg_len == 0) {
-                memset(msg, 0, sizeof *msg);
-                msg->type = WIRE_KEEPALIVE;
-                f->head_have = 0;
-                rc = WIRE_GOT_MESSAGE;
-                break;
-            }
-            /* The cap is checked before anything is allocated or waited for: a length of
-             * 0xFFFFFFFF is refused here, with nothing allocated. */
-            if (msg_len > f->max_len) {
-                rc = fail(f, WIRE_E_TOO_LONG);
-                break;
-            }
-            f->payload_len = msg_len - 1;
-            f->state = WIRE_WANT_ID;
+        case WIRE_WANT_LENGTH:
+            rc = step_length(f, in + pos, avail, &took, msg);
             break;
-        }
-        case WIRE_WANT_ID: {
-            f->id = in[pos++];
-            /* Knowing the id, we can reject a wrong size (say a HAVE of 1 MB) before reading it. */
-            if (wire_check_size(f->id, f->payload_len) < 0) {
-                rc = fail(f, WIRE_E_BAD_SIZE);
-                break;
-            }
-            f->payload_have = 0;
-            if (f->payload_len == 0) {
-                rc = finish_message(f, NULL, msg);
-            } else if (payload_is_kept(f->id, f->payload_len)) {
-                f->state = WIRE_WANT_PAYLOAD;
-            } else {
-                f->state = WIRE_SKIP_PAYLOAD;
-            }
+        case WIRE_WANT_ID:
+            rc = step_id(f, in + pos, &took, msg);
             break;
-        }
-        case WIRE_WANT_PAYLOAD: {
-            uint32_t need = f->payload_len - f->payload_have;
-            if (f->payload_have == 0 && avail >= need) {
-                /* The whole payload is in this chunk: hand it out in place, with no copy. */
-                pos += need;
-                rc = finish_message(f, in + pos - need, msg);
-                break;
-            }
-            /* Otherwise collect it in the per-connection buffer: one copy. */
-            int err = reserve(f, f->payload_len);
-            if (err < 0) {
-                rc = fail(f, err);
-                break;
-            }
-            size_t n = need < avail ? need : avail;
-            memcpy(f->buf + f->payload_have, in + pos, n);
-            f->payload_have += (uint32_t)n;
-            pos += n;
-            if (f->payload_have == f->payload_len)
-                rc = finish_message(f, f->buf, msg);
+        case WIRE_WANT_PAYLOAD:
+            rc = step_payload(f, in + pos, avail, &took, msg);
             break;
-        }
-        case WIRE_SKIP_PAYLOAD: {
-            uint32_t need = f->payload_len - f->payload_have;
-            size_t n = need < avail ? need : avail;
-            f->payload_have += (uint32_t)n;
-            pos += n;
-            if (f->payload_have == f->payload_len) {
-                memset(msg, 0, sizeof *msg);
-                msg->type = WIRE_UNKNOWN;
-                msg->id = f->id;
-                msg->data_len = f->payload_len;
-                f->state = WIRE_WANT_LENGTH;
-                f->head_have = 0;
-                rc = WIRE_GOT_MESSAGE;
-            }
+        case WIRE_SKIP_PAYLOAD:
+            rc = step_skip(f, avail, &took, msg);
             break;
-        }
         case WIRE_FAILED:
             break;
         }
+        pos += took;
     }
     /* On an error, *used still tells how far we got, which helps a test or a log message. */
     *used = pos;
