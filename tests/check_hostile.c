@@ -42,7 +42,7 @@ enum { RSS_BOUND_KIB = 16 * 1024 };
 #define check_rss(what, before, after)                                                             \
     do {                                                                                           \
         if (EP_SANITIZED)                                                                          \
-            printf("%s: RSS %ld -> %ld KiB (not checked under a sanitizer)\n", __func__, before,   \
+            printf("%s RSS %ld -> %ld KiB (not checked under a sanitizer)\n", what, before,        \
                    after);                                                                         \
         else if ((before) > 0 && (after) > 0)                                                      \
             ck_assert_msg((after) - (before) < RSS_BOUND_KIB, "%s grew from %ld to %ld KiB", what, \
