@@ -114,7 +114,10 @@ static int run_threaded(int client, int server, const uint8_t *data, size_t size
     int writing = 1, eof = 0;
     while (!eof) {
         struct pollfd p = {client, (short)(POLLIN | (writing ? POLLOUT : 0)), 0};
-        FUZZ_CHECK(poll(&p, 1, -1) >= 0);
+        int ready = poll(&p, 1, -1);
+        if (ready < 0 && errno == EINTR)
+            continue; /* libFuzzer's SIGALRM (its -timeout watchdog) interrupts system calls */
+        FUZZ_CHECK(ready > 0);
         if (writing && (p.revents & (POLLOUT | POLLERR | POLLHUP))) {
             ssize_t r = send(client, data + sent, size - sent, MSG_NOSIGNAL);
             if (r > 0)
