@@ -52,7 +52,9 @@ uint64_t choker_next_ms(const struct choker *c)
 bool choker_is_snubbed(const struct choker_config *cfg, bool am_interested, uint64_t last_block_ms,
                        uint64_t now_ms)
 {
+    //> lab8 returns false
     return am_interested && now_ms >= last_block_ms && now_ms - last_block_ms >= cfg->snub_ms;
+    //< lab8
 }
 
 /* ===================================================================== ranking ============ */
@@ -69,14 +71,18 @@ static uint64_t next_random(struct choker *c)
 /* Returns the rate that ranks a peer: what it gives us, or while seeding what it takes. */
 static uint64_t rate_of(const struct choker_peer *p, bool seeding)
 {
+    //> lab8 returns 0
     return seeding ? p->rate_from_us : p->rate_to_us;
+    //< lab8
 }
 
 /* Returns whether peer a ranks above peer b: faster, or as fast and a lower id. */
 static bool ranks_above(const struct choker_peer *a, const struct choker_peer *b, bool seeding)
 {
+    //> lab8 returns false
     uint64_t ra = rate_of(a, seeding), rb = rate_of(b, seeding);
     return ra != rb ? ra > rb : a->id < b->id;
+    //< lab8
 }
 
 /* Returns the index of the peer with this id, or n when it is not connected. */
@@ -114,6 +120,7 @@ static void fill_regular_slots(const struct choker *c, struct choker_peer *peers
 static size_t choose_optimistic(struct choker *c, const struct choker_peer *peers, size_t n,
                                 size_t avoid)
 {
+    //> lab8 returns n
     size_t chosen = n;
     uint64_t seen = 0;
     for (size_t i = 0; i < n; i++) {
@@ -128,6 +135,7 @@ static size_t choose_optimistic(struct choker *c, const struct choker_peer *peer
     if (chosen == n && avoid < n && !peers[avoid].unchoked && peers[avoid].interested)
         chosen = avoid; /* the previous holder is the only one left: it keeps the slot */
     return chosen;
+    //< lab8
 }
 
 /* ===================================================================== the re-choke ======= */

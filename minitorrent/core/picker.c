@@ -92,22 +92,28 @@ static uint32_t block_size(const struct picker *p, uint32_t index, uint32_t blk)
 
 void picker_add_peer(struct picker *p, const struct bitfield *peer_has)
 {
+    //> lab7
     for (uint32_t i = 0; i < p->cfg.piece_count; i++)
         if (bitfield_get(peer_has, i))
             p->avail[i]++;
+    //< lab7
 }
 
 void picker_remove_peer(struct picker *p, const struct bitfield *peer_has)
 {
+    //> lab7
     for (uint32_t i = 0; i < p->cfg.piece_count; i++)
         if (bitfield_get(peer_has, i) && p->avail[i] > 0)
             p->avail[i]--;
+    //< lab7
 }
 
 void picker_add_have(struct picker *p, uint32_t index)
 {
+    //> lab7
     if (index < p->cfg.piece_count)
         p->avail[index]++;
+    //< lab7
 }
 
 /* ===================================================================== choosing =========== */
@@ -193,6 +199,38 @@ static struct picker_partial *start_piece(struct picker *p, uint32_t index)
     return pp;
 }
 
+/* In the end game, chooses a block to ask this peer for although it is requested already: among
+ * the blocks we lack of the pieces the peer has, one that the peer is not already fetching for us
+ * (busy says which), with the fewest requests outstanding. Records the request and returns true, or
+ * false when there is none. */
+static bool endgame_block(struct picker *p, const struct bitfield *peer_has,
+                          picker_outstanding_fn busy, void *ctx, struct picker_block *out)
+{
+    //> lab7 returns false
+    struct picker_partial *best = NULL;
+    uint32_t best_blk = 0;
+    for (uint32_t i = 0; i < p->npartial; i++) {
+        struct picker_partial *pp = &p->partial[i];
+        if (!bitfield_get(peer_has, pp->index))
+            continue;
+        for (uint32_t b = 0; b < pp->nblocks; b++) {
+            if (pp->have[b])
+                continue;
+            if (busy != NULL && busy(ctx, pp->index, b * p->cfg.block_length))
+                continue;
+            if (best == NULL || pp->requests[b] < best->requests[best_blk]) {
+                best = pp;
+                best_blk = b;
+            }
+        }
+    }
+    if (best == NULL)
+        return false;
+    take_block(p, best, best_blk, out);
+    return true;
+    //< lab7
+}
+
 bool picker_next(struct picker *p, const struct bitfield *peer_has, picker_outstanding_fn busy,
                  void *ctx, struct picker_block *out)
 {
@@ -220,31 +258,8 @@ bool picker_next(struct picker *p, const struct bitfield *peer_has, picker_outst
         }
     }
 
-    /* 3. End game: every block we lack is requested already. Ask this peer too for the block
-     * with the fewest requests that it is not already fetching for us. */
-    if (!picker_endgame(p))
-        return false;
-    struct picker_partial *best = NULL;
-    uint32_t best_blk = 0;
-    for (uint32_t i = 0; i < p->npartial; i++) {
-        struct picker_partial *pp = &p->partial[i];
-        if (!bitfield_get(peer_has, pp->index))
-            continue;
-        for (uint32_t b = 0; b < pp->nblocks; b++) {
-            if (pp->have[b])
-                continue;
-            if (busy != NULL && busy(ctx, pp->index, b * p->cfg.block_length))
-                continue;
-            if (best == NULL || pp->requests[b] < best->requests[best_blk]) {
-                best = pp;
-                best_blk = b;
-            }
-        }
-    }
-    if (best == NULL)
-        return false;
-    take_block(p, best, best_blk, out);
-    return true;
+    /* 3. End game: every block we lack is requested already. */
+    return picker_endgame(p) && endgame_block(p, peer_has, busy, ctx, out);
 }
 
 void picker_giveup(struct picker *p, const struct picker_block *b)
@@ -323,12 +338,14 @@ bool picker_complete(const struct picker *p)
 
 bool picker_endgame(const struct picker *p)
 {
+    //> lab7 returns false
     if (picker_complete(p) || p->cfg.piece_count - p->have_count != p->npartial)
         return false; /* some missing piece has not even been started */
     for (uint32_t i = 0; i < p->npartial; i++)
         if (p->partial[i].unrequested > 0)
             return false;
     return true;
+    //< lab7
 }
 
 bool picker_block_done(const struct picker *p, uint32_t index, uint32_t begin)
