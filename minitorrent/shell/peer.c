@@ -76,6 +76,55 @@ static void recount_availability(struct torrent *t, struct peer *p)
     p->counted_valid = true;
 }
 
+/* Returns the suspect record of piece index, or NULL. Called with the lock held. */
+static struct suspect *find_suspect(struct torrent *t, uint32_t index)
+{
+    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
+        if (t->suspects[i].used && t->suspects[i].index == index)
+            return &t->suspects[i];
+    return NULL;
+}
+
+/* Returns the pieces this peer may be asked for: its own, less the pieces that failed with
+ * blocks of several peers and are being fetched again by another peer alone. Fetched from one
+ * peer, such a piece either passes (and then the earlier senders of wrong blocks are found) or
+ * fails with a single sender, who is then known. Without this a fast liar that slips a block into
+ * every piece keeps every piece failing, and none ever passes to tell who lied. Called with the
+ * lock held; the result is valid until the lock is released. */
+static const struct bitfield *suspects_offer_locked(struct torrent *t, const struct peer *p)
+{
+    bool any = false;
+    for (size_t i = 0; i < TORRENT_SUSPECTS && !any; i++)
+        any = t->suspects[i].used && t->suspects[i].refetcher != 0 &&
+              t->suspects[i].refetcher != p->key;
+    if (!any)
+        return &p->counted;
+    memcpy(t->offer.bits, p->counted.bits, p->counted.nbytes);
+    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
+        if (t->suspects[i].used && t->suspects[i].refetcher != 0 &&
+            t->suspects[i].refetcher != p->key)
+            bitfield_clear(&t->offer, t->suspects[i].index);
+    return &t->offer;
+}
+
+/* The first peer asked for a block of a suspect piece fetches the rest of it alone. Called with
+ * the lock held. */
+static void claim_suspect_locked(struct torrent *t, const struct peer *p, uint32_t index)
+{
+    struct suspect *sp = find_suspect(t, index);
+    if (sp != NULL && sp->refetcher == 0)
+        sp->refetcher = p->key;
+}
+
+/* Frees the suspect pieces this peer was fetching alone, for another peer to take: it left, or
+ * it choked us. Called with the lock held. */
+static void release_suspects_locked(struct torrent *t, const struct peer *p)
+{
+    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
+        if (t->suspects[i].used && t->suspects[i].refetcher == p->key)
+            t->suspects[i].refetcher = 0;
+}
+
 /* Queues what the shared state asks of this connection: HAVE for new pieces, the choke decision,
  * our interest, cancels for blocks another peer already delivered, and new requests. Runs with
  * the torrent's lock held; it only fills the outbox. */
@@ -110,14 +159,16 @@ static void sync_locked(struct torrent *t, struct peer *p)
     size_t depth = (size_t)(rate_get(&p->to_us, now_ms()) * 3 / 10 / WIRE_BLOCK_LEN) + 4;
     if (depth > t->cfg.pipeline)
         depth = t->cfg.pipeline;
+    const struct bitfield *offer = suspects_offer_locked(t, p);
     while (s->n_ours < depth && session_pipeline_room(s) > 0) {
         struct picker_block b;
-        if (!picker_next(&t->picker, &p->counted, outstanding, s, &b))
+        if (!picker_next(&t->picker, offer, outstanding, s, &b))
             break;
         if (session_request(s, b.index, b.begin, b.length) < 0) {
             picker_giveup(&t->picker, &b);
             break;
         }
+        claim_suspect_locked(t, p, b.index);
     }
 }
 
@@ -179,15 +230,6 @@ static void block_digest(const unsigned char *buf, uint32_t size, uint32_t b, un
     sha1(buf + begin, size - begin < WIRE_BLOCK_LEN ? size - begin : WIRE_BLOCK_LEN, out);
 }
 
-/* Returns the suspect record of piece index, or NULL. Called with the lock held. */
-static struct suspect *find_suspect(struct torrent *t, uint32_t index)
-{
-    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
-        if (t->suspects[i].used && t->suspects[i].index == index)
-            return &t->suspects[i];
-    return NULL;
-}
-
 /* A piece failed its hash. If one peer sent every block, that peer lied. If several did, the
  * liar cannot be told yet (a strike for each would punish honest peers for sharing a piece with a
  * liar), so who sent which block, and a digest of each bad block, are kept until the piece is
@@ -197,6 +239,9 @@ static void bad_piece_locked(struct torrent *t, uint32_t index, uint32_t size,
 {
     const uint64_t *from = t->block_from + (size_t)index * t->blocks_per_piece;
     uint32_t nblocks = (size + WIRE_BLOCK_LEN - 1) / WIRE_BLOCK_LEN;
+    struct suspect *again = find_suspect(t, index);
+    if (again != NULL)
+        again->refetcher = 0; /* the next attempt goes to whichever peer asks first */
     bool alone = true;
     for (uint32_t b = 1; b < nblocks; b++)
         alone = alone && from[b] == from[0];
@@ -205,7 +250,7 @@ static void bad_piece_locked(struct torrent *t, uint32_t index, uint32_t size,
         return;
     }
     /* A piece that fails again keeps its first record: it is judged once the piece passes. */
-    if (find_suspect(t, index) != NULL)
+    if (again != NULL)
         return;
     /* A free slot, or else one picked by the index: the records are a bounded, best-effort
      * memory, and losing one only lets a liar go unpunished for that piece. */
@@ -228,6 +273,7 @@ static void bad_piece_locked(struct torrent *t, uint32_t index, uint32_t size,
     }
     s->used = true;
     s->index = index;
+    s->refetcher = 0;
     memcpy(s->from, from, nblocks * sizeof *from);
     for (uint32_t b = 0; b < nblocks; b++)
         block_digest(buf, size, b, s->digest[b]);
@@ -386,6 +432,7 @@ static int on_event(struct torrent *t, struct peer *p, const struct session_even
         break;
     case SESSION_EV_CHOKED:
         pthread_mutex_lock(&t->lock);
+        release_suspects_locked(t, p);
         for (size_t i = 0; i < ev->nblocks; i++) {
             struct picker_block b = {ev->blocks[i].index, ev->blocks[i].begin,
                                      ev->blocks[i].length};
@@ -517,6 +564,7 @@ static void release_shared(struct torrent *t, struct peer *p)
                                      p->s.ours[i].length};
             picker_giveup(&t->picker, &b);
         }
+    release_suspects_locked(t, p);
     p->finished = true;
     pthread_cond_broadcast(&t->changed);
     pthread_mutex_unlock(&t->lock);

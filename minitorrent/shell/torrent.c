@@ -170,7 +170,8 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     t->blocks_per_piece = (t->mi.piece_length + WIRE_BLOCK_LEN - 1) / WIRE_BLOCK_LEN;
     t->block_from = calloc((size_t)t->mi.piece_count * t->blocks_per_piece, sizeof *t->block_from);
     t->suspects = calloc(TORRENT_SUSPECTS, sizeof *t->suspects);
-    if (rc < 0 || t->have_log == NULL || t->block_from == NULL || t->suspects == NULL) {
+    if (rc < 0 || t->have_log == NULL || t->block_from == NULL || t->suspects == NULL ||
+        bitfield_init(&t->offer, t->mi.piece_count) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -457,6 +458,7 @@ void torrent_close(struct torrent *t)
         free(t->suspects[i].digest);
     }
     free(t->suspects);
+    bitfield_free(&t->offer);
     storage_close(&t->store);
     metainfo_free(&t->mi);
     limiter_free(&t->up);

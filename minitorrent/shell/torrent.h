@@ -59,6 +59,7 @@ struct suspect {
     uint32_t index;
     uint64_t *from;                /* per block of the piece: who sent the bad copy */
     unsigned char (*digest)[20];   /* per block: SHA-1 of the bad copy */
+    uint64_t refetcher; /* the one peer asked for the piece again (0: none chosen yet) */
 };
 
 struct torrent {
@@ -85,6 +86,7 @@ struct torrent {
                               the copy on disk (0: none yet) */
     uint32_t blocks_per_piece;
     struct suspect *suspects; /* pieces that failed with blocks of several peers (peer.c) */
+    struct bitfield offer;    /* scratch, under the lock: what a peer may be asked for now */
     struct peer *peers;    /* every connection, live or finished but not yet reaped */
     size_t npeers;
     uint64_t next_key;
