@@ -4,6 +4,8 @@
  * Without a browser:
  * - the checked-in decks are exactly what the generator makes from slides/src today, so no slide
  *   shows code that differs from the code the other suites run;
+ * - deck 6's choking timeline is exactly what tools/slides/chokeline draws from a run of today's
+ *   choker, so the figure never shows behaviour the code has lost;
  * - a directive that names a missing file, function or line stops the build with FILE:LINE;
  * - an excerpt keeps its comment and loses the lab markers.
  *
@@ -35,6 +37,8 @@
 #include <unistd.h>
 
 #define SLIDEGEN "build/tools/slidegen"
+#define CHOKELINE "build/tools/chokeline"
+#define TIMELINE "slides/figures/choking-timeline.svg"
 #define MAX_DECKS 32
 #define JOB_TIMEOUT_MS 90000
 
@@ -564,6 +568,29 @@ START_TEST(slides_checked_in_decks_match_their_sources)
 }
 END_TEST
 
+START_TEST(slides_choking_timeline_matches_the_choker)
+{
+    ck_assert_msg(access(CHOKELINE, X_OK) == 0,
+                  "%s is missing; `make check` builds it (or run `make slides`)", CHOKELINE);
+    char *argv[] = {CHOKELINE, NULL};
+    struct job j;
+    ck_assert_int_eq(job_start(&j, argv, "/dev/null"), 0);
+    jobs_wait(&j, 1, JOB_TIMEOUT_MS);
+    ck_assert_msg(j.status == 0, "%s exited with %d", CHOKELINE, j.status);
+    size_t len;
+    char *kept = read_text(TIMELINE, &len);
+    ck_assert_msg(kept != NULL, "%s is missing; run `make slides` and commit it", TIMELINE);
+    ck_assert_msg(j.out != NULL && len == j.len && memcmp(kept, j.out, len) == 0,
+                  "%s differs from what %s draws from the choker now. Run `make slides` and "
+                  "commit slides/",
+                  TIMELINE, CHOKELINE);
+    ck_assert_msg(strstr(kept, "<svg") != NULL && strstr(kept, "class=\"tl-opt\"") != NULL,
+                  "%s shows no optimistic unchoke", TIMELINE);
+    free(kept);
+    free(j.out);
+}
+END_TEST
+
 /* Runs slidegen on one broken source and checks it fails with FILE:LINE and the reason, and
  * leaves no page behind. */
 static void expect_build_error(const char *src, const char *where, const char *reason)
@@ -816,6 +843,7 @@ static Suite *slides_suite(void)
     TCase *gen = tcase_create("generator");
     tcase_set_timeout(gen, 60);
     tcase_add_test(gen, slides_checked_in_decks_match_their_sources);
+    tcase_add_test(gen, slides_choking_timeline_matches_the_choker);
     tcase_add_test(gen, slides_missing_function_fails_the_build);
     tcase_add_test(gen, slides_missing_file_fails_the_build);
     tcase_add_test(gen, slides_missing_from_text_fails_the_build);

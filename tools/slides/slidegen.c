@@ -12,9 +12,10 @@
  *       of FILE, a path from the repository root, with the comment just above it; `from`/`to`
  *       narrow it to the lines between the first line holding each TEXT. Lab markers
  *       (`//> lab2 ...`, `//< lab2`) are dropped. A missing file, name or TEXT stops the build.
- *   @svg FILE [optional "PLACEHOLDER"]
+ *   @svg FILE [optional "PLACEHOLDER"] [width PX]
  *       inlines an SVG from the slides folder; with `optional`, a missing file becomes a box
- *       saying PLACEHOLDER instead of an error (the measured plot before anyone has measured).
+ *       saying PLACEHOLDER instead of an error (the measured plot before anyone has measured);
+ *       `width` draws it PX wide, scaled.
  *   @packet TITLE / @sequence LEFT RIGHT / @bounds MAX_N
  *       draw a byte layout, a message sequence or the Kurose-Ross bound chart as inline SVG,
  *       from the lines that follow up to a blank line (see slides/README.md).
@@ -1077,16 +1078,31 @@ static void emit_bounds(struct buf *out, int max_n)
 }
 
 /* Inlines an SVG file, dropping an XML declaration or DOCTYPE, which are not allowed inside
- * HTML. */
+ * HTML. Options: `optional "PLACEHOLDER"` (a missing file becomes a marked box) and `width PX`
+ * (draw it PX wide, scaled from its own size, e.g. to enlarge a small measured plot). */
 static void emit_svg_file(struct buf *out, const char *slides_dir, char *args)
 {
-    char *w[4];
-    int nw = split_words(args, w, 4);
+    char *w[6];
+    int nw = split_words(args, w, 6);
     if (nw < 1)
-        fail("@svg needs a file: @svg FILE [optional \"PLACEHOLDER\"]");
-    int optional = nw >= 2 && strcmp(w[1], "optional") == 0;
-    if (nw >= 2 && !optional)
-        fail("@svg %s: unknown option '%s'", w[0], w[1]);
+        fail("@svg needs a file: @svg FILE [optional \"PLACEHOLDER\"] [width PX]");
+    int optional = 0;
+    const char *placeholder = "This figure has not been made yet.";
+    double want_w = 0;
+    for (int a = 1; a < nw; a++) {
+        if (strcmp(w[a], "optional") == 0) {
+            optional = 1;
+            if (a + 1 < nw && strcmp(w[a + 1], "width") != 0)
+                placeholder = w[++a];
+        } else if (strcmp(w[a], "width") == 0 && a + 1 < nw) {
+            want_w = atof(w[++a]);
+            if (want_w < 100 || want_w > BODY_WIDTH)
+                fail("@svg %s: width %s is not from 100 to %d pixels", w[0], w[a], BODY_WIDTH);
+        } else {
+            fail("@svg %s: unknown option '%s' (expected optional \"PLACEHOLDER\" or width PX)",
+                 w[0], w[a]);
+        }
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", slides_dir, w[0]);
     char *text = read_file(path, NULL);
@@ -1095,19 +1111,24 @@ static void emit_svg_file(struct buf *out, const char *slides_dir, char *args)
             fail("@svg %s: cannot read %s: %s", w[0], path, strerror(errno));
         budgets[column].other_px += 220;
         buf_puts(out, "<div class=\"placeholder\"><p class=\"ph-head\">Not measured yet</p><p>");
-        emit_inline(out, nw >= 3 ? w[2] : "This figure has not been made yet.");
+        emit_inline(out, placeholder);
         buf_puts(out, "</p></div>\n");
         return;
     }
     char *s = strstr(text, "<svg");
     if (s == NULL)
         fail("@svg %s: %s holds no <svg> element", w[0], path);
-    /* Its height on the slide, for choosing the code size: scaled down if it is wider than the
-     * body. */
+    /* Its height on the slide, for choosing the code size: scaled to the width asked for, or
+     * down if it is wider than the body. */
     char *tag_end = strchr(s, '>'), *hs = strstr(s, " height=\""), *ws = strstr(s, " width=\"");
     double h = hs && hs < tag_end ? atof(hs + 9) : 300, wd = ws && ws < tag_end ? atof(ws + 8) : 0;
-    budgets[column].other_px += wd > BODY_WIDTH ? h * BODY_WIDTH / wd : h;
-    buf_puts(out, "<div class=\"svgfile\">");
+    if (want_w > 0 && wd > 0) {
+        budgets[column].other_px += h * want_w / wd;
+        buf_printf(out, "<div class=\"svgfile sized\" style=\"width:%.0fpx\">", want_w);
+    } else {
+        budgets[column].other_px += wd > BODY_WIDTH ? h * BODY_WIDTH / wd : h;
+        buf_puts(out, "<div class=\"svgfile\">");
+    }
     buf_puts(out, s);
     buf_puts(out, "</div>\n");
     free(text);
