@@ -384,19 +384,25 @@ static void browser_setup(void)
         if (mid < 2 && deck_slides[d] > 1)
             mid = 2;
         for (int k = 0; k < 3; k++, n++) {
-            snprintf(t[n].profile, sizeof t[n].profile, "%s/profile-%d-%d", tmpdir, d, k);
-            snprintf(t[n].errpath, sizeof t[n].errpath, "%s/stderr-%d-%d.txt", tmpdir, d, k);
+            ck_assert(snprintf(t[n].profile, sizeof t[n].profile, "%s/profile-%d-%d", tmpdir, d,
+                               k) < (int)sizeof t[n].profile);
+            ck_assert(snprintf(t[n].errpath, sizeof t[n].errpath, "%s/stderr-%d-%d.txt", tmpdir, d,
+                               k) < (int)sizeof t[n].errpath);
             if (k == 0) {
-                snprintf(t[n].mode, sizeof t[n].mode, "--dump-dom");
-                snprintf(t[n].url, sizeof t[n].url, "file://%s/%s?selftest", cwd, deck_path[d]);
+                ck_assert(snprintf(t[n].mode, sizeof t[n].mode, "--dump-dom") <
+                          (int)sizeof t[n].mode);
+                ck_assert(snprintf(t[n].url, sizeof t[n].url, "file://%s/%s?selftest", cwd,
+                                   deck_path[d]) < (int)sizeof t[n].url);
                 t[n].out = &selftest_out[d];
                 t[n].status = &selftest_status[d];
             } else {
-                snprintf(shot_path[d][k - 1], sizeof shot_path[0][0], "%s/deck-%d-slide-%d.png",
-                         tmpdir, d, k == 1 ? 1 : mid);
-                snprintf(t[n].mode, sizeof t[n].mode, "--screenshot=%s", shot_path[d][k - 1]);
-                snprintf(t[n].url, sizeof t[n].url, "file://%s/%s#%d", cwd, deck_path[d],
-                         k == 1 ? 1 : mid);
+                ck_assert(snprintf(shot_path[d][k - 1], sizeof shot_path[0][0],
+                                   "%s/deck-%d-slide-%d.png", tmpdir, d,
+                                   k == 1 ? 1 : mid) < (int)sizeof shot_path[d][k - 1]);
+                ck_assert(snprintf(t[n].mode, sizeof t[n].mode, "--screenshot=%s",
+                                   shot_path[d][k - 1]) < (int)sizeof t[n].mode);
+                ck_assert(snprintf(t[n].url, sizeof t[n].url, "file://%s/%s#%d", cwd, deck_path[d],
+                                   k == 1 ? 1 : mid) < (int)sizeof t[n].url);
                 t[n].status = &shot_status[d][k - 1];
             }
         }
