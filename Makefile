@@ -4,6 +4,7 @@
 #   make check           build and run every test (installs Check first if it can)
 #   make check SANITIZE=address,undefined   the same tests under ASan + UBSan
 #   make check SANITIZE=thread              the same tests under TSan
+#   make check SUITES="udp net"             only tests/check_udp.c and tests/check_net.c
 #   make demo            run the lecture demo on loopback; it finishes by itself
 #   make demo-sockets    the UDP and TCP uppercase pairs, talking on loopback
 #   make format          reformat the tree with .clang-format
@@ -56,6 +57,10 @@ LIB_OBJ := $(LIB_SRC:%.c=$(OBJDIR)/%.o)
 # Tests: every tests/check_*.c is one Check suite and one binary; tests/lib/ holds shared helpers.
 TEST_SRC := $(wildcard tests/check_*.c)
 TEST_BINS := $(TEST_SRC:tests/%.c=$(TESTDIR)/%)
+# SUITES="tcp_server swarm" runs only those suites (CI runs the threaded ones under TSan).
+ifneq ($(strip $(SUITES)),)
+TEST_BINS := $(addprefix $(TESTDIR)/check_,$(SUITES))
+endif
 TESTLIB_OBJ := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard tests/lib/*.c))
 # Recursive (=) so that a Check installed by tests/ensure-check.sh earlier in the same run is found.
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
