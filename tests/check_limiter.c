@@ -23,16 +23,20 @@ START_TEST(limiter_debt_blocks_until_paid)
     struct limiter l;
     limiter_init(&l, 100000, 0); /* 100 kB/s */
     uint64_t wait;
-    size_t first = limiter_allow(&l, 1 << 20, 0, &wait);
+    /* The bucket starts empty: nothing may move at once, and little after 200 ms. */
+    ck_assert_uint_eq(limiter_allow(&l, 1 << 20, 0, &wait), 0);
+    size_t first = limiter_allow(&l, 1 << 20, 200, &wait);
     ck_assert_uint_gt(first, 0);
-    limiter_used(&l, 200000, 0); /* a read brought two seconds' worth at once */
-    ck_assert_uint_eq(limiter_allow(&l, 1000, 0, &wait), 0);
+    ck_assert_uint_le(first, 20000 + 16 * 1024 + 13);
+    limiter_used(&l, 200000, 200); /* a read brought two seconds' worth at once */
+    ck_assert_uint_eq(limiter_allow(&l, 1000, 200, &wait), 0);
     ck_assert_uint_gt(wait, 0);
-    /* Waiting as told, again and again, the next byte may move after about two seconds. */
-    uint64_t now = 0;
+    /* Waiting as told, again and again, the next byte may move about two seconds later. */
+    uint64_t now = 200;
     while (limiter_allow(&l, 1000, now, &wait) == 0)
         now += wait;
-    ck_assert_msg(now >= 1700 && now <= 2100, /* less the bucket's initial burst */
+    now -= 200;
+    ck_assert_msg(now >= 1700 && now <= 2100, /* less what the first 200 ms paid */
                   "a 200 kB debt at 100 kB/s was paid after %llu ms; expected about 2000",
                   (unsigned long long)now);
     limiter_free(&l);
