@@ -12,6 +12,10 @@ void limiter_init(struct limiter *l, uint64_t rate_Bps, uint64_t now_ms)
     pthread_mutex_init(&l->lock, NULL);
     uint64_t burst = rate_Bps / 10 > STEP ? rate_Bps / 10 : STEP;
     tb_init(&l->tb, rate_Bps, burst, now_ms);
+    /* The bucket starts empty: a full one would let the first burst through faster than the
+     * rate, and a swarm experiment could then beat the bound that assumes the rate throughout. */
+    if (rate_Bps > 0)
+        (void)tb_take(&l->tb, (size_t)burst, now_ms);
     l->debt = 0;
 }
 

@@ -41,7 +41,7 @@ struct peer {
     struct bitfield counted; /* the pieces of this peer counted in the picker's availability */
     bool counted_valid;
     uint32_t haves_sent;     /* how far into the torrent's have_log this peer has been told */
-    uint32_t strikes;        /* pieces that failed their hash with only this peer's blocks */
+    uint32_t strikes;        /* pieces that failed their hash because of this peer's blocks */
     bool want_unchoke;       /* the choking decision for this peer */
     struct sockaddr_storage dialled; /* for an incoming connection: the address we once dialled
                                         for the same peer (a duplicate, closed), not to dial again */

@@ -195,8 +195,15 @@ static void *listener_main(void *arg)
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
         int fd = accept(t->listen_fd, (struct sockaddr *)&ss, &len);
-        if (fd < 0)
+        if (fd < 0) {
+            /* Out of descriptors (EMFILE), the pending connection stays queued and poll() would
+             * report it again at once: pause a little instead of spinning, still ready to stop. */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                struct pollfd stop = {.fd = t->stop_pipe[0], .events = POLLIN};
+                (void)poll(&stop, 1, 100);
+            }
             continue;
+        }
         pthread_mutex_lock(&t->lock);
         size_t live = 0;
         for (struct peer *p = t->peers; p != NULL; p = p->next)

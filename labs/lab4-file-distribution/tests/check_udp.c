@@ -1,0 +1,378 @@
+/*
+ * check_udp.c - the UDP uppercase pair: the server answers each datagram, and the client survives
+ * loss, strangers and late replies.
+ *
+ * Lossy networks are made on purpose with a relay (tests/lib/udprelay.c) that sits between the
+ * client and the server and drops, holds back or forges datagrams as each test asks.
+ */
+#include "testlib.h"
+#include "net.h"
+#include "udprelay.h"
+#include "upper.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Processes are large (they keep their output), so each test uses these two. */
+static struct tk_proc server, client;
+
+/* Starts udp_upper_server on a free port of 127.0.0.1 (or every address) and returns the port. */
+static int start_server(const char *bind_addr, int verbose)
+{
+    char *argv[8];
+    int n = 0;
+    argv[n++] = "udp_upper_server";
+    argv[n++] = "-p";
+    argv[n++] = "0";
+    if (bind_addr != NULL) {
+        argv[n++] = "-b";
+        argv[n++] = (char *)bind_addr;
+    }
+    if (verbose)
+        argv[n++] = "-v";
+    argv[n] = NULL;
+    server.merge_stderr = 1; /* a server that cannot start says why on stderr */
+    ck_assert_int_eq(tk_spawn(&server, argv), 0);
+    int port = tk_wait_listening(&server, 5000);
+    ck_assert_msg(port > 0,
+                  "udp_upper_server -p 0%s%s%s did not print \"listening on PORT\"; its output: %s",
+                  bind_addr ? " -b " : "", bind_addr ? bind_addr : "", verbose ? " -v" : "",
+                  server.out);
+    return port;
+}
+
+/* Runs udp_upper_client against host:port with the given input and extra options; returns its
+ * exit status. Its stdout and stderr end up in client.out. */
+static int run_client(const char *host, int port, const char *input, const char *timeout_ms,
+                      const char *retries)
+{
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    char *argv[] = {"udp_upper_client", "--timeout-ms", (char *)timeout_ms, "--retries",
+                    (char *)retries, (char *)host, portstr, NULL};
+    client.merge_stderr = 1;
+    ck_assert_int_eq(tk_spawn(&client, argv), 0);
+    ck_assert_int_eq(tk_write(&client, input), 0);
+    tk_write(&client, NULL);
+    int st = tk_wait_exit(&client, 20000);
+    ck_assert_msg(st >= 0, "udp_upper_client did not finish; output so far: %s", client.out);
+    return st;
+}
+
+/* Sends one datagram from a fresh socket and returns the reply's length (reply in buf). */
+static ssize_t ask_server(int port, const void *msg, size_t len, char *buf, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof to), (ssize_t)len);
+    ck_assert_msg(tk_wait_readable(fd, 5000) == 1, "no reply from udp_upper_server within 5 s");
+    ssize_t n = recv(fd, buf, cap, 0);
+    close(fd);
+    return n;
+}
+
+START_TEST(udp_upper_ascii_only)
+{
+    char s[] = "hello, World 42 \xc3\xa9 z{";
+    upper_ascii(s, sizeof s - 1);
+    ck_assert_msg(strcmp(s, "HELLO, WORLD 42 \xc3\xa9 Z{") == 0,
+                  "upper_ascii(\"hello, World 42 \xc3\xa9 z{\") gave \"%s\"; expected \"HELLO, WORLD 42 "
+                  "\xc3\xa9 Z{\": only the letters a-z change",
+                  s);
+}
+END_TEST
+
+START_TEST(udp_server_answers_in_capitals)
+{
+    int port = start_server("127.0.0.1", 0);
+    char buf[128];
+    ssize_t n = ask_server(port, "Hello, World", 12, buf, sizeof buf);
+    ck_assert_int_eq(n, 12);
+    ck_assert(memcmp(buf, "HELLO, WORLD", 12) == 0);
+    /* Any bytes, even NUL and non-ASCII, come back unchanged apart from a-z. */
+    static const char bin[] = {'a', 0, (char)0xff, '\n', 'z'};
+    n = ask_server(port, bin, sizeof bin, buf, sizeof buf);
+    ck_assert_int_eq(n, (ssize_t)sizeof bin);
+    ck_assert(memcmp(buf, "A\0\xff\nZ", 5) == 0);
+    ck_assert_int_eq(tk_stop(&server, 5000), 0);
+}
+END_TEST
+
+START_TEST(udp_server_verbose_shows_sender)
+{
+    int port = start_server("127.0.0.1", 1);
+    int fd = net_listen("127.0.0.1", "0", SOCK_DGRAM, (char[NET_ERRLEN]){0}, NET_ERRLEN);
+    int myport = net_local_port(fd);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sendto(fd, "hi", 2, 0, (struct sockaddr *)&to, sizeof to);
+    ck_assert_int_eq(tk_wait_readable(fd, 5000), 1);
+    close(fd);
+    ck_assert_int_eq(tk_stop(&server, 5000), 0);
+    char want[64];
+    snprintf(want, sizeof want, "2 bytes from 127.0.0.1:%d", myport);
+    ck_assert_msg(strstr(server.out, want) != NULL,
+                  "with -v the server should print the sender (\"%s\"); it printed: %s", want,
+                  server.out);
+}
+END_TEST
+
+START_TEST(udp_client_prints_each_reply)
+{
+    int port = start_server(NULL, 0);
+    int st = run_client("127.0.0.1", port, "hello\nsecond line\n\nlast", "1000", "3");
+    ck_assert_msg(st == 0 && strcmp(client.out, "HELLO\nSECOND LINE\n\nLAST\n") == 0,
+                  "udp_upper_client with input \"hello\\nsecond line\\n\\nlast\": expected status 0 "
+                  "and output \"HELLO\\nSECOND LINE\\n\\nLAST\\n\", got status %d and output:\n%s",
+                  st, client.out);
+    ck_assert_int_eq(tk_stop(&server, 5000), 0);
+}
+END_TEST
+
+/* The same dual-stack server answers whichever way a client names it. */
+static void check_host(const char *host)
+{
+    int port = start_server(NULL, 0);
+    int st = run_client(host, port, "via name\n", "1000", "3");
+    ck_assert_msg(st == 0 && strcmp(client.out, "VIA NAME\n") == 0,
+                  "client to %s: status %d, output %s", host, st, client.out);
+    ck_assert_int_eq(tk_stop(&server, 5000), 0);
+}
+
+START_TEST(udp_client_localhost)
+{
+    check_host("localhost");
+}
+END_TEST
+
+START_TEST(udp_client_ipv4_literal)
+{
+    check_host("127.0.0.1");
+}
+END_TEST
+
+START_TEST(udp_client_ipv6_literal)
+{
+    if (!net_have_ipv6())
+        tk_skip("this machine has no IPv6 loopback");
+    check_host("::1");
+}
+END_TEST
+
+START_TEST(udp_client_retries_lost_requests)
+{
+    int port = start_server("127.0.0.1", 0);
+    struct udprelay *relay;
+    struct udprelay_opts o = {.drop_first_requests = 2};
+    int rport = udprelay_start(&relay, port, &o);
+    ck_assert_int_gt(rport, 0);
+    int st = run_client("127.0.0.1", rport, "lost twice\nthen fine\n", "50", "3");
+    struct udprelay_stats s;
+    udprelay_stop(relay, &s);
+    ck_assert_msg(st == 0, "client status %d, output %s", st, client.out);
+    ck_assert_str_eq(client.out, "LOST TWICE\nTHEN FINE\n");
+    ck_assert_msg(s.requests == 4, "expected 2 lost tries + 2 good ones, relay saw %d requests",
+                  s.requests);
+    ck_assert_int_eq(tk_stop(&server, 5000), 0);
+}
+END_TEST
+
+START_TEST(udp_client_finishes_through_random_loss)
+{
+    const unsigned seed = 20261124;
+    int port = start_server("127.0.0.1", 0);
+    struct udprelay *relay;
+    struct udprelay_opts o = {.drop_rate = 0.3, .seed = seed};
+    int rport = udprelay_start(&relay, port, &o);
+    char input[1024] = "", want[1024] = "";
+    for (int i = 0; i < 20; i++) {
+        char line[32];
+        snprintf(line, sizeof line, "line %d\n", i);
+        strcat(input, line);
+        snprintf(line, sizeof line, "LINE %d\n", i);
+        strcat(want, line);
+    }
+    int st = run_client("127.0.0.1", rport, input, "20", "10");
+    struct udprelay_stats s;
+    udprelay_stop(relay, &s);
+    ck_assert_msg(st == 0 && strcmp(client.out, want) == 0,
+                  "30%% loss, seed %u: status %d, output:\n%s", seed, st, client.out);
+    ck_assert_msg(s.dropped > 0, "seed %u dropped nothing; the test tested nothing", seed);
+    ck_assert_int_eq(tk_stop(&server, 5000), 0);
+}
+END_TEST
+
+START_TEST(udp_client_ignores_reply_from_wrong_address)
+{
+    /* Every real reply is dropped; a forger answers each request correctly but from another port.
+     * The client must not believe it: the line is lost. */
+    int port = start_server("127.0.0.1", 0);
+    struct udprelay *relay;
+    struct udprelay_opts o = {.drop_all_replies = 1, .forge_replies = 1};
+    int rport = udprelay_start(&relay, port, &o);
+    int st = run_client("127.0.0.1", rport, "trust me\n", "30", "1");
+    struct udprelay_stats s;
+    udprelay_stop(relay, &s);
+    ck_assert_int_gt(s.forged, 0);
+    ck_assert_msg(st == 1, "the line should be reported lost (status 1), got %d", st);
+    ck_assert_msg(strstr(client.out, "TRUST ME") == NULL,
+                  "the client printed a reply that came from the wrong address: %s", client.out);
+    ck_assert_msg(strstr(client.out, "lost") != NULL, "no 'lost' message: %s", client.out);
+    ck_assert_int_eq(tk_stop(&server, 5000), 0);
+}
+END_TEST
+
+START_TEST(udp_client_ignores_late_reply)
+{
+    /* The first reply to "one" is held back, so the client retries "one". The held reply is then
+     * delivered while the client waits for the answer to "two": it must not be taken for it. */
+    int port = start_server("127.0.0.1", 0);
+    struct udprelay *relay;
+    struct udprelay_opts o = {.hold_reply = 1};
+    int rport = udprelay_start(&relay, port, &o);
+    int st = run_client("127.0.0.1", rport, "one\ntwo\n", "50", "3");
+    struct udprelay_stats s;
+    udprelay_stop(relay, &s);
+    ck_assert_int_eq(s.late, 1);
+    ck_assert_msg(st == 0, "status %d", st);
+    ck_assert_msg(strcmp(client.out, "ONE\nTWO\n") == 0,
+                  "a late duplicate of ONE arrived while waiting for TWO; expected output "
+                  "ONE\\nTWO\\n, got:\n%s", client.out);
+    ck_assert_int_eq(tk_stop(&server, 5000), 0);
+}
+END_TEST
+
+START_TEST(udp_client_refuses_oversized_line)
+{
+    int port = start_server("127.0.0.1", 0);
+    enum { LONG = 70000 };
+    char *input = malloc(LONG + 32);
+    memset(input, 'x', LONG);
+    strcpy(input + LONG, "\nshort\n");
+    int st = run_client("127.0.0.1", port, input, "1000", "1");
+    free(input);
+    ck_assert_int_eq(st, 1);
+    ck_assert_msg(strstr(client.out, "at most 65507") != NULL, "no clear message: %.200s",
+                  client.out);
+    ck_assert_msg(strstr(client.out, "SHORT\n") != NULL, "the next line was not sent: %.200s",
+                  client.out);
+    ck_assert_int_eq(tk_stop(&server, 5000), 0);
+}
+END_TEST
+
+/* Runs a program with bad arguments and checks it fails with a message, not a crash. */
+static void expect_refusal(char *const argv[], const char *message)
+{
+    static struct tk_proc p;
+    p.merge_stderr = 1;
+    ck_assert_int_eq(tk_spawn(&p, argv), 0);
+    tk_write(&p, NULL);
+    int st = tk_wait_exit(&p, 10000);
+    ck_assert_msg(st > 0 && st < 128, "%s: expected a non-zero exit, got %d", argv[0], st);
+    ck_assert_msg(strstr(p.out, message) != NULL, "%s: expected \"%s\" in: %s", argv[0], message,
+                  p.out);
+}
+
+START_TEST(udp_bad_arguments_get_clear_errors)
+{
+    expect_refusal((char *[]){"udp_upper_server", "-p", "70000", NULL}, "bad port");
+    expect_refusal((char *[]){"udp_upper_server", "-p", "12x", NULL}, "bad port");
+    expect_refusal((char *[]){"udp_upper_client", "localhost", NULL}, "expected HOST and PORT");
+    expect_refusal((char *[]){"udp_upper_client", "localhost", "0", NULL}, "bad port");
+    expect_refusal((char *[]){"udp_upper_client", "--retries", "-1", "localhost", "9", NULL},
+                   "bad --retries");
+    expect_refusal((char *[]){"udp_upper_client", "no-such-host.invalid", "9", NULL},
+                   "cannot resolve");
+}
+END_TEST
+
+START_TEST(udp_help_is_printed)
+{
+    static struct tk_proc p;
+    ck_assert_int_eq(tk_spawn(&p, (char *[]){"udp_upper_client", "--help", NULL}), 0);
+    ck_assert_int_eq(tk_wait_exit(&p, 5000), 0);
+    ck_assert(strstr(p.out, "usage: udp_upper_client") != NULL);
+    ck_assert_int_eq(tk_spawn(&p, (char *[]){"udp_upper_server", "--help", NULL}), 0);
+    ck_assert_int_eq(tk_wait_exit(&p, 5000), 0);
+    ck_assert(strstr(p.out, "usage: udp_upper_server") != NULL);
+}
+END_TEST
+
+/* --- The textbook's Python programs talk to ours ---------------------------------------------- */
+
+static const char *python(void)
+{
+    return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : NULL;
+}
+
+START_TEST(udp_textbook_python_client_to_our_server)
+{
+    if (python() == NULL)
+        tk_skip("no /usr/bin/python3 to run the textbook's client");
+    if (access("tests/textbook/UDPClient.py", R_OK) != 0)
+        tk_skip("tests/textbook/UDPClient.py not found (run from the toolkit's top folder)");
+    int port = start_server("127.0.0.1", 0);
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    char *argv[] = {(char *)python(), "tests/textbook/UDPClient.py", "127.0.0.1", portstr, NULL};
+    client.merge_stderr = 1;
+    ck_assert_int_eq(tk_spawn(&client, argv), 0);
+    tk_write(&client, "from python\n");
+    tk_write(&client, NULL);
+    ck_assert_int_eq(tk_wait_exit(&client, 10000), 0);
+    ck_assert_str_eq(client.out, "FROM PYTHON\n");
+    ck_assert_int_eq(tk_stop(&server, 5000), 0);
+}
+END_TEST
+
+START_TEST(udp_our_client_to_textbook_python_server)
+{
+    if (python() == NULL)
+        tk_skip("no /usr/bin/python3 to run the textbook's server");
+    if (access("tests/textbook/UDPServer.py", R_OK) != 0)
+        tk_skip("tests/textbook/UDPServer.py not found (run from the toolkit's top folder)");
+    char *argv[] = {(char *)python(), "tests/textbook/UDPServer.py", "0", NULL};
+    ck_assert_int_eq(tk_spawn(&server, argv), 0);
+    int port = tk_wait_listening(&server, 10000);
+    ck_assert_int_gt(port, 0);
+    int st = run_client("127.0.0.1", port, "to python\nand back\n", "1000", "3");
+    ck_assert_msg(st == 0 && strcmp(client.out, "TO PYTHON\nAND BACK\n") == 0,
+                  "udp_upper_client to the textbook's UDPServer.py with input \"to python\\nand "
+                  "back\": expected status 0 and \"TO PYTHON\\nAND BACK\\n\", got status %d and "
+                  "output:\n%s",
+                  st, client.out);
+    tk_stop(&server, 5000); /* the textbook's server has no signal handler: it dies of SIGTERM */
+}
+END_TEST
+
+static Suite *udp_suite(void)
+{
+    Suite *s = suite_create("udp");
+    TCase *tc = tk_tcase(s, "udp", 30);
+    tk_add_test(tc, udp_upper_ascii_only);
+    tk_add_test(tc, udp_server_answers_in_capitals);
+    tk_add_test(tc, udp_server_verbose_shows_sender);
+    tk_add_test(tc, udp_client_prints_each_reply);
+    tk_add_test(tc, udp_client_localhost);
+    tk_add_test(tc, udp_client_ipv4_literal);
+    tk_add_test(tc, udp_client_ipv6_literal);
+    tk_add_test(tc, udp_client_retries_lost_requests);
+    tk_add_test(tc, udp_client_finishes_through_random_loss);
+    tk_add_test(tc, udp_client_ignores_reply_from_wrong_address);
+    tk_add_test(tc, udp_client_ignores_late_reply);
+    tk_add_test(tc, udp_client_refuses_oversized_line);
+    tk_add_test(tc, udp_bad_arguments_get_clear_errors);
+    tk_add_test(tc, udp_textbook_python_client_to_our_server);
+    tk_add_test(tc, udp_our_client_to_textbook_python_server);
+    /* The help text is given code in the labs, not work a student does, so no lab grades it. */
+    TCase *help = tk_tcase(s, "udp_help", 30);
+    tk_add_test(help, udp_help_is_printed);
+    return s;
+}
+
+TK_MAIN(udp_suite)

@@ -1,0 +1,577 @@
+/*
+ * tracker_state.c - the tracker's memory (see tracker_state.h).
+ *
+ * Two tables have the same shape: the torrents (keyed by info hash) and, inside each torrent, its
+ * peers (keyed by peer id). Both keys are 20 bytes, so one small hash index serves both. An index
+ * does not own the entries: it maps a key to a position in a dense array, which keeps iteration
+ * (expiry, picking peers) a plain loop over memory. Removing entry i moves the array's last entry
+ * into position i ("swap-remove") and tells the index where it went.
+ */
+#include "tracker_state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- small helpers */
+
+/* Writes a message into the caller's error buffer, if it gave one. */
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+    if (err != NULL && errlen > 0)
+        snprintf(err, errlen, "%s", msg);
+}
+
+/* Advances a splitmix64 state and returns the next 64 random bits. */
+uint64_t tracker_state_rand(uint64_t *rng)
+{
+    uint64_t z = (*rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Returns a random number in [0, n) for n > 0; the modulo bias is negligible for n < 2^32. */
+static size_t rand_below(uint64_t *rng, size_t n)
+{
+    return (size_t)(tracker_state_rand(rng) % n);
+}
+
+/* ---------------------------------------------------------------- the hash index */
+
+/*
+ * A "table" describes a dense array for the index functions: where it starts, how big an entry
+ * is, and at which offset inside an entry the 20-byte key sits.
+ */
+struct table {
+    const unsigned char *base;
+    size_t stride, key_off;
+    const unsigned char *hash_key;
+};
+
+/* Returns the key of entry pos of a table. */
+static const unsigned char *table_key(const struct table *t, size_t pos)
+{
+    return t->base + pos * t->stride + t->key_off;
+}
+
+/* Hashes a 20-byte key into a home slot of the index. */
+static size_t home_slot(const struct table *t, const struct tracker_index *ix,
+                        const unsigned char *key)
+{
+    return (size_t)tracker_udp_siphash(t->hash_key, key, 20) & ix->mask;
+}
+
+/* Probes for key: returns the slot that holds it (*found = 1) or the empty slot where it would
+ * go (*found = 0). The index is at most half full, so an empty slot always ends the search. */
+static size_t index_probe(const struct table *t, const struct tracker_index *ix,
+                          const unsigned char *key, int *found)
+{
+    size_t i = home_slot(t, ix, key);
+    for (;;) {
+        uint32_t s = ix->slot[i];
+        if (s == 0) {
+            *found = 0;
+            return i;
+        }
+        if (memcmp(table_key(t, s - 1), key, 20) == 0) {
+            *found = 1;
+            return i;
+        }
+        i = (i + 1) & ix->mask;
+    }
+}
+
+/* Finds key in a table; returns its array position, or -1. */
+static long index_find(const struct table *t, const struct tracker_index *ix,
+                       const unsigned char *key)
+{
+    int found;
+    if (ix->slot == NULL)
+        return -1;
+    size_t i = index_probe(t, ix, key, &found);
+    return found ? (long)ix->slot[i] - 1 : -1;
+}
+
+/*
+ * Empties slot i without breaking later probe chains (backward-shift deletion): each following
+ * entry whose home slot is not in the cyclic range (i, j] could have sat in the hole, so it moves
+ * back into it, and the hole moves to where it was. Linear probing needs this or "tombstones".
+ */
+static void index_delete_slot(const struct table *t, struct tracker_index *ix, size_t i)
+{
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & ix->mask;
+        if (ix->slot[j] == 0)
+            break;
+        size_t home = home_slot(t, ix, table_key(t, ix->slot[j] - 1));
+        int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            ix->slot[i] = ix->slot[j];
+            i = j;
+        }
+    }
+    ix->slot[i] = 0;
+}
+
+/* Builds a fresh index with room for cap entries over the first n entries of a table. Returns 0,
+ * or -1 when out of memory (the old index is then kept). */
+static int index_rebuild(const struct table *t, struct tracker_index *ix, size_t cap, size_t n)
+{
+    size_t slots = 8;
+    while (slots < 2 * cap)
+        slots *= 2;
+    uint32_t *s = calloc(slots, sizeof *s);
+    if (s == NULL)
+        return -1;
+    free(ix->slot);
+    ix->slot = s;
+    ix->mask = slots - 1;
+    for (size_t pos = 0; pos < n; pos++) {
+        int found;
+        size_t i = index_probe(t, ix, table_key(t, pos), &found);
+        ix->slot[i] = (uint32_t)(pos + 1);
+    }
+    return 0;
+}
+
+/*
+ * Removes entry pos from a dense array of n entries and from its index: the last entry moves into
+ * pos, and its slot is pointed at the new position. The caller then decrements its count.
+ */
+static void table_swap_remove(const struct table *t, struct tracker_index *ix, unsigned char *base,
+                              size_t pos, size_t n)
+{
+    int found;
+    size_t i = index_probe(t, ix, table_key(t, pos), &found);
+    index_delete_slot(t, ix, i);
+    size_t last = n - 1;
+    if (pos != last) {
+        size_t j = index_probe(t, ix, table_key(t, last), &found);
+        ix->slot[j] = (uint32_t)(pos + 1);
+        memcpy(base + pos * t->stride, base + last * t->stride, t->stride);
+    }
+}
+
+/* Describes the torrent array of ts as a table. */
+static struct table torrent_table(const struct tracker_state *ts)
+{
+    struct table t = {(const unsigned char *)ts->torrents, sizeof(struct tracker_torrent),
+                      offsetof(struct tracker_torrent, info_hash), ts->hash_key};
+    return t;
+}
+
+/* Describes the peer array of one torrent as a table. */
+static struct table peer_table(const struct tracker_state *ts, const struct tracker_torrent *tor)
+{
+    struct table t = {(const unsigned char *)tor->peers, sizeof(struct tracker_state_peer),
+                      offsetof(struct tracker_state_peer, addr) +
+                          offsetof(struct tracker_peer, peer_id),
+                      ts->hash_key};
+    return t;
+}
+
+/* ---------------------------------------------------------------- set-up */
+
+/* Fills the default configuration; see tracker_state.h. */
+void tracker_state_config_default(struct tracker_state_config *cfg, int64_t interval_s)
+{
+    cfg->max_torrents = 1024;
+    cfg->max_peers_per_torrent = 10000;
+    cfg->max_peers_total = 100000;
+    cfg->peer_ttl_s = 2 * interval_s;
+}
+
+/* Prepares an empty tracker; see tracker_state.h. */
+int tracker_state_init(struct tracker_state *ts, const struct tracker_state_config *cfg,
+                       uint64_t seed, char *err, size_t errlen)
+{
+    memset(ts, 0, sizeof *ts);
+    if (cfg->max_torrents == 0 || cfg->max_peers_per_torrent == 0 || cfg->max_peers_total == 0 ||
+        cfg->max_torrents > TRACKER_STATE_LIMIT_MAX ||
+        cfg->max_peers_per_torrent > TRACKER_STATE_LIMIT_MAX ||
+        cfg->max_peers_total > TRACKER_STATE_LIMIT_MAX || cfg->peer_ttl_s <= 0) {
+        set_err(err, errlen, "tracker limits must be 1..2^24 and the peer time-to-live positive");
+        return TRACKER_STATE_EINVAL;
+    }
+    ts->cfg = *cfg;
+    /* The hash key comes from the seed through the generator, so nearby seeds give unrelated
+     * keys. The shell seeds from /dev/urandom; tests use a fixed seed. */
+    for (int i = 0; i < 16; i += 8) {
+        uint64_t r = tracker_state_rand(&seed);
+        for (int k = 0; k < 8; k++)
+            ts->hash_key[i + k] = (unsigned char)(r >> (8 * k));
+    }
+    return TRACKER_STATE_OK;
+}
+
+/* Frees one torrent's memory. */
+static void torrent_free(struct tracker_torrent *tor)
+{
+    free(tor->peers);
+    free(tor->index.slot);
+    memset(tor, 0, sizeof *tor);
+}
+
+/* Frees everything; see tracker_state.h. */
+void tracker_state_free(struct tracker_state *ts)
+{
+    for (size_t i = 0; i < ts->ntorrents; i++)
+        torrent_free(&ts->torrents[i]);
+    free(ts->torrents);
+    free(ts->index.slot);
+    struct tracker_state_config cfg = ts->cfg;
+    memset(ts, 0, sizeof *ts);
+    ts->cfg = cfg;
+}
+
+/* ---------------------------------------------------------------- growing and shrinking */
+
+/* Returns the next capacity for an array that is full at cap, never above limit. */
+static size_t grow_cap(size_t cap, size_t limit)
+{
+    size_t next = cap == 0 ? 4 : 2 * cap;
+    return next > limit ? limit : next;
+}
+
+/* Makes room for one more torrent; returns 0, or -1 when out of memory. */
+static int torrents_reserve(struct tracker_state *ts)
+{
+    if (ts->ntorrents < ts->cap)
+        return 0;
+    size_t cap = grow_cap(ts->cap, ts->cfg.max_torrents);
+    struct tracker_torrent *arr = realloc(ts->torrents, cap * sizeof *arr);
+    if (arr == NULL)
+        return -1;
+    ts->torrents = arr;
+    struct table t = torrent_table(ts);
+    if (index_rebuild(&t, &ts->index, cap, ts->ntorrents) < 0)
+        return -1; /* the larger array is kept; ts->cap stays, so nothing is inconsistent */
+    ts->cap = cap;
+    return 0;
+}
+
+/* Makes room for one more peer in a torrent; returns 0, or -1 when out of memory. */
+static int peers_reserve(const struct tracker_state *ts, struct tracker_torrent *tor)
+{
+    if (tor->npeers < tor->cap)
+        return 0;
+    size_t cap = grow_cap(tor->cap, ts->cfg.max_peers_per_torrent);
+    struct tracker_state_peer *arr = realloc(tor->peers, cap * sizeof *arr);
+    if (arr == NULL)
+        return -1;
+    tor->peers = arr;
+    struct table t = peer_table(ts, tor);
+    if (index_rebuild(&t, &tor->index, cap, tor->npeers) < 0)
+        return -1;
+    tor->cap = cap;
+    return 0;
+}
+
+/* Removes peer pos of a torrent, keeping the counters right. */
+static void peer_remove(struct tracker_state *ts, struct tracker_torrent *tor, size_t pos)
+{
+    if (tor->peers[pos].left == 0)
+        tor->seeders--;
+    struct table t = peer_table(ts, tor);
+    table_swap_remove(&t, &tor->index, (unsigned char *)tor->peers, pos, tor->npeers);
+    tor->npeers--;
+    ts->npeers_total--;
+}
+
+/* Forgets torrent pos (which has no peers left). */
+static void torrent_remove(struct tracker_state *ts, size_t pos)
+{
+    struct tracker_torrent gone = ts->torrents[pos];
+    struct table t = torrent_table(ts);
+    table_swap_remove(&t, &ts->index, (unsigned char *)ts->torrents, pos, ts->ntorrents);
+    ts->ntorrents--;
+    /* Free after the index update: the swap-remove still read the old entry's key. */
+    torrent_free(&gone);
+}
+
+/* ---------------------------------------------------------------- announce */
+
+/* Finds a torrent, or adds an empty one; returns its position, or a negative result. */
+static long torrent_find_or_add(struct tracker_state *ts, const unsigned char info_hash[20],
+                                char *err, size_t errlen)
+{
+    struct table t = torrent_table(ts);
+    long pos = index_find(&t, &ts->index, info_hash);
+    if (pos >= 0)
+        return pos;
+    if (ts->ntorrents >= ts->cfg.max_torrents) {
+        set_err(err, errlen, "tracker full: too many torrents");
+        return TRACKER_STATE_EFULL;
+    }
+    if (torrents_reserve(ts) < 0) {
+        set_err(err, errlen, "out of memory");
+        return TRACKER_STATE_ENOMEM;
+    }
+    t = torrent_table(ts); /* the array may have moved */
+    struct tracker_torrent *tor = &ts->torrents[ts->ntorrents];
+    memset(tor, 0, sizeof *tor);
+    memcpy(tor->info_hash, info_hash, 20);
+    int found;
+    size_t i = index_probe(&t, &ts->index, info_hash, &found);
+    ts->index.slot[i] = (uint32_t)(ts->ntorrents + 1);
+    return (long)ts->ntorrents++;
+}
+
+/* Adds a new peer to a torrent; returns its position, or a negative result. */
+static long peer_add(struct tracker_state *ts, struct tracker_torrent *tor,
+                     const struct tracker_peer *addr, char *err, size_t errlen)
+{
+    if (tor->npeers >= ts->cfg.max_peers_per_torrent) {
+        set_err(err, errlen, "tracker full: too many peers in this torrent");
+        return TRACKER_STATE_EFULL;
+    }
+    if (ts->npeers_total >= ts->cfg.max_peers_total) {
+        set_err(err, errlen, "tracker full: too many peers");
+        return TRACKER_STATE_EFULL;
+    }
+    if (peers_reserve(ts, tor) < 0) {
+        set_err(err, errlen, "out of memory");
+        return TRACKER_STATE_ENOMEM;
+    }
+    struct tracker_state_peer *p = &tor->peers[tor->npeers];
+    memset(p, 0, sizeof *p);
+    p->addr = *addr;
+    p->addr.has_peer_id = 1;
+    p->left = 1; /* counted as a leecher until the caller sets left */
+    struct table t = peer_table(ts, tor);
+    int found;
+    size_t i = index_probe(&t, &tor->index, addr->peer_id, &found);
+    tor->index.slot[i] = (uint32_t)(tor->npeers + 1);
+    ts->npeers_total++;
+    return (long)tor->npeers++;
+}
+
+/* Records an announce; see tracker_state.h. */
+int tracker_state_announce(struct tracker_state *ts, const struct tracker_state_announce *a,
+                           int64_t now, char *err, size_t errlen)
+{
+    if (a->peer.family != 4 && a->peer.family != 6) {
+        set_err(err, errlen, "peer address family must be 4 or 6");
+        return TRACKER_STATE_EINVAL;
+    }
+    struct table tt = torrent_table(ts);
+    long tpos = index_find(&tt, &ts->index, a->info_hash);
+
+    if (a->event == TRACKER_EVENT_STOPPED) {
+        /* A peer saying goodbye: forget it, and the torrent too if it was the last one. */
+        if (tpos < 0)
+            return TRACKER_STATE_OK;
+        struct tracker_torrent *tor = &ts->torrents[tpos];
+        struct table pt = peer_table(ts, tor);
+        long ppos = index_find(&pt, &tor->index, a->peer.peer_id);
+        if (ppos >= 0)
+            peer_remove(ts, tor, (size_t)ppos);
+        if (tor->npeers == 0)
+            torrent_remove(ts, (size_t)tpos);
+        return TRACKER_STATE_OK;
+    }
+
+    int created = tpos < 0;
+    if (created) {
+        tpos = torrent_find_or_add(ts, a->info_hash, err, errlen);
+        if (tpos < 0)
+            return (int)tpos;
+    }
+    struct tracker_torrent *tor = &ts->torrents[tpos];
+    struct table pt = peer_table(ts, tor);
+    long ppos = index_find(&pt, &tor->index, a->peer.peer_id);
+    if (ppos < 0) {
+        ppos = peer_add(ts, tor, &a->peer, err, errlen);
+        if (ppos < 0) {
+            if (created) /* do not leave an empty torrent behind a refused peer */
+                torrent_remove(ts, (size_t)tpos);
+            return (int)ppos;
+        }
+    }
+
+    /* Update in place: same peer id, so the same peer, wherever it announces from now. */
+    struct tracker_state_peer *p = &tor->peers[ppos];
+    p->addr.family = a->peer.family;
+    memcpy(p->addr.ip, a->peer.ip, sizeof p->addr.ip);
+    p->addr.port = a->peer.port;
+    if (p->left == 0 && a->left != 0)
+        tor->seeders--;
+    else if (p->left != 0 && a->left == 0)
+        tor->seeders++;
+    p->left = a->left;
+    p->last_seen = now;
+
+    /* Count each peer's completion once, even if its client repeats the event. */
+    if (a->event == TRACKER_EVENT_COMPLETED && !p->completed) {
+        p->completed = 1;
+        if (tor->downloaded < UINT32_MAX)
+            tor->downloaded++;
+    }
+    return TRACKER_STATE_OK;
+}
+
+/* ---------------------------------------------------------------- picking peers */
+
+/*
+ * Robert Floyd's sampling algorithm chooses k distinct numbers out of [0, m) with exactly k random
+ * draws: for j from m-k to m-1, draw t in [0, j]; take t unless it was already taken, else take j.
+ * Every k-subset comes out equally likely. The "already taken" test is a scan of at most
+ * TRACKER_STATE_PICK_MAX numbers, so a pick costs O(k^2) whatever the swarm's size.
+ */
+
+/* Tells whether v is among the first n numbers of set. */
+static int taken(const size_t *set, size_t n, size_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == v)
+            return 1;
+    return 0;
+}
+
+/* Chooses random peers of a torrent; see tracker_state.h. */
+size_t tracker_state_pick(const struct tracker_state *ts, const unsigned char info_hash[20],
+                          const unsigned char *exclude_id, struct tracker_peer *out, size_t numwant,
+                          uint64_t *rng)
+{
+    struct table tt = torrent_table(ts);
+    long tpos = index_find(&tt, &ts->index, info_hash);
+    if (tpos < 0)
+        return 0;
+    const struct tracker_torrent *tor = &ts->torrents[tpos];
+
+    /* The caller's own entry is left out by renumbering: "others" are positions 0..m-1 of the
+     * array with the excluded position skipped. */
+    long skip = -1;
+    if (exclude_id != NULL) {
+        struct table pt = peer_table(ts, tor);
+        skip = index_find(&pt, &tor->index, exclude_id);
+    }
+    size_t m = tor->npeers - (skip >= 0 ? 1 : 0);
+    size_t k = numwant < m ? numwant : m;
+    if (k > TRACKER_STATE_PICK_MAX)
+        k = TRACKER_STATE_PICK_MAX;
+
+    size_t chosen[TRACKER_STATE_PICK_MAX];
+    size_t n = 0;
+    if (k == m) {
+        for (size_t i = 0; i < m; i++)
+            chosen[n++] = i;
+    } else {
+        for (size_t j = m - k; j < m; j++) {
+            size_t t = rand_below(rng, j + 1);
+            chosen[n] = taken(chosen, n, t) ? j : t;
+            n++;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t pos = chosen[i];
+        if (skip >= 0 && pos >= (size_t)skip)
+            pos++;
+        out[i] = tor->peers[pos].addr;
+    }
+    return n;
+}
+
+/* ---------------------------------------------------------------- expiry and scrape */
+
+/* Forgets peers not heard from in peer_ttl_s seconds; see tracker_state.h. */
+size_t tracker_state_expire(struct tracker_state *ts, int64_t now)
+{
+    size_t removed = 0;
+    /* Both loops run backwards: a swap-remove moves the last entry, which was already visited,
+     * into the current position, so no entry is skipped. */
+    for (size_t ti = ts->ntorrents; ti-- > 0;) {
+        struct tracker_torrent *tor = &ts->torrents[ti];
+        for (size_t pi = tor->npeers; pi-- > 0;) {
+            if (now - tor->peers[pi].last_seen > ts->cfg.peer_ttl_s) {
+                peer_remove(ts, tor, pi);
+                removed++;
+            }
+        }
+        if (tor->npeers == 0)
+            torrent_remove(ts, ti);
+    }
+    return removed;
+}
+
+/* Fills one torrent's scrape counts; see tracker_state.h. */
+int tracker_state_scrape(const struct tracker_state *ts, const unsigned char info_hash[20],
+                         struct tracker_scrape_counts *out)
+{
+    struct table tt = torrent_table(ts);
+    long tpos = index_find(&tt, &ts->index, info_hash);
+    memset(out, 0, sizeof *out);
+    if (tpos < 0)
+        return 0;
+    const struct tracker_torrent *tor = &ts->torrents[tpos];
+    out->complete = tor->seeders;
+    out->incomplete = (uint32_t)tor->npeers - tor->seeders;
+    out->downloaded = tor->downloaded;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- invariants */
+
+/* Checks that an index holds exactly the n entries of its table, each findable by its key. */
+static int index_check(const struct table *t, const struct tracker_index *ix, size_t n)
+{
+    size_t used = 0;
+    if (ix->slot == NULL)
+        return n == 0 ? 0 : -1;
+    for (size_t i = 0; i <= ix->mask; i++) {
+        uint32_t s = ix->slot[i];
+        if (s == 0)
+            continue;
+        used++;
+        if (s > n)
+            return -1;
+    }
+    if (used != n || 2 * used > ix->mask + 1)
+        return -1;
+    for (size_t pos = 0; pos < n; pos++)
+        if (index_find(t, ix, table_key(t, pos)) != (long)pos)
+            return -1;
+    return 0;
+}
+
+/* Checks every invariant; see tracker_state.h. */
+int tracker_state_check(const struct tracker_state *ts, char *err, size_t errlen)
+{
+    if (ts->ntorrents > ts->cfg.max_torrents) {
+        set_err(err, errlen, "more torrents than the cap");
+        return -1;
+    }
+    struct table tt = torrent_table(ts);
+    if (index_check(&tt, &ts->index, ts->ntorrents) < 0) {
+        set_err(err, errlen, "torrent index disagrees with the torrent array");
+        return -1;
+    }
+    size_t total = 0;
+    for (size_t ti = 0; ti < ts->ntorrents; ti++) {
+        const struct tracker_torrent *tor = &ts->torrents[ti];
+        if (tor->npeers == 0 || tor->npeers > ts->cfg.max_peers_per_torrent) {
+            set_err(err, errlen, "a torrent has no peers or more than the cap");
+            return -1;
+        }
+        struct table pt = peer_table(ts, tor);
+        if (index_check(&pt, &tor->index, tor->npeers) < 0) {
+            set_err(err, errlen, "a peer index disagrees with its peer array");
+            return -1;
+        }
+        uint32_t seeders = 0;
+        for (size_t pi = 0; pi < tor->npeers; pi++)
+            seeders += tor->peers[pi].left == 0;
+        if (seeders != tor->seeders) {
+            set_err(err, errlen, "a torrent's seeder count is wrong");
+            return -1;
+        }
+        total += tor->npeers;
+    }
+    if (total != ts->npeers_total || total > ts->cfg.max_peers_total) {
+        set_err(err, errlen, "the total peer count is wrong or above the cap");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,1594 @@
+/*
+ * cmd_swarm.c - `minitorrent swarm`: a whole BitTorrent swarm on this machine, measured against
+ * the Kurose & Ross bound on distribution time.
+ *
+ * The course notes claim that the time to give a file to N peers grows linearly with N when one
+ * server sends every copy, but levels off with P2P, because every downloader also uploads. This
+ * command runs the experiment for real, with real BitTorrent v1 on the wire:
+ *
+ *   1. it makes a random file in a temporary folder and a .torrent for it;
+ *   2. it starts a tracker, one seed and N leechers, each its own process (this same program, run
+ *      as `minitorrent tracker`, `seed` and `get`), each on its own loopback address 127.0.0.x,
+ *      with the upload and download rates the command line asks for;
+ *   3. it releases all leechers at once and shows a live table of who has what and who uploads
+ *      to whom (swarm_view.c), reading the status lines every child prints;
+ *   4. when every leecher has said "complete", it checks every copy byte for byte against the
+ *      original, and prints each finish time, the distribution time D (the last finish), the
+ *      bound for the configured rates (core/bound.c) and the ratio D / bound.
+ *
+ * With --mode client-server the leechers upload nothing, so the seed plays the server and the
+ * same code measures the other curve. With a list (--peers 2,4,8) it runs each N in both modes
+ * and can draw the textbook's figure (--plot, core/svgplot.c).
+ *
+ * Processes: every child is started with fork + exec and put in a process group of its own, so
+ * Ctrl-C in the terminal reaches only this command, which then stops the children in order: each
+ * gets SIGTERM, then SIGKILL if it has not gone after a deadline, always by its PID. Nothing is
+ * left running when the command returns, whether the swarm finished, failed or was interrupted.
+ *
+ * Churn (--churn) shows what the notes mean by "peers are intermittently connected and change IP
+ * addresses": a third of the leechers are killed with SIGKILL partway through (no goodbye to the
+ * tracker or to their peers) and started again on the same download folder, some on a new
+ * address. They find the swarm again through the tracker and resume from the pieces they had
+ * already verified; the swarm only loses time.
+ *
+ * Everything runs single-threaded around poll(): the children's stdout pipes are the events, and
+ * the only timers are the redraw, the churn's restarts and the deadlines. Children are found by
+ * their "listening on PORT" line and their status lines, never by sleeping and hoping.
+ */
+#include "bound.h"
+#include "cli.h"
+#include "commands.h"
+#include "io.h"
+#include "json_out.h"
+#include "metainfo.h"
+#include "net.h"
+#include "svgplot.h"
+#include "swarm_view.h"
+#include "units.h"
+#include "announce.h"
+#include "randbytes.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *minitorrent_argv0;
+
+static const char usage[] =
+    "usage: minitorrent swarm [--peers N|N,N,...] [--size BYTES] [--piece BYTES]\n"
+    "                         [--seed-up RATE] [--peer-up RATE] [--peer-down RATE]\n"
+    "                         [--mode p2p|client-server] [--churn] [--json FILE]\n"
+    "                         [--plot FILE.svg] [--seed N] [options]\n"
+    "Runs a tracker, one seed and N leechers as separate processes on loopback (127.0.0.x),\n"
+    "shares a random file, shows the swarm live, and compares the distribution time D (when the\n"
+    "last leecher has a verified copy) with the Kurose & Ross lower bound for the given rates.\n"
+    "\n"
+    "  -n, --peers N[,N...]   leechers (default 8); a list runs each N in both modes\n"
+    "      --size BYTES       file size (default 4M; K, M, G are powers of 1024)\n"
+    "      --piece BYTES      piece length, 16K to 16M (default 64K)\n"
+    "      --seed-up RATE     the seed's upload rate u_s (default 1M, per second; 0: unlimited)\n"
+    "      --peer-up RATE     each leecher's upload rate u_i (default 512K; 0: unlimited)\n"
+    "      --peer-down RATE   each leecher's download rate d_i (default 0: unlimited)\n"
+    "      --mode MODE        p2p (default) or client-server (leechers upload nothing)\n"
+    "      --churn            kill a third of the leechers with SIGKILL at random moments and\n"
+    "                         restart them, some on a new address\n"
+    "      --json FILE        write the results as JSON (one object, or a list for a list of N)\n"
+    "      --plot FILE.svg    draw distribution time against N as SVG ('-' or a bare --plot at\n"
+    "                         the end: standard output, and the report goes to stderr)\n"
+    "      --seed N           seed for the file's bytes, the churn and the peers' choices\n"
+    "      --rechoke-ms MS    re-choke interval passed to every peer (default: theirs, 10 s)\n"
+    "      --upload-slots N   regular unchoke slots passed to every peer (default: theirs, 4)\n"
+    "      --interval SECS    the tracker's re-announce interval (default 2)\n"
+    "      --timeout SECS     give up on a run after SECS (default: 60 + 10 times the bound)\n"
+    "      --keep-files       keep the temporary folder, and say where it is\n"
+    "      --plain            plain progress lines even on a terminal\n"
+    "  -h, --help             show this help\n"
+    "      --version          show the version\n";
+
+/* ======================================================================================== */
+/* Options                                                                                  */
+/* ======================================================================================== */
+
+enum swarm_mode { MODE_P2P, MODE_CS };
+
+enum { MAX_PEER_COUNTS = 16, MAX_PEERS = 120 };
+
+struct swarm_opts {
+    unsigned peer_counts[MAX_PEER_COUNTS];
+    size_t npeer_counts;
+    bool peers_is_list;
+    uint64_t size, piece;
+    uint64_t seed_up, peer_up, peer_down; /* bytes per second; 0: unlimited */
+    enum swarm_mode mode;
+    bool churn;
+    const char *json_file, *plot_file;
+    uint64_t seed;
+    bool seed_given;
+    long rechoke_ms, upload_slots; /* 0: leave the children's default */
+    long interval_s;
+    long timeout_s; /* 0: automatic */
+    bool keep_files, plain;
+};
+
+/* Parses "8" or "2,4,8,16" into o->peer_counts. Returns 0 or -1. */
+static int parse_peer_list(const char *s, struct swarm_opts *o)
+{
+    o->npeer_counts = 0;
+    o->peers_is_list = strchr(s, ',') != NULL;
+    const char *p = s;
+    while (*p != '\0') {
+        char item[16];
+        size_t n = strcspn(p, ",");
+        long v;
+        if (n == 0 || n >= sizeof item || o->npeer_counts == MAX_PEER_COUNTS)
+            return -1;
+        memcpy(item, p, n);
+        item[n] = '\0';
+        if (cli_parse_long(item, 1, MAX_PEERS, &v) < 0)
+            return -1;
+        o->peer_counts[o->npeer_counts++] = (unsigned)v;
+        p += n;
+        if (*p == ',' && *++p == '\0')
+            return -1;
+    }
+    return o->npeer_counts > 0 ? 0 : -1;
+}
+
+/* Reads a size or rate option through units.c, naming the option in the message. */
+static int parse_amount(const char *opt, const char *s, bool rate, uint64_t *out)
+{
+    char why[128];
+    int r = rate ? units_parse_rate(s, out, why, sizeof why)
+                 : units_parse_size(s, out, why, sizeof why);
+    if (r < 0)
+        fprintf(stderr, "minitorrent swarm: bad --%s: %s\n", opt, why);
+    return r;
+}
+
+/* Parses the command line. Returns 0, 1 after --help or --version, or -1 after a usage error. */
+static int parse_options(int argc, char **argv, struct swarm_opts *o)
+{
+    enum {
+        OPT_SIZE = 1000,
+        OPT_PIECE,
+        OPT_SEED_UP,
+        OPT_PEER_UP,
+        OPT_PEER_DOWN,
+        OPT_MODE,
+        OPT_CHURN,
+        OPT_JSON,
+        OPT_PLOT,
+        OPT_SEED,
+        OPT_RECHOKE,
+        OPT_SLOTS,
+        OPT_INTERVAL,
+        OPT_TIMEOUT,
+        OPT_KEEP,
+        OPT_PLAIN,
+        OPT_VERSION
+    };
+    static const struct option longopts[] = {
+        {"peers", required_argument, NULL, 'n'},
+        {"size", required_argument, NULL, OPT_SIZE},
+        {"piece", required_argument, NULL, OPT_PIECE},
+        {"seed-up", required_argument, NULL, OPT_SEED_UP},
+        {"peer-up", required_argument, NULL, OPT_PEER_UP},
+        {"peer-down", required_argument, NULL, OPT_PEER_DOWN},
+        {"mode", required_argument, NULL, OPT_MODE},
+        {"churn", no_argument, NULL, OPT_CHURN},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"plot", required_argument, NULL, OPT_PLOT},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"rechoke-ms", required_argument, NULL, OPT_RECHOKE},
+        {"upload-slots", required_argument, NULL, OPT_SLOTS},
+        {"interval", required_argument, NULL, OPT_INTERVAL},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"keep-files", no_argument, NULL, OPT_KEEP},
+        {"plain", no_argument, NULL, OPT_PLAIN},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (struct swarm_opts){
+        .peer_counts = {8},
+        .npeer_counts = 1,
+        .size = 4u << 20,
+        .piece = 64u << 10,
+        .seed_up = 1u << 20,
+        .peer_up = 512u << 10,
+        .peer_down = 0,
+        .mode = MODE_P2P,
+        .interval_s = 2,
+    };
+    long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (parse_peer_list(optarg, o) < 0) {
+                fprintf(stderr,
+                        "minitorrent swarm: bad --peers '%s': expected N or N,N,... with each N "
+                        "from 1 to %d (at most %d of them)\n",
+                        optarg, MAX_PEERS, MAX_PEER_COUNTS);
+                return -1;
+            }
+            break;
+        case OPT_SIZE:
+            if (parse_amount("size", optarg, false, &o->size) < 0)
+                return -1;
+            if (o->size == 0 || o->size > (UINT64_C(4) << 30)) {
+                fprintf(stderr, "minitorrent swarm: --size must be from 1 byte to 4G\n");
+                return -1;
+            }
+            break;
+        case OPT_PIECE:
+            if (parse_amount("piece", optarg, false, &o->piece) < 0)
+                return -1;
+            if (o->piece < METAINFO_MIN_PIECE_LENGTH || o->piece > METAINFO_MAX_PIECE_LENGTH) {
+                fprintf(stderr, "minitorrent swarm: --piece must be from 16K to 16M\n");
+                return -1;
+            }
+            break;
+        case OPT_SEED_UP:
+            if (parse_amount("seed-up", optarg, true, &o->seed_up) < 0)
+                return -1;
+            break;
+        case OPT_PEER_UP:
+            if (parse_amount("peer-up", optarg, true, &o->peer_up) < 0)
+                return -1;
+            break;
+        case OPT_PEER_DOWN:
+            if (parse_amount("peer-down", optarg, true, &o->peer_down) < 0)
+                return -1;
+            break;
+        case OPT_MODE:
+            if (strcmp(optarg, "p2p") == 0) {
+                o->mode = MODE_P2P;
+            } else if (strcmp(optarg, "client-server") == 0 || strcmp(optarg, "cs") == 0) {
+                o->mode = MODE_CS;
+            } else {
+                fprintf(stderr,
+                        "minitorrent swarm: bad --mode '%s': expected p2p or "
+                        "client-server\n",
+                        optarg);
+                return -1;
+            }
+            break;
+        case OPT_CHURN:
+            o->churn = true;
+            break;
+        case OPT_JSON:
+            o->json_file = optarg;
+            break;
+        case OPT_PLOT:
+            o->plot_file = optarg;
+            break;
+        case OPT_SEED:
+            if (cli_parse_long(optarg, 1, 0x7fffffffL, &v) < 0) {
+                fprintf(stderr, "minitorrent swarm: bad --seed '%s': expected 1 to 2147483647\n",
+                        optarg);
+                return -1;
+            }
+            o->seed = (uint64_t)v;
+            o->seed_given = true;
+            break;
+        case OPT_RECHOKE:
+        case OPT_SLOTS:
+        case OPT_INTERVAL:
+        case OPT_TIMEOUT: {
+            static const struct {
+                const char *name;
+                long min, max;
+            } lim[] = {{"rechoke-ms", 10, 600000},
+                       {"upload-slots", 1, 100},
+                       {"interval", 1, 3600},
+                       {"timeout", 1, 86400}};
+            int k = c - OPT_RECHOKE;
+            if (cli_parse_long(optarg, lim[k].min, lim[k].max, &v) < 0) {
+                fprintf(stderr, "minitorrent swarm: bad --%s '%s': expected %ld to %ld\n",
+                        lim[k].name, optarg, lim[k].min, lim[k].max);
+                return -1;
+            }
+            long *dst[] = {&o->rechoke_ms, &o->upload_slots, &o->interval_s, &o->timeout_s};
+            *dst[k] = v;
+            break;
+        }
+        case OPT_KEEP:
+            o->keep_files = true;
+            break;
+        case OPT_PLAIN:
+            o->plain = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 1;
+        case OPT_VERSION:
+            printf("minitorrent %s\n", MINITORRENT_VERSION);
+            return 1;
+        default:
+            fputs(usage, stderr);
+            return -1;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "minitorrent swarm: unexpected argument '%s'\n%s", argv[optind], usage);
+        return -1;
+    }
+    return 0;
+}
+
+/* ======================================================================================== */
+/* Small helpers: time, text, files                                                         */
+/* ======================================================================================== */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: a small seeded generator for the file's bytes and the churn's choices, so a run
+ * with --seed can be replayed. Not for anything secret. */
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * UINT64_C(2685821657736338717);
+}
+
+/* A uniform double in [0, 1). */
+static double rng_unit(uint64_t *s)
+{
+    return (double)(rng_next(s) >> 11) / 9007199254740992.0;
+}
+
+static const char *mode_name(enum swarm_mode m)
+{
+    return m == MODE_P2P ? "p2p" : "client-server";
+}
+
+/* Formats a rate for people, saying "unlimited" for 0. */
+static const char *rate_text(uint64_t r, char *buf, size_t cap)
+{
+    if (r == 0) {
+        snprintf(buf, cap, "unlimited");
+        return buf;
+    }
+    return units_format_rate((double)r, buf, cap);
+}
+
+/* Writes size bytes from the seeded generator to path. Returns 0, or -1 with errno set. */
+static int write_random_file(const char *path, uint64_t size, uint64_t seed)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return -1;
+    uint64_t s = seed != 0 ? seed : 1; /* xorshift must never start at 0 */
+    unsigned char buf[65536];
+    int rc = 0;
+    for (uint64_t done = 0; done < size && rc == 0;) {
+        size_t n = size - done < sizeof buf ? (size_t)(size - done) : sizeof buf;
+        for (size_t i = 0; i < n; i += 8) {
+            uint64_t r = rng_next(&s);
+            for (size_t k = 0; k < 8 && i + k < n; k++)
+                buf[i + k] = (unsigned char)(r >> (8 * k));
+        }
+        if (writen(fd, buf, n) < 0)
+            rc = -1;
+        done += n;
+    }
+    int saved = errno;
+    if (close(fd) < 0 && rc == 0)
+        rc = -1;
+    else
+        errno = saved;
+    return rc;
+}
+
+/* Compares two files byte for byte. Returns 1 when equal, 0 when not (or one is unreadable). */
+static int same_file(const char *a, const char *b)
+{
+    int fa = open(a, O_RDONLY), fb = open(b, O_RDONLY);
+    int same = fa >= 0 && fb >= 0;
+    static unsigned char ba[65536], bb[65536];
+    while (same) {
+        ssize_t na = readn(fa, ba, sizeof ba), nb = readn(fb, bb, sizeof bb);
+        if (na < 0 || nb < 0 || na != nb || memcmp(ba, bb, (size_t)na) != 0)
+            same = 0;
+        else if (na == 0)
+            break;
+    }
+    if (fa >= 0)
+        close(fa);
+    if (fb >= 0)
+        close(fb);
+    return same;
+}
+
+/* Removes a folder and everything in it. Our temporary tree holds only files and folders we
+ * made, so symbolic links are removed as links and never followed. Returns 0 or -1. */
+static int remove_tree(const char *path, int depth)
+{
+    struct stat sb;
+    if (lstat(path, &sb) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(sb.st_mode))
+        return unlink(path);
+    int rc = 0;
+    DIR *d = opendir(path);
+    if (d != NULL && depth < 16) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char sub[4096];
+            if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= (int)sizeof sub ||
+                remove_tree(sub, depth + 1) < 0)
+                rc = -1;
+        }
+    }
+    if (d != NULL)
+        closedir(d);
+    if (rmdir(path) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* Finds this program's file, to start copies of it as the children: argv[0] itself when it has
+ * a '/' in it (it then works from our current folder), else the first match on PATH, as the
+ * shell found it. There is no portable "path of my own executable" call (Linux has
+ * /proc/self/exe, macOS _NSGetExecutablePath), so this is what portable programs do. */
+static int find_self(char *out, size_t cap)
+{
+    const char *a0 = minitorrent_argv0;
+    if (a0 == NULL || *a0 == '\0')
+        return -1;
+    if (strchr(a0, '/') != NULL)
+        return snprintf(out, cap, "%s", a0) < (int)cap ? 0 : -1;
+    const char *path = getenv("PATH");
+    while (path != NULL && *path != '\0') {
+        size_t n = strcspn(path, ":");
+        /* An empty PATH entry means the current folder. */
+        if (snprintf(out, cap, "%.*s/%s", (int)n, n > 0 ? path : ".", a0) < (int)cap &&
+            access(out, X_OK) == 0)
+            return 0;
+        path += n;
+        if (*path == ':')
+            path++;
+    }
+    return -1;
+}
+
+/* ======================================================================================== */
+/* Children                                                                                 */
+/* ======================================================================================== */
+
+enum role { ROLE_TRACKER, ROLE_CREATE, ROLE_SEED, ROLE_LEECHER };
+
+struct child {
+    enum role role;
+    char name[16];  /* "tracker", "seed", "p3" */
+    pid_t pid;      /* 0 when not running */
+    int out_fd;     /* its stdout, or -1 after end of file */
+    char buf[8192]; /* a partial line */
+    size_t len;
+    int port;    /* from its "listening on PORT" line; 0 before */
+    bool exited; /* reaped by waitpid */
+    int wstatus;
+    bool killed_by_us;
+};
+
+/* Every child of the run, so cleanup can reach each of them by PID. */
+struct children {
+    struct child *c;
+    size_t n;
+    char tmp[1024]; /* the run's temporary folder, for the children's stderr logs */
+};
+
+/* Starts `self argv...` as a child: stdin from /dev/null, stdout into a pipe we read, stderr
+ * appended to TMP/NAME.log (a child's complaints would tear the live table apart, so they are
+ * kept and shown if the child fails). Returns 0, or -1 with a message in err. */
+static int child_start(struct children *cs, struct child *ch, const char *self, char *const argv[],
+                       char *err, size_t errlen)
+{
+    int p[2];
+    char logpath[1100];
+    snprintf(logpath, sizeof logpath, "%s/%s.log", cs->tmp, ch->name);
+    if (pipe(p) < 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    /* The read end must not leak into later children: one that kept a copy would hold the pipe
+     * open and we would never see end of file when this child dies. */
+    fcntl(p[0], F_SETFD, FD_CLOEXEC);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        /* In the child: only async-signal-safe calls until exec. A process group of its own
+         * keeps the terminal's Ctrl-C away from it; the swarm stops it instead. */
+        setpgid(0, 0);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        int in = open("/dev/null", O_RDONLY);
+        int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (in >= 0)
+            dup2(in, 0);
+        dup2(p[1], 1);
+        if (log >= 0)
+            dup2(log, 2);
+        execv(self, argv);
+        /* The swarm is single-threaded, so stdio is safe to use here between fork and exec. */
+        fprintf(stderr, "minitorrent swarm: cannot run %s: %s\n", self, strerror(errno));
+        _exit(127);
+    }
+    close(p[1]);
+    ch->pid = pid;
+    ch->out_fd = p[0];
+    ch->len = 0;
+    ch->port = 0;
+    ch->exited = false;
+    ch->killed_by_us = false;
+    return 0;
+}
+
+/* Reaps ch if it has exited (never blocks). Returns true when it is gone. */
+static bool child_reap(struct child *ch)
+{
+    if (ch->pid <= 0 || ch->exited)
+        return true;
+    pid_t r = waitpid(ch->pid, &ch->wstatus, WNOHANG);
+    if (r == ch->pid || (r < 0 && errno == ECHILD)) {
+        ch->exited = true;
+        return true;
+    }
+    return false;
+}
+
+static void child_close(struct child *ch)
+{
+    if (ch->out_fd >= 0)
+        close(ch->out_fd);
+    ch->out_fd = -1;
+}
+
+/* Describes how a reaped child ended: "exit status 1", "killed by signal 9". */
+static const char *exit_text(const struct child *ch, char *buf, size_t cap)
+{
+    if (WIFEXITED(ch->wstatus))
+        snprintf(buf, cap, "exit status %d", WEXITSTATUS(ch->wstatus));
+    else if (WIFSIGNALED(ch->wstatus))
+        snprintf(buf, cap, "killed by signal %d", WTERMSIG(ch->wstatus));
+    else
+        snprintf(buf, cap, "status %d", ch->wstatus);
+    return buf;
+}
+
+/* Prints the last lines of a child's stderr log, where it said why it failed. */
+static void show_log_tail(const struct children *cs, const struct child *ch, FILE *out)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s.log", cs->tmp, ch->name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    char lines[4][256];
+    int n = 0;
+    char line[256];
+    while (fgets(line, sizeof line, f) != NULL) {
+        memcpy(lines[n % 4], line, sizeof line);
+        n++;
+    }
+    fclose(f);
+    for (int i = n > 4 ? n - 4 : 0; i < n; i++)
+        fprintf(out, "    %s: %s", ch->name, lines[i % 4]);
+}
+
+/* Stops the given children: SIGTERM to each still running, then waits up to grace_s for all of
+ * them, then SIGKILL for the ones left, always by PID. A second Ctrl-C cannot cut this short:
+ * the handler only sets cli_stop_requested again, and nothing here looks at it. */
+static void children_stop(struct child *list, size_t n, double grace_s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i].pid > 0 && !child_reap(&list[i]))
+            kill(list[i].pid, SIGTERM);
+    double deadline = now_s() + grace_s;
+    for (;;) {
+        bool all = true;
+        for (size_t i = 0; i < n; i++)
+            all &= child_reap(&list[i]);
+        if (all || now_s() >= deadline)
+            break;
+        /* Drain their output so no child blocks writing to a full pipe while it shuts down,
+         * and wait on the pipes (which close as the children exit) rather than sleeping. */
+        struct pollfd pfd[MAX_PEERS + 8];
+        nfds_t np = 0;
+        for (size_t i = 0; i < n && np < sizeof pfd / sizeof pfd[0]; i++)
+            if (list[i].out_fd >= 0)
+                pfd[np++] = (struct pollfd){.fd = list[i].out_fd, .events = POLLIN};
+        poll(pfd, np, 20);
+        for (nfds_t k = 0; k < np; k++) {
+            if (pfd[k].revents == 0)
+                continue;
+            char junk[4096];
+            if (read(pfd[k].fd, junk, sizeof junk) <= 0)
+                for (size_t i = 0; i < n; i++)
+                    if (list[i].out_fd == pfd[k].fd)
+                        child_close(&list[i]);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].pid > 0 && !list[i].exited) {
+            kill(list[i].pid, SIGKILL);
+            while (waitpid(list[i].pid, &list[i].wstatus, 0) < 0 && errno == EINTR)
+                ;
+            list[i].exited = true;
+        }
+        child_close(&list[i]);
+    }
+}
+
+/* ======================================================================================== */
+/* One run                                                                                  */
+/* ======================================================================================== */
+
+struct run_result {
+    enum swarm_mode mode;
+    unsigned peers;
+    uint64_t file_bytes, piece_bytes, seed_up, peer_up, peer_down;
+    double finish[MAX_PEERS]; /* seconds after the release; negative: did not finish */
+    double distribution_s;    /* the last finish; negative when some leecher did not finish */
+    double bound_s;
+    enum kr_limit limit;
+    bool all_verified;
+    bool ran; /* false when the run could not start or was interrupted */
+};
+
+/* Everything one run works with. */
+struct run {
+    const struct swarm_opts *o;
+    enum swarm_mode mode;
+    unsigned n;
+    const char *self;
+    FILE *out; /* where the report and the view go */
+    struct children cs;
+    struct child kids[MAX_PEERS + 3];         /* [0] tracker, [1] seed, [2 + i] leecher i */
+    struct swarm_view_peer vp[MAX_PEERS + 1]; /* [0] seed, [1 + i] leecher i */
+    struct swarm_view view;
+    char torrent[1100], datafile[1200], name[64];
+    char announce_url[128];
+    double t0; /* when the leechers were released */
+    uint64_t rng;
+    /* Churn: which leechers get killed, at what fraction of their pieces, and where they come
+     * back. */
+    struct {
+        bool victim, done, new_addr;
+        double at_fraction;
+        double restart_at; /* when a killed peer is started again; 0: not pending */
+        uint32_t had_pieces;
+        bool announced_back;
+    } churn[MAX_PEERS];
+    unsigned next_new_addr;
+};
+
+static struct child *leecher(struct run *r, unsigned i)
+{
+    return &r->kids[2 + i];
+}
+
+/* Reads whatever ch has written and hands each complete line to fn. Returns false at end of
+ * file (the child closed its stdout, normally by exiting). */
+static bool child_read(struct child *ch, void (*fn)(struct run *, struct child *, const char *),
+                       struct run *r)
+{
+    ssize_t got;
+    do
+        got = read(ch->out_fd, ch->buf + ch->len, sizeof ch->buf - 1 - ch->len);
+    while (got < 0 && errno == EINTR);
+    if (got <= 0) {
+        child_close(ch);
+        return false;
+    }
+    ch->len += (size_t)got;
+    ch->buf[ch->len] = '\0';
+    char *start = ch->buf, *nl;
+    while ((nl = strchr(start, '\n')) != NULL) {
+        *nl = '\0';
+        fn(r, ch, start);
+        start = nl + 1;
+    }
+    ch->len -= (size_t)(start - ch->buf);
+    memmove(ch->buf, start, ch->len);
+    /* A line longer than the buffer is not from a well-behaved child; drop it rather than
+     * stall. */
+    if (ch->len == sizeof ch->buf - 1)
+        ch->len = 0;
+    return true;
+}
+
+/* Handles one line from a child: its port, its status, its completion. */
+static void on_line(struct run *r, struct child *ch, const char *line)
+{
+    int port = 0;
+    struct swarm_view_peer *vp = NULL;
+    if (ch->role == ROLE_SEED)
+        vp = &r->vp[0];
+    else if (ch->role == ROLE_LEECHER)
+        vp = &r->vp[1 + (unsigned)(ch - leecher(r, 0))];
+    struct swarm_status scratch = {0};
+    enum swarm_line kind = swarm_parse_line(line, vp != NULL ? &vp->st : &scratch, &port);
+    if (kind == SWARM_LINE_LISTENING && ch->port == 0) {
+        ch->port = port;
+        return;
+    }
+    if (vp == NULL)
+        return;
+    double t = now_s() - r->t0;
+    if (kind == SWARM_LINE_STATUS && vp->state == SWARM_PEER_STARTING) {
+        vp->state = vp->st.complete ? SWARM_PEER_DONE : SWARM_PEER_RUNNING;
+        unsigned i = (unsigned)(vp - r->vp) - 1;
+        if (ch->role == ROLE_LEECHER && vp->restarts > 0 && !r->churn[i].announced_back) {
+            r->churn[i].announced_back = true;
+            swarm_view_event(&r->view, t,
+                             "%s is back on %s and resumed with %u/%u verified pieces (it had "
+                             "%u when killed)",
+                             vp->name, vp->addr, vp->st.have, vp->st.total, r->churn[i].had_pieces);
+        }
+    }
+    if (kind == SWARM_LINE_COMPLETE && ch->role == ROLE_LEECHER && vp->finish_s < 0) {
+        vp->finish_s = t;
+        vp->state = SWARM_PEER_DONE;
+        vp->st.have = vp->st.total;
+        swarm_view_event(&r->view, t, "%s has every piece, verified, after %.2f s", vp->name, t);
+    }
+}
+
+/* Waits until ch prints "listening on PORT", while draining every other child too. Returns 0,
+ * or -1 when ch exits, Ctrl-C comes, or timeout_s passes. */
+static int wait_listening(struct run *r, struct child *ch, double timeout_s)
+{
+    double deadline = now_s() + timeout_s;
+    while (ch->port == 0) {
+        if (cli_stop_requested || ch->out_fd < 0 || now_s() >= deadline)
+            return -1;
+        struct pollfd pfd = {.fd = ch->out_fd, .events = POLLIN};
+        int left = (int)((deadline - now_s()) * 1000) + 1;
+        if (poll(&pfd, 1, left) > 0)
+            child_read(ch, on_line, r);
+    }
+    return 0;
+}
+
+/* Runs `minitorrent create` and waits for it. Returns 0 or -1. */
+static int make_torrent(struct run *r, char *err, size_t errlen)
+{
+    char piece[32];
+    snprintf(piece, sizeof piece, "%llu", (unsigned long long)r->o->piece);
+    char *argv[] = {(char *)r->self, "create", r->datafile, "-a", r->announce_url, "-l", piece,
+                    "--private",     "-o",     r->torrent,  NULL};
+    struct child *ch = &r->kids[r->n + 2];
+    *ch = (struct child){.role = ROLE_CREATE, .out_fd = -1};
+    snprintf(ch->name, sizeof ch->name, "create");
+    if (child_start(&r->cs, ch, r->self, argv, err, errlen) < 0)
+        return -1;
+    double deadline = now_s() + 120;
+    while (ch->out_fd >= 0 && !cli_stop_requested && now_s() < deadline) {
+        struct pollfd pfd = {.fd = ch->out_fd, .events = POLLIN};
+        if (poll(&pfd, 1, 200) > 0)
+            child_read(ch, on_line, r);
+    }
+    children_stop(ch, 1, 5);
+    if (!WIFEXITED(ch->wstatus) || WEXITSTATUS(ch->wstatus) != 0) {
+        char how[64];
+        snprintf(err, errlen, "minitorrent create failed (%s)", exit_text(ch, how, sizeof how));
+        show_log_tail(&r->cs, ch, stderr);
+        return -1;
+    }
+    ch->pid = 0;
+    return 0;
+}
+
+/* Starts leecher i (again, after churn) on the address in its view row. */
+static int start_leecher(struct run *r, unsigned i, char *err, size_t errlen)
+{
+    const struct swarm_opts *o = r->o;
+    char dir[1100], rate_up[32], rate_down[32], status_ms[] = "200", rechoke[32], slots[32],
+                                                seed[32];
+    snprintf(dir, sizeof dir, "%s/%s", r->cs.tmp, r->vp[1 + i].name);
+    snprintf(rate_up, sizeof rate_up, "%llu", (unsigned long long)o->peer_up);
+    snprintf(rate_down, sizeof rate_down, "%llu", (unsigned long long)o->peer_down);
+    snprintf(rechoke, sizeof rechoke, "%ld", o->rechoke_ms);
+    snprintf(slots, sizeof slots, "%ld", o->upload_slots);
+    /* Each peer gets its own picker seed, so they do not all pick the same pieces. */
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)((r->rng >> 33) % 2000000000 + i + 1));
+    char *argv[32];
+    int a = 0;
+    argv[a++] = (char *)r->self;
+    argv[a++] = "get";
+    argv[a++] = r->torrent;
+    argv[a++] = "-d";
+    argv[a++] = dir;
+    argv[a++] = "-b";
+    argv[a++] = r->vp[1 + i].addr;
+    argv[a++] = "-p";
+    argv[a++] = "0";
+    /* Finished leechers keep uploading, as the K&R model assumes; the swarm stops them. */
+    argv[a++] = "--keep-seeding";
+    argv[a++] = "--status-ms";
+    argv[a++] = status_ms;
+    argv[a++] = "--seed";
+    argv[a++] = seed;
+    if (r->mode == MODE_CS) {
+        argv[a++] = "--no-upload";
+    } else if (o->peer_up > 0) {
+        argv[a++] = "--up-rate";
+        argv[a++] = rate_up;
+    }
+    if (o->peer_down > 0) {
+        argv[a++] = "--down-rate";
+        argv[a++] = rate_down;
+    }
+    if (o->rechoke_ms > 0) {
+        argv[a++] = "--rechoke-ms";
+        argv[a++] = rechoke;
+    }
+    if (o->upload_slots > 0) {
+        argv[a++] = "--upload-slots";
+        argv[a++] = slots;
+    }
+    argv[a] = NULL;
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "mkdir %.300s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct child *ch = leecher(r, i);
+    r->vp[1 + i].state = SWARM_PEER_STARTING;
+    return child_start(&r->cs, ch, r->self, argv, err, errlen);
+}
+
+/* Starts the seed with the file in TMP/seed. */
+static int start_seed(struct run *r, char *err, size_t errlen)
+{
+    const struct swarm_opts *o = r->o;
+    char dir[1100], rate[32], rechoke[32], slots[32], seed[32];
+    snprintf(dir, sizeof dir, "%s/seed", r->cs.tmp);
+    snprintf(rate, sizeof rate, "%llu", (unsigned long long)o->seed_up);
+    snprintf(rechoke, sizeof rechoke, "%ld", o->rechoke_ms);
+    snprintf(slots, sizeof slots, "%ld", o->upload_slots);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)((r->rng >> 33) % 2000000000 + 1));
+    char *argv[24];
+    int a = 0;
+    argv[a++] = (char *)r->self;
+    argv[a++] = "seed";
+    argv[a++] = r->torrent;
+    argv[a++] = "-d";
+    argv[a++] = dir;
+    argv[a++] = "-b";
+    argv[a++] = r->vp[0].addr;
+    argv[a++] = "-p";
+    argv[a++] = "0";
+    argv[a++] = "--status-ms";
+    argv[a++] = "200";
+    argv[a++] = "--seed";
+    argv[a++] = seed;
+    if (o->seed_up > 0) {
+        argv[a++] = "--up-rate";
+        argv[a++] = rate;
+    }
+    if (o->rechoke_ms > 0) {
+        argv[a++] = "--rechoke-ms";
+        argv[a++] = rechoke;
+    }
+    if (o->upload_slots > 0) {
+        argv[a++] = "--upload-slots";
+        argv[a++] = slots;
+    }
+    argv[a] = NULL;
+    return child_start(&r->cs, &r->kids[1], r->self, argv, err, errlen);
+}
+
+/* Waits until the tracker lists the seed as complete (a scrape), so the leechers released next
+ * find it in their first announce instead of waiting a whole interval. The scrape is polled
+ * every 100 ms while the children's output is drained: an event, not a guess at how long the
+ * seed needs. Returns 0, or -1 after timeout_s, on Ctrl-C, or if the seed died. */
+static int wait_seed_registered(struct run *r, double timeout_s)
+{
+    FILE *f = fopen(r->torrent, "rb");
+    if (f == NULL)
+        return -1;
+    static unsigned char buf[1 << 20];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    struct metainfo mi;
+    metainfo_init(&mi);
+    if (metainfo_parse(&mi, buf, len, NULL, 0) < 0)
+        return -1;
+    unsigned char hash[20];
+    memcpy(hash, mi.info_hash, sizeof hash);
+    metainfo_free(&mi);
+
+    double deadline = now_s() + timeout_s;
+    while (!cli_stop_requested && now_s() < deadline && r->kids[1].out_fd >= 0) {
+        struct tracker_scrape_counts c;
+        char err[256];
+        if (announce_scrape(r->announce_url, hash, 2000, &c, err, sizeof err) == 0 &&
+            c.complete >= 1)
+            return 0;
+        struct pollfd pfd[2] = {{.fd = r->kids[1].out_fd, .events = POLLIN},
+                                {.fd = r->kids[0].out_fd, .events = POLLIN}};
+        double until = now_s() + 0.1;
+        while (now_s() < until && r->kids[1].out_fd >= 0) {
+            pfd[0].fd = r->kids[1].out_fd;
+            pfd[1].fd = r->kids[0].out_fd;
+            if (poll(pfd, 2, 100) > 0) {
+                if (pfd[0].revents != 0)
+                    child_read(&r->kids[1], on_line, r);
+                if (pfd[1].revents != 0 && r->kids[0].out_fd >= 0)
+                    child_read(&r->kids[0], on_line, r);
+            }
+        }
+    }
+    return -1;
+}
+
+/* Chooses the churn's victims: a third of the leechers (rounded up), each to be killed when it
+ * holds a random fraction (15-75 %) of the pieces, which is sure to come before it finishes
+ * whatever the speed; every second victim comes back on a new address. */
+static void plan_churn(struct run *r)
+{
+    unsigned order[MAX_PEERS];
+    for (unsigned i = 0; i < r->n; i++)
+        order[i] = i;
+    for (unsigned i = r->n; i > 1; i--) {
+        unsigned k = (unsigned)(rng_next(&r->rng) % i);
+        unsigned t = order[i - 1];
+        order[i - 1] = order[k];
+        order[k] = t;
+    }
+    unsigned victims = (r->n + 2) / 3;
+    for (unsigned v = 0; v < victims; v++) {
+        unsigned i = order[v];
+        r->churn[i].victim = true;
+        r->churn[i].at_fraction = 0.15 + 0.6 * rng_unit(&r->rng);
+        r->churn[i].new_addr = v % 2 == 0;
+    }
+}
+
+/* The churn's moves, checked on every loop turn: kill a victim that has reached its fraction,
+ * and restart one whose pause is over. */
+static int churn_step(struct run *r, char *err, size_t errlen)
+{
+    double t = now_s() - r->t0;
+    for (unsigned i = 0; i < r->n; i++) {
+        struct swarm_view_peer *vp = &r->vp[1 + i];
+        struct child *ch = leecher(r, i);
+        if (r->churn[i].victim && !r->churn[i].done && vp->state == SWARM_PEER_RUNNING &&
+            vp->st.total > 0 && vp->st.have < vp->st.total &&
+            vp->st.have >= r->churn[i].at_fraction * vp->st.total) {
+            /* SIGKILL: no chance to tell the tracker or the peers. They notice the dead
+             * connections, and the tracker forgets the peer when its announces stop. */
+            kill(ch->pid, SIGKILL);
+            ch->killed_by_us = true;
+            while (waitpid(ch->pid, &ch->wstatus, 0) < 0 && errno == EINTR)
+                ;
+            ch->exited = true;
+            child_close(ch);
+            r->churn[i].done = true;
+            r->churn[i].had_pieces = vp->st.have;
+            r->churn[i].restart_at = t + 1.0;
+            vp->state = SWARM_PEER_DOWN;
+            swarm_view_event(&r->view, t, "%s killed with SIGKILL at %u/%u pieces", vp->name,
+                             vp->st.have, vp->st.total);
+        }
+        if (vp->state == SWARM_PEER_DOWN && r->churn[i].restart_at > 0 &&
+            t >= r->churn[i].restart_at) {
+            r->churn[i].restart_at = 0;
+            if (r->churn[i].new_addr) {
+                memcpy(vp->prev_addr, vp->addr, sizeof vp->addr);
+                snprintf(vp->addr, sizeof vp->addr, "127.0.0.%u",
+                         10 + r->n + 1 + r->next_new_addr++);
+            }
+            vp->restarts++;
+            ch->pid = 0;
+            if (start_leecher(r, i, err, errlen) < 0)
+                return -1;
+            swarm_view_event(&r->view, t, "%s restarted on %s%s, same download folder (pid %ld)",
+                             vp->name, vp->addr, r->churn[i].new_addr ? " (a new address)" : "",
+                             (long)ch->pid);
+        }
+    }
+    return 0;
+}
+
+/* Returns true when every leecher has finished. */
+static bool all_done(const struct run *r)
+{
+    for (unsigned i = 0; i < r->n; i++)
+        if (r->vp[1 + i].finish_s < 0)
+            return false;
+    return true;
+}
+
+/* Notices children that exited by themselves: a dead tracker or seed ends the run; a leecher
+ * that died before finishing is reported (the run goes on for the others, and fails). */
+static int check_exits(struct run *r, char *err, size_t errlen)
+{
+    for (size_t k = 0; k < r->n + 2; k++) {
+        struct child *ch = &r->kids[k];
+        if (ch->pid <= 0 || ch->out_fd >= 0 || ch->exited || ch->killed_by_us)
+            continue;
+        if (!child_reap(ch))
+            continue;
+        char how[64];
+        exit_text(ch, how, sizeof how);
+        if (ch->role != ROLE_LEECHER) {
+            snprintf(err, errlen, "the %s stopped (%s)", ch->name, how);
+            show_log_tail(&r->cs, ch, stderr);
+            return -1;
+        }
+        struct swarm_view_peer *vp = &r->vp[1 + (k - 2)];
+        if (vp->finish_s < 0) {
+            vp->state = SWARM_PEER_FAILED;
+            swarm_view_event(&r->view, now_s() - r->t0, "%s exited before finishing (%s)", vp->name,
+                             how);
+            show_log_tail(&r->cs, ch, stderr);
+        }
+    }
+    return 0;
+}
+
+/* The loop between the release and the last finish. Returns 0 when every leecher finished, -1
+ * on failure, time out or Ctrl-C (with a message in err). */
+static int watch(struct run *r, double deadline, char *err, size_t errlen)
+{
+    double next_draw = 0;
+    for (;;) {
+        if (cli_stop_requested) {
+            snprintf(err, errlen, "interrupted");
+            return -1;
+        }
+        if (all_done(r))
+            return 0;
+        if (now_s() >= deadline) {
+            snprintf(err, errlen, "gave up after %.0f s (--timeout)", now_s() - r->t0);
+            return -1;
+        }
+        if (check_exits(r, err, errlen) < 0)
+            return -1;
+        bool failed = false;
+        for (unsigned i = 0; i < r->n; i++)
+            failed |= r->vp[1 + i].state == SWARM_PEER_FAILED;
+        if (failed) {
+            snprintf(err, errlen, "a leecher failed");
+            return -1;
+        }
+        if (r->o->churn && churn_step(r, err, errlen) < 0)
+            return -1;
+        if (now_s() >= next_draw) {
+            swarm_view_draw(&r->view, now_s() - r->t0);
+            next_draw = now_s() + 0.25;
+        }
+
+        struct pollfd pfd[MAX_PEERS + 3];
+        size_t who[MAX_PEERS + 3];
+        nfds_t np = 0;
+        for (size_t k = 0; k < r->n + 2; k++)
+            if (r->kids[k].out_fd >= 0) {
+                pfd[np] = (struct pollfd){.fd = r->kids[k].out_fd, .events = POLLIN};
+                who[np++] = k;
+            }
+        /* Wake up at least every 100 ms for the redraw, the churn and the exit checks. */
+        int n = poll(pfd, np, 100);
+        if (n < 0 && errno != EINTR) {
+            snprintf(err, errlen, "poll: %s", strerror(errno));
+            return -1;
+        }
+        for (nfds_t k = 0; n > 0 && k < np; k++)
+            if (pfd[k].revents != 0)
+                child_read(&r->kids[who[k]], on_line, r);
+    }
+}
+
+/* Prints the run's results: each finish time, D, the bound and their ratio. */
+static void report(const struct run *r, const struct run_result *res)
+{
+    FILE *out = r->out;
+    fprintf(out, "\nfinish times (s after the release):");
+    for (unsigned i = 0; i < r->n; i++) {
+        if (i % 8 == 0)
+            fprintf(out, "\n ");
+        if (res->finish[i] >= 0)
+            fprintf(out, " %s %.2f", r->vp[1 + i].name, res->finish[i]);
+        else
+            fprintf(out, " %s -", r->vp[1 + i].name);
+    }
+    fprintf(out, "\n");
+    if (res->distribution_s >= 0)
+        fprintf(out, "distribution time D (the last finish): %.2f s\n", res->distribution_s);
+    else
+        fprintf(out, "distribution time D: not measured (not every leecher finished)\n");
+    if (res->bound_s > 0) {
+        fprintf(out, "K&R lower bound (%s): %.2f s\n  limited by %s\n",
+                res->mode == MODE_P2P ? "P2P" : "client-server", res->bound_s,
+                kr_limit_text(res->limit));
+        if (res->distribution_s >= 0)
+            fprintf(out, "D / bound = %.2f\n", res->distribution_s / res->bound_s);
+    } else {
+        fprintf(out, "K&R lower bound: none (with these unlimited rates the formula gives 0)\n");
+    }
+    fprintf(out, "every copy verified byte for byte: %s\n", res->all_verified ? "yes" : "NO");
+    fflush(out);
+}
+
+/* Says which children ended badly after being asked to stop: every one of them should exit with
+ * status 0 on SIGTERM. Anything else (a crash, a sanitizer's report, a child that had to be
+ * killed) is a bug worth seeing, even when every copy was verified. */
+static void warn_bad_exits(const struct run *r)
+{
+    for (size_t k = 0; k < r->n + 2; k++) {
+        const struct child *ch = &r->kids[k];
+        if (ch->pid <= 0 || !ch->exited || ch->killed_by_us ||
+            (WIFEXITED(ch->wstatus) && WEXITSTATUS(ch->wstatus) == 0))
+            continue;
+        char how[64];
+        fprintf(stderr, "minitorrent swarm: warning: %s ended with %s when stopped\n", ch->name,
+                exit_text(ch, how, sizeof how));
+        show_log_tail(&r->cs, ch, stderr);
+    }
+}
+
+/* Runs one swarm of n leechers in the given mode and fills *res. Returns 0 when it ran to the
+ * end (res->all_verified says whether it succeeded), or -1 when it could not start or was
+ * interrupted. Every child is stopped and the temporary folder removed before it returns. */
+static int run_swarm(const struct swarm_opts *o, const char *self, enum swarm_mode mode, unsigned n,
+                     uint64_t seed, FILE *out, struct run_result *res)
+{
+    static struct run r; /* large; runs happen one at a time */
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    r.mode = mode;
+    r.n = n;
+    r.self = self;
+    r.out = out;
+    r.rng = seed;
+    r.cs.c = r.kids;
+    r.cs.n = n + 3;
+    for (size_t k = 0; k < n + 3; k++)
+        r.kids[k] = (struct child){.out_fd = -1};
+
+    *res = (struct run_result){.mode = mode,
+                               .peers = n,
+                               .file_bytes = o->size,
+                               .piece_bytes = o->piece,
+                               .seed_up = o->seed_up,
+                               .peer_up = o->peer_up,
+                               .peer_down = o->peer_down,
+                               .distribution_s = -1};
+    struct kr_params kp;
+    kr_params_uniform(&kp, o->size, n, o->seed_up, o->peer_up, o->peer_down);
+    res->bound_s = mode == MODE_P2P ? kr_bound_p2p(&kp, &res->limit)
+                                    : kr_bound_client_server(&kp, &res->limit);
+    for (unsigned i = 0; i < n; i++)
+        res->finish[i] = -1;
+
+    char err[512] = "";
+    int rc = -1;
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(r.cs.tmp, sizeof r.cs.tmp, "%s/minitorrent-swarm.XXXXXX",
+             tmpdir != NULL && *tmpdir != '\0' && strlen(tmpdir) < 900 ? tmpdir : "/tmp");
+    if (mkdtemp(r.cs.tmp) == NULL) {
+        fprintf(stderr, "minitorrent swarm: cannot make a temporary folder: %s\n", strerror(errno));
+        return -1;
+    }
+
+    /* The names: the seed at 127.0.0.2, leecher i at 127.0.0.(11 + i). */
+    snprintf(r.vp[0].name, sizeof r.vp[0].name, "seed");
+    snprintf(r.vp[0].addr, sizeof r.vp[0].addr, "127.0.0.2");
+    r.vp[0].finish_s = -1;
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(r.vp[1 + i].name, sizeof r.vp[1 + i].name, "p%u", i + 1);
+        snprintf(r.vp[1 + i].addr, sizeof r.vp[1 + i].addr, "127.0.0.%u", 11 + i);
+        r.vp[1 + i].finish_s = -1;
+        r.kids[2 + i].role = ROLE_LEECHER;
+        snprintf(r.kids[2 + i].name, sizeof r.kids[2 + i].name, "p%u", i + 1);
+    }
+    r.kids[0].role = ROLE_TRACKER;
+    snprintf(r.kids[0].name, sizeof r.kids[0].name, "tracker");
+    r.kids[1].role = ROLE_SEED;
+    snprintf(r.kids[1].name, sizeof r.kids[1].name, "seed");
+
+    bool tty = !o->plain && isatty(fileno(out));
+    swarm_view_init(&r.view, out, tty, r.vp, n + 1);
+#ifdef TIOCGWINSZ
+    struct winsize ws;
+    if (tty && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 40)
+        r.view.width = ws.ws_col - 1;
+#endif
+    char fs[UNITS_BUFLEN], ps[UNITS_BUFLEN], us[UNITS_BUFLEN], ui[UNITS_BUFLEN], di[UNITS_BUFLEN];
+    units_format_size(o->size, fs, sizeof fs);
+    units_format_size(o->piece, ps, sizeof ps);
+    rate_text(o->seed_up, us, sizeof us);
+    rate_text(mode == MODE_P2P ? o->peer_up : 0, ui, sizeof ui);
+    if (mode == MODE_CS)
+        snprintf(ui, sizeof ui, "0 (no upload)");
+    rate_text(o->peer_down, di, sizeof di);
+    snprintf(r.view.title, sizeof r.view.title,
+             "%s  N=%u  F=%s  u_s=%s  u_i=%s  d=%s  bound %.1f s%s",
+             mode == MODE_P2P ? "P2P" : "client-server", n, fs, us, ui, di, res->bound_s,
+             o->churn ? "  churn" : "");
+    fprintf(out,
+            "== %s swarm: %u leechers, a %s file in pieces of %s, seed upload %s, leecher "
+            "upload %s, download %s\n",
+            mode == MODE_P2P ? "P2P" : "client-server", n, fs, ps, us, ui, di);
+    fflush(out);
+
+    /* 1. The file and the tracker. */
+    char seeddir[1100];
+    snprintf(seeddir, sizeof seeddir, "%s/seed", r.cs.tmp);
+    snprintf(r.name, sizeof r.name, "swarm-%llu.bin", (unsigned long long)o->size);
+    snprintf(r.datafile, sizeof r.datafile, "%s/%s", seeddir, r.name);
+    snprintf(r.torrent, sizeof r.torrent, "%s/swarm.torrent", r.cs.tmp);
+    if (mkdir(seeddir, 0755) < 0 || write_random_file(r.datafile, o->size, seed) < 0) {
+        snprintf(err, sizeof err, "cannot write the random file %.300s: %s", r.datafile,
+                 strerror(errno));
+        goto out;
+    }
+    char interval[32];
+    snprintf(interval, sizeof interval, "%ld", o->interval_s);
+    char *targv[] = {(char *)self, "tracker",    "-p",     "0", "-b",
+                     "127.0.0.1",  "--interval", interval, NULL};
+    if (child_start(&r.cs, &r.kids[0], self, targv, err, sizeof err) < 0)
+        goto out;
+    if (wait_listening(&r, &r.kids[0], 15) < 0) {
+        snprintf(err, sizeof err, "the tracker did not start");
+        show_log_tail(&r.cs, &r.kids[0], stderr);
+        goto out;
+    }
+    snprintf(r.announce_url, sizeof r.announce_url, "http://127.0.0.1:%d/announce", r.kids[0].port);
+    fprintf(out, "tracker at %s (pid %ld)\n", r.announce_url, (long)r.kids[0].pid);
+
+    /* 2. The torrent and the seed. */
+    if (make_torrent(&r, err, sizeof err) < 0)
+        goto out;
+    if (start_seed(&r, err, sizeof err) < 0)
+        goto out;
+    if (wait_listening(&r, &r.kids[1], 30) < 0) {
+        snprintf(err, sizeof err, "the seed did not start");
+        show_log_tail(&r.cs, &r.kids[1], stderr);
+        goto out;
+    }
+    fprintf(out, "seed on %s:%d (pid %ld)\n", r.vp[0].addr, r.kids[1].port, (long)r.kids[1].pid);
+    if (wait_seed_registered(&r, 15) < 0) {
+        snprintf(err, sizeof err, "the tracker never listed the seed");
+        show_log_tail(&r.cs, &r.kids[1], stderr);
+        goto out;
+    }
+    r.vp[0].state = SWARM_PEER_RUNNING;
+
+    /* 3. Release every leecher at once; D is measured from here. */
+    if (o->churn)
+        plan_churn(&r);
+    r.t0 = now_s();
+    for (unsigned i = 0; i < n; i++)
+        if (start_leecher(&r, i, err, sizeof err) < 0)
+            goto out;
+    if (!tty) {
+        for (unsigned i = 0; i < n; i++)
+            fprintf(out, "%s on %s (pid %ld)\n", r.vp[1 + i].name, r.vp[1 + i].addr,
+                    (long)leecher(&r, i)->pid);
+        fflush(out);
+    }
+    double limit = o->timeout_s > 0 ? (double)o->timeout_s : 60 + 10 * res->bound_s;
+    int w = watch(&r, r.t0 + limit, err, sizeof err);
+    swarm_view_finish(&r.view, now_s() - r.t0);
+    if (w < 0 && cli_stop_requested)
+        goto out;
+
+    /* 4. Every finished copy must equal the original, byte for byte. */
+    res->all_verified = w == 0;
+    double last = 0;
+    for (unsigned i = 0; i < n; i++) {
+        res->finish[i] = r.vp[1 + i].finish_s;
+        char copy[1300];
+        snprintf(copy, sizeof copy, "%s/%s/%s", r.cs.tmp, r.vp[1 + i].name, r.name);
+        if (res->finish[i] < 0 || !same_file(r.datafile, copy))
+            res->all_verified = false;
+        if (res->finish[i] > last)
+            last = res->finish[i];
+    }
+    res->distribution_s = w == 0 ? last : -1;
+    res->ran = true;
+    rc = 0;
+out:
+    /* Leechers and seed first, while the tracker can still take their goodbyes; then it. */
+    children_stop(r.kids + 1, n + 1, 5);
+    children_stop(r.kids, 1, 5);
+    if (rc == 0)
+        warn_bad_exits(&r);
+    if (err[0] != '\0')
+        fprintf(stderr, "minitorrent swarm: %s\n", err);
+    if (rc == 0)
+        report(&r, res);
+    if (o->keep_files)
+        fprintf(out, "files kept in %s\n", r.cs.tmp);
+    else if (remove_tree(r.cs.tmp, 0) < 0)
+        fprintf(stderr, "minitorrent swarm: could not remove all of %s\n", r.cs.tmp);
+    return rc;
+}
+
+/* ======================================================================================== */
+/* JSON and the plot                                                                        */
+/* ======================================================================================== */
+
+static void json_result(struct json_out *j, const struct run_result *res)
+{
+    json_begin_object(j);
+    json_key(j, "mode");
+    json_string(j, mode_name(res->mode));
+    json_key(j, "peers");
+    json_uint(j, res->peers);
+    json_key(j, "file_bytes");
+    json_uint(j, res->file_bytes);
+    json_key(j, "piece_bytes");
+    json_uint(j, res->piece_bytes);
+    json_key(j, "seed_up_Bps");
+    json_uint(j, res->seed_up);
+    json_key(j, "peer_up_Bps");
+    json_uint(j, res->mode == MODE_CS ? 0 : res->peer_up);
+    json_key(j, "peer_down_Bps");
+    json_uint(j, res->peer_down);
+    json_key(j, "distribution_time_s");
+    if (res->distribution_s >= 0)
+        json_number(j, res->distribution_s);
+    else
+        json_null(j);
+    json_key(j, "bound_s");
+    json_number(j, res->bound_s);
+    json_key(j, "ratio");
+    if (res->distribution_s >= 0 && res->bound_s > 0)
+        json_number(j, res->distribution_s / res->bound_s);
+    else
+        json_null(j);
+    json_key(j, "finish_times_s");
+    json_begin_array(j);
+    for (unsigned i = 0; i < res->peers; i++) {
+        if (res->finish[i] >= 0)
+            json_number(j, res->finish[i]);
+        else
+            json_null(j);
+    }
+    json_end_array(j);
+    json_key(j, "all_verified");
+    json_bool(j, res->all_verified);
+    json_end_object(j);
+}
+
+static int write_json(const char *path, const struct run_result *res, size_t nres, bool list)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "minitorrent swarm: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    struct json_out j;
+    json_out_init(&j, f);
+    if (list)
+        json_begin_array(&j);
+    for (size_t i = 0; i < nres; i++)
+        json_result(&j, &res[i]);
+    if (list)
+        json_end_array(&j);
+    int rc = json_out_finish(&j);
+    if (fclose(f) != 0)
+        rc = -1;
+    if (rc < 0)
+        fprintf(stderr, "minitorrent swarm: error writing %s\n", path);
+    return rc;
+}
+
+/* Draws the textbook's figure: both bounds as curves over N = 1..max, and every measured D as a
+ * point, P2P as circles and client-server as squares. */
+static int write_plot(const char *path, const struct swarm_opts *o, const struct run_result *res,
+                      size_t nres)
+{
+    unsigned nmax = 4;
+    for (size_t i = 0; i < nres; i++)
+        if (res[i].peers > nmax)
+            nmax = res[i].peers;
+    double *bx = calloc(nmax, sizeof *bx), *bcs = calloc(nmax, sizeof *bcs),
+           *bp2p = calloc(nmax, sizeof *bp2p);
+    double px_[2][2 * MAX_PEER_COUNTS], py_[2][2 * MAX_PEER_COUNTS];
+    size_t pn[2] = {0, 0};
+    int rc = -1;
+    char *svg = NULL;
+    if (bx == NULL || bcs == NULL || bp2p == NULL)
+        goto out;
+    for (unsigned k = 1; k <= nmax; k++) {
+        struct kr_params kp;
+        kr_params_uniform(&kp, o->size, k, o->seed_up, o->peer_up, o->peer_down);
+        bx[k - 1] = k;
+        bcs[k - 1] = kr_bound_client_server(&kp, NULL);
+        bp2p[k - 1] = kr_bound_p2p(&kp, NULL);
+    }
+    for (size_t i = 0; i < nres; i++) {
+        if (res[i].distribution_s < 0)
+            continue;
+        int m = res[i].mode == MODE_P2P ? 0 : 1;
+        px_[m][pn[m]] = res[i].peers;
+        py_[m][pn[m]++] = res[i].distribution_s;
+    }
+    static const char blue[] = "#1f5fa8", red[] = "#c0392b";
+    struct svgplot_series s[4] = {
+        {"client-server: K&R bound", SVGPLOT_LINE, SVGPLOT_SQUARE, red, bx, bcs, nmax},
+        {"client-server: measured D", SVGPLOT_POINTS, SVGPLOT_SQUARE, red, px_[1], py_[1], pn[1]},
+        {"P2P: K&R bound", SVGPLOT_LINE, SVGPLOT_CIRCLE, blue, bx, bp2p, nmax},
+        {"P2P: measured D", SVGPLOT_POINTS, SVGPLOT_CIRCLE, blue, px_[0], py_[0], pn[0]},
+    };
+    char title[200], fs[UNITS_BUFLEN], us[UNITS_BUFLEN], ui[UNITS_BUFLEN];
+    snprintf(title, sizeof title, "Distribution time of a %s file: u_s = %s, u_i = %s",
+             units_format_size(o->size, fs, sizeof fs), rate_text(o->seed_up, us, sizeof us),
+             rate_text(o->peer_up, ui, sizeof ui));
+    struct svgplot plot = {
+        .title = title,
+        .x_label = "N (peers downloading the file)",
+        .y_label = "distribution time D (seconds)",
+        .series = s,
+        .nseries = 4,
+    };
+    size_t len;
+    svg = svgplot_render(&plot, &len);
+    if (svg == NULL)
+        goto out;
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "minitorrent swarm: cannot write %s: %s\n", path, strerror(errno));
+        goto out;
+    }
+    rc = fwrite(svg, 1, len, f) == len ? 0 : -1;
+    if (f == stdout ? fflush(f) != 0 : fclose(f) != 0)
+        rc = -1;
+    if (rc < 0)
+        fprintf(stderr, "minitorrent swarm: error writing %s\n", path);
+out:
+    free(svg);
+    free(bx);
+    free(bcs);
+    free(bp2p);
+    return rc;
+}
+
+/* ======================================================================================== */
+/* The command                                                                              */
+/* ======================================================================================== */
+
+/* Checks that this machine lets a socket bind 127.0.0.2. Linux routes all of 127.0.0.0/8 to the
+ * loopback interface; macOS and the BSDs have only 127.0.0.1 until an alias is added. */
+static int check_loopback_aliases(void)
+{
+    char err[256];
+    int fd = net_listen("127.0.0.2", "0", SOCK_STREAM, err, sizeof err);
+    if (fd < 0) {
+        fprintf(stderr,
+                "minitorrent swarm: cannot bind 127.0.0.2 (%s).\n"
+                "Every peer needs its own loopback address. On macOS or a BSD, add them first:\n"
+                "  for i in $(seq 2 200); do sudo ifconfig lo0 alias 127.0.0.$i up; done\n",
+                err);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+int cmd_swarm(int argc, char **argv)
+{
+    /* A bare --plot at the very end means standard output, as if "--plot -" had been written,
+     * so `minitorrent swarm ... --plot > figure.svg` works as one would expect. */
+    char *args[64];
+    if (argc >= 2 && argc < 63 && strcmp(argv[argc - 1], "--plot") == 0) {
+        memcpy(args, argv, (size_t)argc * sizeof *argv);
+        args[argc++] = "-";
+        args[argc] = NULL;
+        argv = args;
+    }
+    struct swarm_opts o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    char self[4096];
+    if (find_self(self, sizeof self) < 0) {
+        fprintf(stderr, "minitorrent swarm: cannot find the minitorrent program to start the "
+                        "peers (run it with a path, e.g. bin/minitorrent)\n");
+        return 1;
+    }
+    if (check_loopback_aliases() < 0)
+        return 1;
+    /* When the SVG goes to standard output, everything for people goes to stderr. */
+    FILE *out = o.plot_file != NULL && strcmp(o.plot_file, "-") == 0 ? stderr : stdout;
+    io_ignore_sigpipe();
+    cli_catch_stop_signals();
+    if (!o.seed_given)
+        o.seed = rand_u64() % 0x7fffffff + 1;
+    fprintf(out, "random seed %llu (replay with --seed %llu)\n", (unsigned long long)o.seed,
+            (unsigned long long)o.seed);
+
+    /* One run per N, or for a list each N in both modes: the two curves of the figure. */
+    static struct run_result res[2 * MAX_PEER_COUNTS];
+    size_t nres = 0;
+    int status = 0;
+    for (size_t k = 0; k < o.npeer_counts && !cli_stop_requested; k++) {
+        for (int m = 0; m < 2; m++) {
+            enum swarm_mode mode = o.peers_is_list ? (m == 0 ? MODE_P2P : MODE_CS) : o.mode;
+            if (!o.peers_is_list && m == 1)
+                break;
+            uint64_t run_seed = o.seed * 1000003u + nres;
+            struct run_result *rr = &res[nres];
+            if (run_swarm(&o, self, mode, o.peer_counts[k], run_seed, out, rr) < 0) {
+                status = 1;
+                break;
+            }
+            nres++;
+            if (!rr->all_verified)
+                status = 1;
+        }
+        if (status != 0)
+            break;
+    }
+    if (cli_stop_requested) {
+        fprintf(stderr, "minitorrent swarm: interrupted; every peer has been stopped\n");
+        return 130;
+    }
+
+    if (nres > 1) {
+        fprintf(out, "\n%5s  %-14s %10s %10s %7s\n", "N", "mode", "D (s)", "bound (s)", "ratio");
+        for (size_t i = 0; i < nres; i++) {
+            fprintf(out, "%5u  %-14s ", res[i].peers, mode_name(res[i].mode));
+            if (res[i].distribution_s >= 0)
+                fprintf(out, "%10.2f ", res[i].distribution_s);
+            else
+                fprintf(out, "%10s ", "-");
+            fprintf(out, "%10.2f ", res[i].bound_s);
+            if (res[i].distribution_s >= 0 && res[i].bound_s > 0)
+                fprintf(out, "%7.2f\n", res[i].distribution_s / res[i].bound_s);
+            else
+                fprintf(out, "%7s\n", "-");
+        }
+    }
+    if (o.json_file != NULL && nres > 0) {
+        if (write_json(o.json_file, res, nres, o.peers_is_list) < 0)
+            status = 1;
+        else
+            fprintf(out, "results written to %s\n", o.json_file);
+    }
+    if (o.plot_file != NULL && nres > 0) {
+        if (write_plot(o.plot_file, &o, res, nres) < 0)
+            status = 1;
+        else if (out != stderr)
+            fprintf(out, "plot written to %s\n", o.plot_file);
+    }
+    return status;
+}

@@ -1,0 +1,680 @@
+/*
+ * peer.c - the thread that runs one connection.
+ *
+ * Its loop is the whole life of a connection:
+ *
+ *     connect (if we dial) -> handshake -> repeat { send what is queued; wait; read and handle
+ *     what arrived; look at the shared state and queue HAVEs, choke changes, requests, blocks }
+ *
+ * The protocol rules are in the session (core/session.c); the choice of blocks is the picker's
+ * (core/picker.c). This file moves bytes between them, the socket and the disk.
+ */
+#include "peer.h"
+#include "io.h"
+#include "sha1.h"
+#include "threads.h"
+#include "torrent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    RECV_BUF = 256 * 1024,     /* bytes read from the socket at once */
+    SERVE_OUTBOX = 512 * 1024, /* serve the peer's requests while less than this is queued */
+    CONNECT_TIMEOUT_MS = 5000,
+    MAX_STRIKES = 2            /* bad pieces from one peer before it is dropped */
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void peer_wake(struct peer *p)
+{
+    /* The pipe is non-blocking: if it is full, a wake-up is pending anyway. */
+    (void)!write(p->wake[1], "w", 1);
+}
+
+void peer_free(struct peer *p)
+{
+    if (p->wake[0] >= 0)
+        close(p->wake[0]);
+    if (p->wake[1] >= 0)
+        close(p->wake[1]);
+    bitfield_free(&p->counted);
+    free(p);
+}
+
+/* ===================================================================== shared state ======= */
+
+/* Tells the end game which blocks this peer is already fetching for us. */
+static bool outstanding(void *ctx, uint32_t index, uint32_t begin)
+{
+    const struct session *s = ctx;
+    for (size_t i = 0; i < s->n_ours; i++)
+        if (s->ours[i].index == index && s->ours[i].begin == begin)
+            return true;
+    return false;
+}
+
+/* Makes the picker's count of who has what agree with the peer's latest piece set. */
+static void recount_availability(struct torrent *t, struct peer *p)
+{
+    if (p->counted_valid)
+        picker_remove_peer(&t->picker, &p->counted);
+    memcpy(p->counted.bits, p->s.peer_has.bits, p->counted.nbytes);
+    picker_add_peer(&t->picker, &p->counted);
+    p->counted_valid = true;
+}
+
+/* Returns the suspect record of piece index, or NULL. Called with the lock held. */
+static struct suspect *find_suspect(struct torrent *t, uint32_t index)
+{
+    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
+        if (t->suspects[i].used && t->suspects[i].index == index)
+            return &t->suspects[i];
+    return NULL;
+}
+
+/* Returns the pieces this peer may be asked for: its own, less the pieces that failed with
+ * blocks of several peers and are being fetched again by another peer alone. Fetched from one
+ * peer, such a piece either passes (and then the earlier senders of wrong blocks are found) or
+ * fails with a single sender, who is then known. Without this a fast liar that slips a block into
+ * every piece keeps every piece failing, and none ever passes to tell who lied. Called with the
+ * lock held; the result is valid until the lock is released. */
+static const struct bitfield *suspects_offer_locked(struct torrent *t, const struct peer *p)
+{
+    bool any = false;
+    for (size_t i = 0; i < TORRENT_SUSPECTS && !any; i++)
+        any = t->suspects[i].used && t->suspects[i].refetcher != 0 &&
+              t->suspects[i].refetcher != p->key;
+    if (!any)
+        return &p->counted;
+    memcpy(t->offer.bits, p->counted.bits, p->counted.nbytes);
+    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
+        if (t->suspects[i].used && t->suspects[i].refetcher != 0 &&
+            t->suspects[i].refetcher != p->key)
+            bitfield_clear(&t->offer, t->suspects[i].index);
+    return &t->offer;
+}
+
+/* The first peer asked for a block of a suspect piece fetches the rest of it alone. Called with
+ * the lock held. */
+static void claim_suspect_locked(struct torrent *t, const struct peer *p, uint32_t index)
+{
+    struct suspect *sp = find_suspect(t, index);
+    if (sp != NULL && sp->refetcher == 0)
+        sp->refetcher = p->key;
+}
+
+/* Frees the suspect pieces this peer was fetching alone, for another peer to take: it left, or
+ * it choked us. Called with the lock held. */
+static void release_suspects_locked(struct torrent *t, const struct peer *p)
+{
+    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
+        if (t->suspects[i].used && t->suspects[i].refetcher == p->key)
+            t->suspects[i].refetcher = 0;
+}
+
+/* Queues what the shared state asks of this connection: HAVE for new pieces, the choke decision,
+ * our interest, cancels for blocks another peer already delivered, and new requests. Runs with
+ * the torrent's lock held; it only fills the outbox. */
+static void sync_locked(struct torrent *t, struct peer *p)
+{
+    struct session *s = &p->s;
+    if (s->state != SESSION_OPEN)
+        return;
+    while (p->haves_sent < t->have_log_len &&
+           session_send_have(s, t->have_log[p->haves_sent]) == 0)
+        p->haves_sent++;
+    (void)session_set_choking(s, t->cfg.no_upload || !p->want_unchoke);
+    p->am_interested = picker_interesting(&t->picker, &p->counted);
+    (void)session_set_interested(s, p->am_interested);
+
+    /* End game: a block that has arrived from someone else is cancelled here. */
+    for (size_t i = 0; i < s->n_ours;) {
+        struct session_block b = s->ours[i];
+        if (picker_block_done(&t->picker, b.index, b.begin) &&
+            session_cancel(s, b.index, b.begin, b.length) == 0) {
+            struct picker_block pb = {b.index, b.begin, b.length};
+            picker_giveup(&t->picker, &pb);
+            continue; /* session_cancel removed entry i */
+        }
+        i++;
+    }
+
+    /* How many requests to keep at this peer: about 300 ms of what it sends us (at least two).
+     * A deep queue at a slow peer ties blocks to it that a faster peer could have sent, and
+     * the pieces they belong to cannot be finished and passed on; a shallow queue at a fast
+     * peer leaves its link idle between requests. */
+    size_t depth = (size_t)(rate_get(&p->to_us, now_ms()) * 3 / 10 / WIRE_BLOCK_LEN) + 4;
+    if (depth > t->cfg.pipeline)
+        depth = t->cfg.pipeline;
+    const struct bitfield *offer = suspects_offer_locked(t, p);
+    while (s->n_ours < depth && session_pipeline_room(s) > 0) {
+        struct picker_block b;
+        if (!picker_next(&t->picker, offer, outstanding, s, &b))
+            break;
+        if (session_request(s, b.index, b.begin, b.length) < 0) {
+            picker_giveup(&t->picker, &b);
+            break;
+        }
+        claim_suspect_locked(t, p, b.index);
+    }
+}
+
+/* Serves the peer's queued requests from disk while the outbox has room. Returns 0, or -1 when
+ * the disk cannot be read. */
+static int serve_requests(struct torrent *t, struct peer *p, unsigned char *block)
+{
+    struct session *s = &p->s;
+    size_t queued;
+    /* Under an upload limit, queue little more than the limiter lets out, so the rates the
+     * choker and the status line see are what really left, not what waits in the outbox. */
+    size_t limit = t->cfg.up_rate ? 64 * 1024 : SERVE_OUTBOX;
+    while ((session_outbox(s, &queued), queued < limit)) {
+        struct session_block b;
+        if (!session_next_peer_request(s, &b))
+            break;
+        pthread_mutex_lock(&t->lock);
+        bool have = bitfield_get(&t->picker.have, b.index);
+        pthread_mutex_unlock(&t->lock);
+        if (!have)
+            continue; /* it asked for a piece we never announced: ignore the request */
+        uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
+        if (storage_read(&t->store, off, block, b.length) < 0)
+            return -1;
+        if (session_send_block(s, b.index, b.begin, block, b.length) == 0) {
+            uint64_t now = now_ms();
+            pthread_mutex_lock(&t->lock);
+            t->uploaded += b.length;
+            rate_add(&t->up_rate, b.length, now);
+            rate_add(&p->from_us, b.length, now);
+            pthread_mutex_unlock(&t->lock);
+        }
+    }
+    return 0;
+}
+
+/* Gives the peer with this key a strike for a bad piece, and drops it after MAX_STRIKES. The
+ * peer may have left already; then there is nobody to punish. Called with the lock held. */
+static void strike_locked(struct torrent *t, uint64_t key, uint32_t index)
+{
+    for (struct peer *q = t->peers; q != NULL; q = q->next) {
+        if (q->key != key || q->finished)
+            continue;
+        if (++q->strikes >= MAX_STRIKES) {
+            q->kill = true;
+            peer_wake(q);
+        }
+        if (t->cfg.verbose)
+            printf("peer %s: sent bad data for piece %u (strike %u%s)\n", q->name, index,
+                   q->strikes, q->kill ? ", dropped" : "");
+        return;
+    }
+}
+
+/* Writes the SHA-1 of block b of a piece of the given size held in buf. */
+static void block_digest(const unsigned char *buf, uint32_t size, uint32_t b, unsigned char out[20])
+{
+    uint32_t begin = b * WIRE_BLOCK_LEN;
+    sha1(buf + begin, size - begin < WIRE_BLOCK_LEN ? size - begin : WIRE_BLOCK_LEN, out);
+}
+
+/* A piece failed its hash. If one peer sent every block, that peer lied. If several did, the
+ * liar cannot be told yet (a strike for each would punish honest peers for sharing a piece with a
+ * liar), so who sent which block, and a digest of each bad block, are kept until the piece is
+ * fetched again and passes. Called with the lock held. */
+static void bad_piece_locked(struct torrent *t, uint32_t index, uint32_t size,
+                             const unsigned char *buf)
+{
+    const uint64_t *from = t->block_from + (size_t)index * t->blocks_per_piece;
+    uint32_t nblocks = (size + WIRE_BLOCK_LEN - 1) / WIRE_BLOCK_LEN;
+    struct suspect *again = find_suspect(t, index);
+    if (again != NULL)
+        again->refetcher = 0; /* the next attempt goes to whichever peer asks first */
+    bool alone = true;
+    for (uint32_t b = 1; b < nblocks; b++)
+        alone = alone && from[b] == from[0];
+    if (alone) {
+        strike_locked(t, from[0], index);
+        return;
+    }
+    /* A piece that fails again keeps its first record: it is judged once the piece passes. */
+    if (again != NULL)
+        return;
+    /* A free slot, or else one picked by the index: the records are a bounded, best-effort
+     * memory, and losing one only lets a liar go unpunished for that piece. */
+    struct suspect *s = &t->suspects[index % TORRENT_SUSPECTS];
+    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
+        if (!t->suspects[i].used) {
+            s = &t->suspects[i];
+            break;
+        }
+    if (s->from == NULL) {
+        s->from = malloc(t->blocks_per_piece * sizeof *s->from);
+        s->digest = malloc(t->blocks_per_piece * sizeof *s->digest);
+        if (s->from == NULL || s->digest == NULL) {
+            free(s->from);
+            free(s->digest);
+            s->from = NULL;
+            s->digest = NULL;
+            return;
+        }
+    }
+    s->used = true;
+    s->index = index;
+    s->refetcher = 0;
+    memcpy(s->from, from, nblocks * sizeof *from);
+    for (uint32_t b = 0; b < nblocks; b++)
+        block_digest(buf, size, b, s->digest[b]);
+}
+
+/* A piece passed its hash after it once failed with blocks of several peers: each peer whose
+ * block then differs from the good one sent wrong data, and gets one strike for the piece.
+ * Called with the lock held. */
+static void good_piece_locked(struct torrent *t, uint32_t index, uint32_t size,
+                              const unsigned char *buf)
+{
+    struct suspect *s = find_suspect(t, index);
+    if (s == NULL)
+        return;
+    uint32_t nblocks = (size + WIRE_BLOCK_LEN - 1) / WIRE_BLOCK_LEN;
+    uint64_t struck[8]; /* one strike per peer per piece, however many blocks it spoiled */
+    size_t nstruck = 0;
+    for (uint32_t b = 0; b < nblocks; b++) {
+        unsigned char d[20];
+        block_digest(buf, size, b, d);
+        if (memcmp(d, s->digest[b], 20) == 0 || s->from[b] == 0)
+            continue;
+        bool seen = false;
+        for (size_t i = 0; i < nstruck; i++)
+            seen = seen || struck[i] == s->from[b];
+        if (seen)
+            continue;
+        strike_locked(t, s->from[b], index);
+        if (nstruck < sizeof struck / sizeof struck[0])
+            struck[nstruck++] = s->from[b];
+    }
+    s->used = false;
+}
+
+/* Hashes a piece that just got its last block and records the verdict. A good piece is announced
+ * to everyone; a bad one is fetched again, and the peer that sent the wrong data gets a strike. */
+static void verify_piece(struct torrent *t, struct peer *p, uint32_t index, unsigned char *buf)
+{
+    (void)p;
+    int good = storage_verify_piece(&t->store, index, buf);
+    pthread_mutex_lock(&t->lock);
+    if (good < 0) {
+        snprintf(t->fatal, sizeof t->fatal, "cannot read piece %u back from disk: %s", index,
+                 strerror(errno));
+        good = 0;
+    }
+    picker_verified(&t->picker, index, good == 1);
+    uint32_t size = picker_piece_size(&t->picker, index);
+    if (good == 1) {
+        t->have_log[t->have_log_len++] = index;
+        t->downloaded += size;
+        good_piece_locked(t, index, size, buf);
+        /* Everyone gets to send a HAVE for it. */
+        for (struct peer *q = t->peers; q != NULL; q = q->next)
+            if (!q->finished)
+                peer_wake(q);
+    } else {
+        t->wasted += size;
+        t->hash_failures++;
+        bad_piece_locked(t, index, size, buf);
+        if (t->cfg.verbose)
+            printf("piece %u failed its hash check; fetching it again\n", index);
+    }
+    pthread_cond_broadcast(&t->changed);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* Stores a block that arrived. The check, the write and the bookkeeping happen under the lock, so
+ * no block is ever written over a piece that is being verified or is already verified. Returns
+ * 0, or -1 on a disk error. */
+static int on_block(struct torrent *t, struct peer *p, const struct session_event *ev,
+                    unsigned char *piecebuf)
+{
+    struct picker_block b = {ev->block.index, ev->block.begin, ev->block.length};
+    uint64_t now = now_ms();
+    pthread_mutex_lock(&t->lock);
+    rate_add(&t->down_rate, b.length, now);
+    rate_add(&p->to_us, b.length, now);
+    p->last_block_ms = now;
+    enum picker_arrival a = picker_received(&t->picker, &b);
+    if (a == PICKER_BLOCK_NEW || a == PICKER_PIECE_COMPLETE) {
+        uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
+        if (storage_write(&t->store, off, ev->data, b.length) < 0) {
+            snprintf(t->fatal, sizeof t->fatal, "cannot write to disk: %s", strerror(errno));
+            pthread_cond_broadcast(&t->changed);
+            pthread_mutex_unlock(&t->lock);
+            return -1;
+        }
+        /* Who sent this copy of the block, in case its piece fails its hash. */
+        if (b.begin % WIRE_BLOCK_LEN == 0)
+            t->block_from[(size_t)b.index * t->blocks_per_piece + b.begin / WIRE_BLOCK_LEN] =
+                p->key;
+    }
+    pthread_mutex_unlock(&t->lock);
+    if (a == PICKER_PIECE_COMPLETE)
+        verify_piece(t, p, b.index, piecebuf);
+    return 0;
+}
+
+/* Keeps one of two connections to the same peer. When both peers dial each other at once, each
+ * side sees a duplicate and both must keep the same one: the connection dialled by the GREATER
+ * peer id, as libtorrent decides (aria2 simply refuses the newer connection, and a peer that
+ * keeps dialling it would lose both). The address we dialled is remembered on the survivor, so
+ * the announcer does not dial it again. Called with the lock held; returns false when this
+ * connection must close. */
+static bool keep_connection(struct torrent *t, struct peer *p)
+{
+    for (struct peer *q = t->peers; q != NULL; q = q->next) {
+        if (q == p || q->finished || q->kill || !q->handshaken ||
+            memcmp(q->peer_id, p->peer_id, 20) != 0)
+            continue;
+        bool we_are_greater = memcmp(t->peer_id, p->peer_id, 20) > 0;
+        bool p_survives = p->outgoing == we_are_greater;
+        struct peer *loser = p_survives ? q : p, *winner = p_survives ? p : q;
+        if (loser->outgoing && !winner->outgoing) {
+            winner->dialled = loser->addr;
+            winner->has_dialled = true;
+        }
+        if (p_survives) {
+            q->kill = true;
+            peer_wake(q);
+        }
+        return p_survives;
+    }
+    return true;
+}
+
+/* Handles one event from the session. Returns 0, or -1 to close the connection. */
+static int on_event(struct torrent *t, struct peer *p, const struct session_event *ev,
+                    unsigned char *piecebuf)
+{
+    int rc = 0;
+    switch (ev->type) {
+    case SESSION_EV_HANDSHAKE:
+        pthread_mutex_lock(&t->lock);
+        memcpy(p->peer_id, ev->peer_id, 20);
+        p->handshaken = true;
+        if (!keep_connection(t, p))
+            rc = -1;
+        pthread_mutex_unlock(&t->lock);
+        if (t->cfg.verbose)
+            printf("peer %s: %s\n", p->name, rc == 0 ? "connected" : "already connected, closing");
+        break;
+    case SESSION_EV_BITFIELD:
+    case SESSION_EV_HAVE:
+        pthread_mutex_lock(&t->lock);
+        if (ev->type == SESSION_EV_HAVE && p->counted_valid) {
+            if (!bitfield_get(&p->counted, ev->block.index)) {
+                bitfield_set(&p->counted, ev->block.index);
+                picker_add_have(&t->picker, ev->block.index);
+            }
+        } else {
+            recount_availability(t, p);
+        }
+        pthread_mutex_unlock(&t->lock);
+        break;
+    case SESSION_EV_CHOKED:
+        pthread_mutex_lock(&t->lock);
+        release_suspects_locked(t, p);
+        for (size_t i = 0; i < ev->nblocks; i++) {
+            struct picker_block b = {ev->blocks[i].index, ev->blocks[i].begin,
+                                     ev->blocks[i].length};
+            picker_giveup(&t->picker, &b);
+        }
+        pthread_mutex_unlock(&t->lock);
+        break;
+    case SESSION_EV_INTERESTED:
+    case SESSION_EV_NOT_INTERESTED:
+        /* The choker reads this at its next round (torrent_tick). */
+        pthread_mutex_lock(&t->lock);
+        p->peer_interested = ev->type == SESSION_EV_INTERESTED;
+        pthread_mutex_unlock(&t->lock);
+        break;
+    case SESSION_EV_BLOCK:
+        rc = on_block(t, p, ev, piecebuf);
+        break;
+    case SESSION_EV_ERROR:
+        if (t->cfg.verbose)
+            printf("peer %s: %s\n", p->name, ev->message);
+        rc = -1;
+        break;
+    default:
+        break; /* keep-alives, requests (served later), cancels, skipped ids */
+    }
+    return rc;
+}
+
+/* ===================================================================== the thread ========= */
+
+/* Sends what the outbox holds, as far as the socket and the upload limit allow now. When the
+ * limit says wait, *wait_ms tells how long. Returns 0 or -1. */
+static int flush_outbox(struct torrent *t, struct peer *p, uint64_t *wait_ms)
+{
+    size_t len;
+    const unsigned char *out;
+    *wait_ms = 0;
+    while ((out = session_outbox(&p->s, &len)) != NULL) {
+        uint64_t now = now_ms();
+        size_t allowed = limiter_allow(&t->up, len, now, wait_ms);
+        if (allowed == 0)
+            return 0;
+        ssize_t w = io_send(p->fd, out, allowed);
+        if (w < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        limiter_used(&t->up, (size_t)w, now);
+        session_sent(&p->s, (size_t)w, now);
+    }
+    return 0;
+}
+
+/* Sets up the session and queues our handshake and, if we have pieces, our BITFIELD. The bitfield
+ * and the HAVE cursor are taken under the same lock, so no piece is announced twice or missed. */
+static int start_session(struct torrent *t, struct peer *p)
+{
+    struct session_config cfg;
+    session_config_defaults(&cfg);
+    memcpy(cfg.info_hash, t->mi.info_hash, 20);
+    memcpy(cfg.peer_id, t->peer_id, 20);
+    cfg.geom.piece_count = t->mi.piece_count;
+    cfg.geom.piece_length = t->mi.piece_length;
+    cfg.geom.total_length = t->mi.total_length;
+    cfg.pipeline_depth = t->cfg.pipeline;
+    cfg.outbox_max = SERVE_OUTBOX + 256 * 1024;
+    cfg.idle_timeout_ms = t->cfg.peer_timeout_ms;
+    /* Keep-alives go out well inside the idle timeout, which the other side may share. */
+    if (cfg.keepalive_ms > cfg.idle_timeout_ms / 2)
+        cfg.keepalive_ms = cfg.idle_timeout_ms / 2 > 0 ? cfg.idle_timeout_ms / 2 : 1;
+    if (session_init(&p->s, &cfg, now_ms()) < 0)
+        return -1;
+    p->session_ready = true;
+    pthread_mutex_lock(&t->lock);
+    if (t->picker.have_count > 0)
+        (void)session_send_bitfield(&p->s, &t->picker.have);
+    p->haves_sent = t->have_log_len;
+    pthread_mutex_unlock(&t->lock);
+    return 0;
+}
+
+/* Makes the outgoing connection, if this peer is one we dial. */
+static int dial(struct torrent *t, struct peer *p)
+{
+    if (p->fd >= 0)
+        return 0;
+    char err[NET_ERRLEN];
+    const struct sockaddr *local = t->locallen ? (const struct sockaddr *)&t->local : NULL;
+    p->fd = net_connect_addr((struct sockaddr *)&p->addr, p->addrlen, local, t->locallen,
+                             CONNECT_TIMEOUT_MS, err, sizeof err);
+    if (p->fd < 0 && t->cfg.verbose)
+        printf("peer %s: %s\n", p->name, err);
+    return p->fd < 0 ? -1 : 0;
+}
+
+/* Reads at most max bytes the socket has and feeds them to the session. Returns 0, or -1 to
+ * close. */
+static int read_and_handle(struct torrent *t, struct peer *p, unsigned char *buf, size_t max,
+                           unsigned char *piecebuf)
+{
+    ssize_t n = read(p->fd, buf, max);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    if (n == 0)
+        return -1; /* the peer closed the connection */
+    limiter_used(&t->down, (size_t)n, now_ms());
+    size_t off = 0;
+    for (;;) {
+        size_t used = 0;
+        struct session_event ev;
+        session_feed(&p->s, buf + off, (size_t)n - off, now_ms(), &used, &ev);
+        off += used;
+        if (ev.type == SESSION_EV_NONE)
+            return 0;
+        if (on_event(t, p, &ev, piecebuf) < 0)
+            return -1;
+    }
+}
+
+/* Gives everything this connection held in the shared state back: its share of the
+ * availability counts and the blocks it was fetching. */
+static void release_shared(struct torrent *t, struct peer *p)
+{
+    pthread_mutex_lock(&t->lock);
+    if (p->counted_valid)
+        picker_remove_peer(&t->picker, &p->counted);
+    p->counted_valid = false;
+    if (p->session_ready)
+        for (size_t i = 0; i < p->s.n_ours; i++) {
+            struct picker_block b = {p->s.ours[i].index, p->s.ours[i].begin,
+                                     p->s.ours[i].length};
+            picker_giveup(&t->picker, &b);
+        }
+    release_suspects_locked(t, p);
+    p->finished = true;
+    pthread_cond_broadcast(&t->changed);
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void *peer_main(void *arg)
+{
+    struct peer *p = arg;
+    struct torrent *t = p->t;
+    unsigned char *buf = malloc(RECV_BUF);
+    unsigned char *piecebuf = malloc(t->mi.piece_length);
+    if (buf == NULL || piecebuf == NULL || dial(t, p) < 0 || start_session(t, p) < 0)
+        goto out;
+    fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+    uint64_t handshake_deadline = now_ms() + t->cfg.handshake_timeout_ms;
+    if (t->cfg.handshake_timeout_ms > t->cfg.peer_timeout_ms)
+        handshake_deadline = now_ms() + t->cfg.peer_timeout_ms;
+
+    for (;;) {
+        uint64_t wait_up, wait_down;
+        if (flush_outbox(t, p, &wait_up) < 0)
+            break;
+        size_t pending;
+        session_outbox(&p->s, &pending);
+        size_t can_read = limiter_allow(&t->down, RECV_BUF, now_ms(), &wait_down);
+        short events = (can_read > 0 ? POLLIN : 0) | (pending && wait_up == 0 ? POLLOUT : 0);
+        struct pollfd pfd[2] = {{.fd = p->fd, .events = events},
+                                {.fd = p->wake[0], .events = POLLIN}};
+        /* The time out drives keep-alives and the idle check, and ends a wait for the rate
+         * limits; everything else wakes us. */
+        uint64_t timeout = 1000;
+        if (wait_up > 0 && wait_up < timeout)
+            timeout = wait_up;
+        if (wait_down > 0 && wait_down < timeout)
+            timeout = wait_down;
+        if (poll(pfd, 2, (int)timeout) < 0 && errno != EINTR)
+            break;
+        if (pfd[1].revents & POLLIN) {
+            char drain[64];
+            while (read(p->wake[0], drain, sizeof drain) > 0)
+                ;
+        }
+        pthread_mutex_lock(&t->lock);
+        bool stop = p->kill || t->stopping;
+        pthread_mutex_unlock(&t->lock);
+        if (stop)
+            break;
+        if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && can_read > 0 &&
+            read_and_handle(t, p, buf, can_read, piecebuf) < 0)
+            break;
+        if (session_tick(&p->s, now_ms()) < 0) {
+            if (t->cfg.verbose)
+                printf("peer %s: %s\n", p->name, p->s.errmsg);
+            break;
+        }
+        /* A connection that has not even said which torrent it wants holds a slot of the
+         * connection cap for nothing: it gets a much shorter deadline than the idle timeout. */
+        if (p->s.state == SESSION_HANDSHAKING && now_ms() >= handshake_deadline) {
+            if (t->cfg.verbose)
+                printf("peer %s: no handshake in time, closing\n", p->name);
+            break;
+        }
+        pthread_mutex_lock(&t->lock);
+        sync_locked(t, p);
+        pthread_mutex_unlock(&t->lock);
+        if (serve_requests(t, p, piecebuf) < 0)
+            break;
+    }
+    uint64_t ignored;
+    (void)flush_outbox(t, p, &ignored); /* a last try, so a dropped peer sees our last words */
+out:
+    release_shared(t, p);
+    if (p->fd >= 0)
+        close(p->fd);
+    p->fd = -1;
+    if (p->session_ready)
+        session_free(&p->s);
+    free(buf);
+    free(piecebuf);
+    return NULL;
+}
+
+int peer_spawn(struct torrent *t, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct peer *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return -1;
+    p->t = t;
+    p->fd = fd;
+    p->outgoing = fd < 0;
+    p->wake[0] = p->wake[1] = -1;
+    memcpy(&p->addr, addr, addrlen);
+    p->addrlen = addrlen;
+    net_addr_str(addr, p->name, sizeof p->name);
+    if (pipe(p->wake) < 0 || bitfield_init(&p->counted, t->mi.piece_count) < 0) {
+        peer_free(p);
+        return -1;
+    }
+    fcntl(p->wake[0], F_SETFL, O_NONBLOCK);
+    fcntl(p->wake[1], F_SETFL, O_NONBLOCK);
+    p->key = ++t->next_key;
+    rate_init(&p->to_us, 20000, now_ms());
+    rate_init(&p->from_us, 20000, now_ms());
+    p->last_block_ms = now_ms();
+    if (thread_start(&p->thread, peer_main, p, false, 0) != 0) {
+        peer_free(p);
+        return -1;
+    }
+    p->next = t->peers;
+    t->peers = p;
+    t->npeers++;
+    return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * peer.h - one connection to another peer, run by its own thread.
+ *
+ * The thread owns the socket and the protocol session (core/session.c). It sleeps in poll() on
+ * two things: its socket, and a wake-up pipe that other threads write a byte to when something
+ * concerns it (a piece to announce with HAVE, a change of choke, the torrent stopping). Everything
+ * it shares with other threads lives in struct torrent, under the torrent's lock.
+ */
+#ifndef PEER_H
+#define PEER_H
+
+#include "bitfield.h"
+#include "net.h"
+#include "rate.h"
+#include "session.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct torrent;
+
+struct peer {
+    struct torrent *t;
+    struct peer *next;
+    uint64_t key; /* a number that names this connection in the torrent's tables */
+    int fd;       /* -1 until an outgoing connection is made */
+    int wake[2];  /* the wake-up pipe: other threads write, the peer's thread reads */
+    bool outgoing;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char name[NET_ADDRSTRLEN];
+    pthread_t thread;
+
+    /* Under the torrent's lock. */
+    bool finished;           /* the thread has ended; the reaper joins and frees */
+    bool kill;               /* asked to close (a duplicate connection, a bad peer) */
+    bool handshaken;
+    unsigned char peer_id[20];
+    struct bitfield counted; /* the pieces of this peer counted in the picker's availability */
+    bool counted_valid;
+    uint32_t haves_sent;     /* how far into the torrent's have_log this peer has been told */
+    uint32_t strikes;        /* pieces that failed their hash because of this peer's blocks */
+    bool want_unchoke;       /* the choking decision for this peer */
+    struct sockaddr_storage dialled; /* for an incoming connection: the address we once dialled
+                                        for the same peer (a duplicate, closed), not to dial again */
+    bool has_dialled;
+    bool optimistic;         /* it holds the optimistic unchoke slot */
+    bool peer_interested;    /* it is interested in us (mirrors the session, for the choker) */
+    bool am_interested;      /* we are interested in it */
+    struct rate to_us;       /* block bytes per second it sends us */
+    struct rate from_us;     /* block bytes per second we send it */
+    uint64_t last_block_ms;  /* when its last block arrived, to spot a peer that snubs us */
+
+    /* Only the peer's own thread touches these. */
+    struct session s;
+    bool session_ready;
+};
+
+/* Creates a peer for an accepted socket (fd >= 0) or for an address to dial (fd == -1), links it
+ * into the torrent and starts its thread. Call with the torrent's lock held. Returns 0 or -1. */
+int peer_spawn(struct torrent *t, int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/* Wakes the peer's thread so it looks at the shared state again. */
+void peer_wake(struct peer *p);
+
+/* Frees a peer whose thread has been joined. */
+void peer_free(struct peer *p);
+
+#endif
