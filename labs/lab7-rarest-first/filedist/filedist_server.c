@@ -175,7 +175,9 @@ int main(int argc, char **argv)
     }
 
     char err[256];
-    struct shared sh = {.verbose = verbose};
+    /* Static, so that it outlives main() for client threads still sending when the server stops. */
+    static struct shared sh;
+    sh.verbose = verbose;
     uint64_t size;
     unsigned char *data = read_file(path, &size, err, sizeof err);
     if (data == NULL) {
