@@ -60,8 +60,8 @@ static int start_client(struct client *c, long id, int port)
     c->want = malloc(cap);
     c->out_len = 0;
     for (long i = 0; i < lines_per_client; i++)
-        c->out_len += (size_t)snprintf(c->out + c->out_len, cap - c->out_len,
-                                       "client %ld line %ld\n", id, i);
+        c->out_len +=
+            (size_t)snprintf(c->out + c->out_len, cap - c->out_len, "client %ld line %ld\n", id, i);
     memcpy(c->want, c->out, c->out_len);
     upper_ascii(c->want, c->out_len);
     c->want_len = c->out_len;
@@ -104,8 +104,7 @@ static void step(struct client *c, short revents)
             finish_client(c, c->got == c->want_len);
             return;
         }
-        if (c->got + (size_t)r > c->want_len ||
-            memcmp(c->in, c->want + c->got, (size_t)r) != 0) {
+        if (c->got + (size_t)r > c->want_len || memcmp(c->in, c->want + c->got, (size_t)r) != 0) {
             finish_client(c, 0);
             return;
         }
@@ -144,7 +143,8 @@ int main(int argc, char **argv)
             }
         for (long i = 0; i < conc; i++) {
             pfd[i].fd = c[i].fd;
-            pfd[i].events = c[i].fd < 0 ? 0 : (short)(POLLIN | (c[i].sent < c[i].out_len ? POLLOUT : 0));
+            pfd[i].events =
+                c[i].fd < 0 ? 0 : (short)(POLLIN | (c[i].sent < c[i].out_len ? POLLOUT : 0));
             pfd[i].revents = 0;
         }
         if (poll(pfd, (nfds_t)conc, 10000) <= 0) {

@@ -59,8 +59,8 @@ static void check_roundtrip(const struct tracker_peer *peers, size_t n, int comp
     struct benc_buf b;
     char err[256];
     benc_buf_init(&b);
-    FUZZ_CHECK(tracker_http_encode_announce_reply(&b, &info, peers, n, compact, 0, err,
-                                                  sizeof err) == 0);
+    FUZZ_CHECK(
+        tracker_http_encode_announce_reply(&b, &info, peers, n, compact, 0, err, sizeof err) == 0);
     struct tracker_http_reply r2;
     struct tracker_peer back[MAX_PEERS];
     FUZZ_CHECK(tracker_http_parse_announce_reply(b.data, b.len, &r2, back, MAX_PEERS, err,
@@ -141,8 +141,7 @@ int fuzz_target_tracker_http_reply(const uint8_t *data, size_t size)
 
     /* Complete now means complete for good: the connection closing changes nothing. */
     struct tracker_http_response r2;
-    FUZZ_CHECK(tracker_http_parse_response(in.p, in.n, 1, &r2, err, sizeof err) ==
-               TRACKER_HTTP_OK);
+    FUZZ_CHECK(tracker_http_parse_response(in.p, in.n, 1, &r2, err, sizeof err) == TRACKER_HTTP_OK);
     FUZZ_CHECK(r2.status == r.status && r2.body == r.body && r2.body_len == r.body_len);
 
     check_announce(r.body, r.body_len, max);

@@ -35,8 +35,8 @@ enum { SMALL_BYTES = 16 * 1024, SMALL_LINES = 64 };
 static char *expected_replies(const uint8_t *data, size_t size, size_t *len)
 {
     char msg[80];
-    int mlen = snprintf(msg, sizeof msg, "error: line too long (the limit is %d bytes)\n",
-                        LINEREADER_MAX);
+    int mlen =
+        snprintf(msg, sizeof msg, "error: line too long (the limit is %d bytes)\n", LINEREADER_MAX);
     char *out = malloc(2 * size + (size_t)mlen + 1); /* at most one added newline per byte */
     FUZZ_CHECK(out != NULL && mlen > 0);
     size_t o = 0, pos = 0;

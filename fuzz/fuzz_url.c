@@ -21,8 +21,8 @@
 
 static int unreserved(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 static void check_url(const char *s)
@@ -45,10 +45,10 @@ static void check_url(const char *s)
 
     /* Written back out, the parts must parse to themselves. */
     char again[URL_HOST_MAX + 2 * URL_PATH_MAX + 64];
-    int len = snprintf(again, sizeof again, "%s://%s%s%s:%u%s%s%s",
-                       u.scheme == URL_HTTP ? "http" : "udp", u.host_is_ipv6 ? "[" : "", u.host,
-                       u.host_is_ipv6 ? "]" : "", (unsigned)u.port, u.path, u.has_query ? "?" : "",
-                       u.query);
+    int len =
+        snprintf(again, sizeof again, "%s://%s%s%s:%u%s%s%s", u.scheme == URL_HTTP ? "http" : "udp",
+                 u.host_is_ipv6 ? "[" : "", u.host, u.host_is_ipv6 ? "]" : "", (unsigned)u.port,
+                 u.path, u.has_query ? "?" : "", u.query);
     FUZZ_CHECK(len > 0 && (size_t)len < sizeof again);
     struct tracker_url v;
     FUZZ_CHECK(url_parse(again, &v, err, sizeof err) == 0);

@@ -174,8 +174,8 @@ static struct frame_rec *frame_list_add(struct frame_list *l)
 /* Feeds the stream to a fresh framer in chunks (all at once when seed is negative) and appends
  * every frame to list. Returns the framer's final state. */
 static enum wire_framer_state run_framer(const uint8_t *in, size_t len, int handshake,
-                                         uint32_t max_len, long seed,
-                                         const struct wire_geometry *g, struct frame_list *list)
+                                         uint32_t max_len, long seed, const struct wire_geometry *g,
+                                         struct frame_list *list)
 {
     struct wire_framer f;
     wire_framer_init(&f, handshake, max_len);

@@ -73,8 +73,8 @@ static int run_tool(char *const argv[])
 static const char *start_tracker(int udp)
 {
     static char url[128];
-    char *argv[] = {"minitorrent", "tracker", "-p", "0",  "-b", "127.0.0.1", "--interval", "1",
-                    udp ? "-u" : NULL, "0", NULL};
+    char *argv[] = {"minitorrent", "tracker",         "-p", "0", "-b", "127.0.0.1", "--interval",
+                    "1",           udp ? "-u" : NULL, "0",  NULL};
     ck_assert_int_eq(tk_spawn(&tracker, argv), 0);
     int port = tk_wait_listening(&tracker, 10000);
     ck_assert_msg(port > 0, "the tracker did not start: %s", tracker.out);
@@ -105,8 +105,9 @@ static const char *create_torrent(const char *content, const char *url, const ch
 {
     static char out[128];
     snprintf(out, sizeof out, "%s/t.torrent", root);
-    char *argv[] = {"minitorrent", "create", (char *)content, "-a", (char *)url, "-l",
-                    (char *)piece, "--private", "-o", out, NULL};
+    char *argv[] = {"minitorrent", "create",      (char *)content, "-a", (char *)url,
+                    "-l",          (char *)piece, "--private",     "-o", out,
+                    NULL};
     int st = run_tool(argv);
     ck_assert_msg(st == 0, "create failed: %s", tool.out);
     return out;

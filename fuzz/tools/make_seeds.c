@@ -284,7 +284,7 @@ static void tracker_http(void)
         benc_buf_init(&b);
         tracker_http_encode_announce_reply(&b, &info, peers, 3, compact, 0, err, sizeof err);
         static struct seed s;
-    s.len = 0;
+        s.len = 0;
         add_u8(&s, 1 | (10 << 2)); /* an announce body, room for 10 peers */
         add(&s, b.data, b.len);
         write_s("tracker_http_reply", compact ? "announce_compact" : "announce_dicts", &s);
@@ -309,7 +309,8 @@ static void tracker_http(void)
     s.len = 0;
     add_u8(&s, 0x80 | (4 << 2)); /* eof, no Content-Length */
     add_str(&s, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nServer: x\r\n\r\n"
-                "d8:intervali60e5:peers6:\x7f\x00\x00\x01\x1a\xe1" "e");
+                "d8:intervali60e5:peers6:\x7f\x00\x00\x01\x1a\xe1"
+                "e");
     write_s("tracker_http_reply", "http_until_close", &s);
 
     const unsigned char hash[20] = "fuzz-scrape-hash-20b";
@@ -343,8 +344,9 @@ static void tracker_http(void)
     snprintf(line, sizeof line, "GET %s&ip=10.0.0.1&no_peer_id=1&key=xyz HTTP/1.0", target);
     write_text("tracker_http_request", "announce_ip", line);
     tracker_http_scrape_target(&u, a.info_hash, target, sizeof target, err, sizeof err);
-    snprintf(line, sizeof line, "GET %s&info_hash=%%41%%42%%43%%44%%45%%46%%47%%48%%49%%4a"
-                                "%%4b%%4c%%4d%%4e%%4f%%50%%51%%52%%53%%54 HTTP/1.1\r\n",
+    snprintf(line, sizeof line,
+             "GET %s&info_hash=%%41%%42%%43%%44%%45%%46%%47%%48%%49%%4a"
+             "%%4b%%4c%%4d%%4e%%4f%%50%%51%%52%%53%%54 HTTP/1.1\r\n",
              target);
     write_text("tracker_http_request", "scrape_two", line);
     write_text("tracker_http_request", "scrape_all", "GET /scrape HTTP/1.0\r\n");

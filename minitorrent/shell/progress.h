@@ -13,9 +13,9 @@ struct progress {
     FILE *out;
     bool tty;
     uint64_t start_ms, last_ms;
-    uint64_t last_bytes;       /* for the rate over the last interval */
-    double rate;               /* bytes per second, smoothed */
-    int last_decile;           /* plain mode: the last tenth printed */
+    uint64_t last_bytes; /* for the rate over the last interval */
+    double rate;         /* bytes per second, smoothed */
+    int last_decile;     /* plain mode: the last tenth printed */
 };
 
 void progress_init(struct progress *p, FILE *out, uint64_t now_ms);

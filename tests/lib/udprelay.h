@@ -7,18 +7,18 @@
 #define UDPRELAY_H
 
 struct udprelay_opts {
-    double drop_rate;         /* drop each datagram, either way, with this probability */
-    unsigned seed;            /* seed for drop_rate's random numbers */
-    int drop_first_requests;  /* drop the first N datagrams from the client */
-    int drop_all_replies;     /* never pass a reply to the client */
-    int hold_reply;           /* hold back reply number N (1 is the first; 0 holds none) and
-                                 deliver it late: just before the next request that follows a
-                                 later reply */
-    int forge_replies;        /* answer every request from another port with the right text */
+    double drop_rate;        /* drop each datagram, either way, with this probability */
+    unsigned seed;           /* seed for drop_rate's random numbers */
+    int drop_first_requests; /* drop the first N datagrams from the client */
+    int drop_all_replies;    /* never pass a reply to the client */
+    int hold_reply;          /* hold back reply number N (1 is the first; 0 holds none) and
+                                deliver it late: just before the next request that follows a
+                                later reply */
+    int forge_replies;       /* answer every request from another port with the right text */
 };
 
 struct udprelay_stats {
-    int requests, replies;    /* datagrams seen each way */
+    int requests, replies; /* datagrams seen each way */
     int dropped, forged, late;
 };
 

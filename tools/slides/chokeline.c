@@ -50,16 +50,13 @@ struct script_peer {
     unsigned join_s;    /* when it connects (and becomes interested) */
     unsigned slow_at_s; /* from then on it sends at slow_cap instead of cap (0: never) */
     unsigned slow_cap;
-    const char *note;   /* shown under its name */
+    const char *note; /* shown under its name */
 };
 
 static const struct script_peer script[NPEERS] = {
-    {"p1", 20, 20, 0, 0, 0, "20, choked or not"},
-    {"p2", 60, 0, 0, 5, 0, "60, stops at 5 s"},
-    {"p3", 45, 0, 0, 0, 0, "45 while unchoked"},
-    {"p4", 40, 0, 0, 0, 0, "40 while unchoked"},
-    {"p5", 35, 25, 0, 0, 0, "35 unchoked, 25 choked"},
-    {"p6", 90, 0, 0, 0, 0, "90 while unchoked"},
+    {"p1", 20, 20, 0, 0, 0, "20, choked or not"},      {"p2", 60, 0, 0, 5, 0, "60, stops at 5 s"},
+    {"p3", 45, 0, 0, 0, 0, "45 while unchoked"},       {"p4", 40, 0, 0, 0, 0, "40 while unchoked"},
+    {"p5", 35, 25, 0, 0, 0, "35 unchoked, 25 choked"}, {"p6", 90, 0, 0, 0, 0, "90 while unchoked"},
     {"p7", 50, 0, 24, 0, 0, "from 24 s: 50 unchoked"},
 };
 
@@ -202,15 +199,16 @@ static void draw(void)
     for (unsigned t = 0; t <= SECONDS; t += 30)
         printf("<text x=\"%.1f\" y=\"24\" class=\"tl-head tl-rothead\" text-anchor=\"%s\">"
                "optimistic slot moves</text>\n",
-               x_of(t), t == 0 ? "start" : t == SECONDS ? "end" : "middle");
+               x_of(t),
+               t == 0         ? "start"
+               : t == SECONDS ? "end"
+                              : "middle");
 
     /* The rows: bars merged over the seconds that share a state. */
     for (size_t i = 0; i < NPEERS; i++) {
         double y = TOP + ROW * (double)i;
-        printf("<text x=\"10\" y=\"%.1f\" class=\"tl-name\">%s</text>\n", y + 22,
-               script[i].name);
-        printf("<text x=\"10\" y=\"%.1f\" class=\"tl-note\">%s</text>\n", y + 42,
-               script[i].note);
+        printf("<text x=\"10\" y=\"%.1f\" class=\"tl-name\">%s</text>\n", y + 22, script[i].name);
+        printf("<text x=\"10\" y=\"%.1f\" class=\"tl-note\">%s</text>\n", y + 42, script[i].note);
         unsigned t = 0;
         while (t < SECONDS) {
             unsigned u = t + 1;
@@ -230,8 +228,8 @@ static void draw(void)
             if (kib < 0)
                 continue;
             bool on = state[r * 10][i] == CELL_REGULAR || state[r * 10][i] == CELL_OPTIMISTIC;
-            printf("<text x=\"%.1f\" y=\"%.1f\" class=\"tl-rate%s\">%ld</text>\n",
-                   x_of(r * 10) + 8, y + ROW / 2 + 6, on ? " tl-rate-on" : "", kib);
+            printf("<text x=\"%.1f\" y=\"%.1f\" class=\"tl-rate%s\">%ld</text>\n", x_of(r * 10) + 8,
+                   y + ROW / 2 + 6, on ? " tl-rate-on" : "", kib);
         }
         /* The re-choke at 60 s starts the next minute: a short stub shows what it decided. */
         const char *next = state[SECONDS][i] == CELL_REGULAR      ? "tl-reg"
@@ -265,9 +263,10 @@ static void draw(void)
     printf("<rect x=\"730\" y=\"%.1f\" width=\"40\" height=\"22\" class=\"tl-abs\"/>"
            "<text x=\"778\" y=\"%.1f\" class=\"tl-leg\">not connected</text>\n",
            ly, ly + 18);
-    printf("<text x=\"10\" y=\"%.1f\" class=\"tl-leg\">Each line is a re-choke; the "
-           "numbers are the rate (KiB/s, 20 s window) the choker saw then. Choker seed %d.</text>\n",
-           ly + 52, CHOKER_SEED);
+    printf(
+        "<text x=\"10\" y=\"%.1f\" class=\"tl-leg\">Each line is a re-choke; the "
+        "numbers are the rate (KiB/s, 20 s window) the choker saw then. Choker seed %d.</text>\n",
+        ly + 52, CHOKER_SEED);
     printf("</svg>\n");
 }
 

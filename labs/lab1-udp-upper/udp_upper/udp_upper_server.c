@@ -55,7 +55,8 @@ int main(int argc, char **argv)
         }
         if (o.verbose) {
             char who[NET_ADDRSTRLEN];
-            printf("%zd bytes from %s\n", n, net_addr_str((struct sockaddr *)&from, who, sizeof who));
+            printf("%zd bytes from %s\n", n,
+                   net_addr_str((struct sockaddr *)&from, who, sizeof who));
             fflush(stdout);
         }
         upper_ascii(buf, (size_t)n);

@@ -35,12 +35,9 @@ int cli_server_opts(int argc, char **argv, const char *usage, long default_max_c
                     struct server_opts *o)
 {
     static const struct option longopts[] = {
-        {"port", required_argument, NULL, 'p'},
-        {"bind", required_argument, NULL, 'b'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"max-clients", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"port", required_argument, NULL, 'p'}, {"bind", required_argument, NULL, 'b'},
+        {"verbose", no_argument, NULL, 'v'},    {"max-clients", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     o->port = "12000"; /* the textbook's port */
     o->bind = NULL;
@@ -53,8 +50,8 @@ int cli_server_opts(int argc, char **argv, const char *usage, long default_max_c
         switch (c) {
         case 'p':
             if (!cli_valid_port(optarg)) {
-                fprintf(stderr, "%s: bad port '%s': expected a number from 0 to 65535\n",
-                        argv[0], optarg);
+                fprintf(stderr, "%s: bad port '%s': expected a number from 0 to 65535\n", argv[0],
+                        optarg);
                 return -1;
             }
             o->port = optarg;

@@ -1,9 +1,9 @@
 /*
  * io.h - reading and writing exact byte counts on a stream socket.
  *
- * A TCP read returns whatever has arrived, which may be one byte of a hundred; a write may take only
- * part of the buffer. These are UNP's readn/writen: loop until the count is done, and retry the call
- * when a signal interrupted it (EINTR).
+ * A TCP read returns whatever has arrived, which may be one byte of a hundred; a write may take
+ * only part of the buffer. These are UNP's readn/writen: loop until the count is done, and retry
+ * the call when a signal interrupted it (EINTR).
  */
 #ifndef IO_H
 #define IO_H

@@ -23,7 +23,8 @@ int net_listen(const char *host, const char *port, int socktype, char *err, size
 int net_connect(const char *host, const char *port, char *err, size_t errlen);
 
 /* Creates an unconnected UDP socket suited to reach host:port and stores that address in
- * addr and addrlen, for sendto() and for checking where replies come from. Returns the socket or -1. */
+ * addr and addrlen, for sendto() and for checking where replies come from. Returns the socket or
+ * -1. */
 int net_udp_socket(const char *host, const char *port, struct sockaddr_storage *addr,
                    socklen_t *addrlen, char *err, size_t errlen);
 

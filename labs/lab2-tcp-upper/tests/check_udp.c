@@ -38,10 +38,9 @@ static int start_server(const char *bind_addr, int verbose)
     server.merge_stderr = 1; /* a server that cannot start says why on stderr */
     ck_assert_int_eq(tk_spawn(&server, argv), 0);
     int port = tk_wait_listening(&server, 5000);
-    ck_assert_msg(port > 0,
-                  "udp_upper_server -p 0%s%s%s did not print \"listening on PORT\"; its output: %s",
-                  bind_addr ? " -b " : "", bind_addr ? bind_addr : "", verbose ? " -v" : "",
-                  server.out);
+    ck_assert_msg(
+        port > 0, "udp_upper_server -p 0%s%s%s did not print \"listening on PORT\"; its output: %s",
+        bind_addr ? " -b " : "", bind_addr ? bind_addr : "", verbose ? " -v" : "", server.out);
     return port;
 }
 
@@ -52,8 +51,14 @@ static int run_client(const char *host, int port, const char *input, const char 
 {
     char portstr[16];
     snprintf(portstr, sizeof portstr, "%d", port);
-    char *argv[] = {"udp_upper_client", "--timeout-ms", (char *)timeout_ms, "--retries",
-                    (char *)retries, (char *)host, portstr, NULL};
+    char *argv[] = {"udp_upper_client",
+                    "--timeout-ms",
+                    (char *)timeout_ms,
+                    "--retries",
+                    (char *)retries,
+                    (char *)host,
+                    portstr,
+                    NULL};
     client.merge_stderr = 1;
     ck_assert_int_eq(tk_spawn(&client, argv), 0);
     ck_assert_int_eq(tk_write(&client, input), 0);
@@ -80,10 +85,11 @@ START_TEST(udp_upper_ascii_only)
 {
     char s[] = "hello, World 42 \xc3\xa9 z{";
     upper_ascii(s, sizeof s - 1);
-    ck_assert_msg(strcmp(s, "HELLO, WORLD 42 \xc3\xa9 Z{") == 0,
-                  "upper_ascii(\"hello, World 42 \xc3\xa9 z{\") gave \"%s\"; expected \"HELLO, WORLD 42 "
-                  "\xc3\xa9 Z{\": only the letters a-z change",
-                  s);
+    ck_assert_msg(
+        strcmp(s, "HELLO, WORLD 42 \xc3\xa9 Z{") == 0,
+        "upper_ascii(\"hello, World 42 \xc3\xa9 z{\") gave \"%s\"; expected \"HELLO, WORLD 42 "
+        "\xc3\xa9 Z{\": only the letters a-z change",
+        s);
 }
 END_TEST
 
@@ -126,10 +132,11 @@ START_TEST(udp_client_prints_each_reply)
 {
     int port = start_server(NULL, 0);
     int st = run_client("127.0.0.1", port, "hello\nsecond line\n\nlast", "1000", "3");
-    ck_assert_msg(st == 0 && strcmp(client.out, "HELLO\nSECOND LINE\n\nLAST\n") == 0,
-                  "udp_upper_client with input \"hello\\nsecond line\\n\\nlast\": expected status 0 "
-                  "and output \"HELLO\\nSECOND LINE\\n\\nLAST\\n\", got status %d and output:\n%s",
-                  st, client.out);
+    ck_assert_msg(
+        st == 0 && strcmp(client.out, "HELLO\nSECOND LINE\n\nLAST\n") == 0,
+        "udp_upper_client with input \"hello\\nsecond line\\n\\nlast\": expected status 0 "
+        "and output \"HELLO\\nSECOND LINE\\n\\nLAST\\n\", got status %d and output:\n%s",
+        st, client.out);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
 }
 END_TEST
@@ -242,7 +249,8 @@ START_TEST(udp_client_ignores_late_reply)
     ck_assert_msg(st == 0, "status %d", st);
     ck_assert_msg(strcmp(client.out, "ONE\nTWO\n") == 0,
                   "a late duplicate of ONE arrived while waiting for TWO; expected output "
-                  "ONE\\nTWO\\n, got:\n%s", client.out);
+                  "ONE\\nTWO\\n, got:\n%s",
+                  client.out);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
 }
 END_TEST

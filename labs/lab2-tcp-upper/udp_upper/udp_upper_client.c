@@ -71,8 +71,8 @@ static int await_reply(struct client *c, const char *want, size_t len, long wait
 
         struct sockaddr_storage from;
         socklen_t fromlen = sizeof from;
-        ssize_t n = recvfrom(c->fd, c->reply, sizeof c->reply, 0, (struct sockaddr *)&from,
-                             &fromlen);
+        ssize_t n =
+            recvfrom(c->fd, c->reply, sizeof c->reply, 0, (struct sockaddr *)&from, &fromlen);
         if (n < 0) {
             /* An ICMP "port unreachable" for an earlier datagram can surface here as
              * ECONNREFUSED on some systems; it is no reason to stop waiting. */

@@ -7,10 +7,10 @@
 #include <signal.h>
 
 struct server_opts {
-    const char *port;  /* -p PORT; "0" asks the system for any free port */
-    const char *bind;  /* -b ADDR; NULL means every interface */
-    int verbose;       /* -v: print each peer's address */
-    long max_clients;  /* --max-clients N, only where the program offers it */
+    const char *port; /* -p PORT; "0" asks the system for any free port */
+    const char *bind; /* -b ADDR; NULL means every interface */
+    int verbose;      /* -v: print each peer's address */
+    long max_clients; /* --max-clients N, only where the program offers it */
 };
 
 /* Parses a server's command line. usage is printed for --help (to stdout, returning 1) and after a

@@ -55,7 +55,8 @@ int main(int argc, char **argv)
         }
         char who[NET_ADDRSTRLEN];
         if (o.verbose) {
-            printf("client %s connected\n", net_addr_str((struct sockaddr *)&peer, who, sizeof who));
+            printf("client %s connected\n",
+                   net_addr_str((struct sockaddr *)&peer, who, sizeof who));
             fflush(stdout);
         }
         /* The textbook's bug, kept on purpose: one recv() is taken to be one whole message. */

@@ -14,8 +14,8 @@ enum { LINEREADER_MAX = 4096 }; /* the longest line, newline excluded, that a re
 
 struct linereader {
     int fd;
-    size_t start, end;              /* unread bytes are buf[start..end) */
-    char buf[LINEREADER_MAX + 1];   /* room for a longest line and its newline */
+    size_t start, end;            /* unread bytes are buf[start..end) */
+    char buf[LINEREADER_MAX + 1]; /* room for a longest line and its newline */
 };
 
 enum linereader_status {

@@ -23,8 +23,8 @@ static const struct fd_hello HELLO = {
     .file_size = 600000, .chunk_size = 262144, .chunk_count = 3, .up_rate = 1048576};
 
 static const unsigned char HELLO_BYTES[FD_HELLO_LEN] = {
-    'F', 'D', 'S', '1', 0, 0, 0, 0, 0, 0x09, 0x27, 0xc0, 0, 0x04, 0, 0,
-    0,   0,   0,   3,   0, 0, 0, 0, 0, 0x10, 0,    0};
+    'F', 'D', 'S', '1', 0, 0, 0, 0, 0, 0x09, 0x27, 0xc0, 0, 0x04,
+    0,   0,   0,   0,   0, 3, 0, 0, 0, 0,    0,    0x10, 0, 0};
 
 /* Fills buf with a pattern that differs from chunk to chunk. */
 static void pattern(unsigned char *buf, size_t n, unsigned seed)
@@ -63,8 +63,8 @@ START_TEST(filedist_hello_sizes_checked)
         fd_put_hello(b, &bad[i]);
         struct fd_hello h;
         int rc = fd_parse_hello(b, &h);
-        ck_assert_msg(rc == FD_E_HELLO, "bad hello %zu: fd_parse_hello returned %d, expected %d",
-                      i, rc, FD_E_HELLO);
+        ck_assert_msg(rc == FD_E_HELLO, "bad hello %zu: fd_parse_hello returned %d, expected %d", i,
+                      rc, FD_E_HELLO);
     }
     unsigned char b[FD_HELLO_LEN];
     memcpy(b, HELLO_BYTES, sizeof b);
@@ -144,8 +144,9 @@ START_TEST(filedist_chunks_through_a_socket)
     ck_assert_int_eq(fd_recv_hello(sv[1], &h), 0);
     for (uint32_t i = 0; i < h.chunk_count; i++) {
         long n = fd_recv_chunk(sv[1], &h, i, buf);
-        ck_assert_msg(n == (long)fd_chunk_length(&h, i), "chunk %u: fd_recv_chunk returned %ld (%s)",
-                      i, n, n < 0 ? fd_strerror((int)n) : "a wrong length");
+        ck_assert_msg(n == (long)fd_chunk_length(&h, i),
+                      "chunk %u: fd_recv_chunk returned %ld (%s)", i, n,
+                      n < 0 ? fd_strerror((int)n) : "a wrong length");
         ck_assert_msg(memcmp(buf, data + (size_t)i * h.chunk_size, (size_t)n) == 0,
                       "chunk %u arrived with other bytes than were sent", i);
     }
@@ -196,8 +197,10 @@ START_TEST(filedist_recv_catches_bad_chunks)
     int sv[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     long rc = recv_after(sv[0], sv[1], 0, data, 4096, 4096, 1, 0);
-    ck_assert_msg(rc == FD_E_HASH, "a chunk with one bit flipped: fd_recv_chunk returned %ld, "
-                  "expected FD_E_HASH (%d)", rc, FD_E_HASH);
+    ck_assert_msg(rc == FD_E_HASH,
+                  "a chunk with one bit flipped: fd_recv_chunk returned %ld, "
+                  "expected FD_E_HASH (%d)",
+                  rc, FD_E_HASH);
     rc = recv_after(sv[0], sv[1], 1, data, 4096, 4096, 0, 0);
     ck_assert_msg(rc == 4096, "a good chunk after a bad one: fd_recv_chunk returned %ld", rc);
     close(sv[0]);
@@ -206,8 +209,10 @@ START_TEST(filedist_recv_catches_bad_chunks)
     /* The stream ends in the middle of a chunk's data. */
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     rc = recv_after(sv[0], sv[1], 2, data, 1000, 1808, 0, 1);
-    ck_assert_msg(rc == FD_E_EOF, "a stream that ends inside a chunk: returned %ld, expected "
-                  "FD_E_EOF (%d)", rc, FD_E_EOF);
+    ck_assert_msg(rc == FD_E_EOF,
+                  "a stream that ends inside a chunk: returned %ld, expected "
+                  "FD_E_EOF (%d)",
+                  rc, FD_E_EOF);
     close(sv[0]);
     close(sv[1]);
 
@@ -232,7 +237,7 @@ START_TEST(filedist_pace_holds_the_rate)
         ck_assert_int_eq(fd_pace(&p, FD_SLICE), 0);
     uint64_t ms = fd_now_ms() - t0;
     fd_pacer_free(&p);
-    ck_assert_msg(ms >= 850, "256 KiB went through a 256 KiB/s limit in %llu ms", 
+    ck_assert_msg(ms >= 850, "256 KiB went through a 256 KiB/s limit in %llu ms",
                   (unsigned long long)ms);
     /* Unlimited means no wait at all. */
     ck_assert_int_eq(fd_pacer_init(&p, 0), 0);
@@ -302,7 +307,8 @@ START_TEST(filedist_programs_distribute_a_file)
         ck_assert_msg(same_file(file, copy), "%s differs from the file", copy);
         unlink(copy);
     }
-    ck_assert_msg(strstr(cli.out, "every chunk verified") != NULL && strstr(cli.out, "D / bound") != NULL,
+    ck_assert_msg(strstr(cli.out, "every chunk verified") != NULL &&
+                      strstr(cli.out, "D / bound") != NULL,
                   "the client's report lacks the verification or the bound:\n%s", cli.out);
     unlink(file);
     rmdir(dir);

@@ -577,7 +577,8 @@ START_TEST(metainfo_err_every_truncation)
     }
     struct metainfo whole;
     char err[256] = "";
-    ck_assert_msg(metainfo_parse(&whole, (const unsigned char *)golden_multi, n, err, sizeof err) == 0,
+    ck_assert_msg(metainfo_parse(&whole, (const unsigned char *)golden_multi, n, err, sizeof err) ==
+                      0,
                   "the whole torrent, untruncated, was refused: %s", err);
     metainfo_free(&whole);
 }

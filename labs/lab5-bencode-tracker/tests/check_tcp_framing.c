@@ -45,8 +45,10 @@ START_TEST(tcp_framing_readn_collects_one_byte_reads)
         ck_assert_int_eq(write(sv[1], msg + i, 1), 1); /* ten records of one byte */
     char buf[11] = {0};
     ssize_t n = readn(sv[0], buf, 10);
-    ck_assert_msg(n == 10, "readn returned %zd for 10 bytes sent one at a time; a single read() "
-                           "returns only what has arrived, so readn must loop", n);
+    ck_assert_msg(n == 10,
+                  "readn returned %zd for 10 bytes sent one at a time; a single read() "
+                  "returns only what has arrived, so readn must loop",
+                  n);
     ck_assert_str_eq(buf, msg);
     close(sv[0]);
     close(sv[1]);
@@ -61,8 +63,10 @@ START_TEST(tcp_framing_readn_stops_at_eof)
     close(sv[1]);
     char buf[10];
     ssize_t n = readn(sv[0], buf, sizeof buf);
-    ck_assert_msg(n == 3, "the peer wrote \"abc\" and closed; readn(fd, buf, 10) returned %zd, "
-                  "expected 3 (fewer than asked, because the stream ended)", n);
+    ck_assert_msg(n == 3,
+                  "the peer wrote \"abc\" and closed; readn(fd, buf, 10) returned %zd, "
+                  "expected 3 (fewer than asked, because the stream ended)",
+                  n);
     n = readn(sv[0], buf, sizeof buf);
     ck_assert_msg(n == 0, "at end of stream readn(fd, buf, 10) returned %zd, expected 0", n);
     close(sv[0]);
@@ -80,8 +84,8 @@ static void read_all_lines(int fd, char *out, size_t cap)
     enum linereader_status st;
     while ((st = linereader_next(&lr, line, &len)) == LINE_OK) {
         ck_assert_msg(strlen(line) == len,
-                      "linereader_next returned the line \"%s\" (%zu bytes) with *len = %zu",
-                      line, strlen(line), len);
+                      "linereader_next returned the line \"%s\" (%zu bytes) with *len = %zu", line,
+                      strlen(line), len);
         strncat(out, line, cap - strlen(out) - 2);
         strcat(out, "|");
     }
@@ -190,7 +194,8 @@ START_TEST(tcp_framing_line_too_long)
 }
 END_TEST
 
-/* --- EINTR: a signal without SA_RESTART arrives while readn waits ------------------------------ */
+/* --- EINTR: a signal without SA_RESTART arrives while readn waits ------------------------------
+ */
 
 static int wake_pipe[2];
 
@@ -244,8 +249,10 @@ START_TEST(tcp_framing_readn_retries_after_eintr)
     char buf[6] = {0};
     errno = 0;
     ssize_t n = readn(sv[0], buf, 5);
-    ck_assert_msg(n == 5, "readn returned %zd (errno %s) after a signal interrupted read(); "
-                          "it must retry on EINTR", n, strerror(errno));
+    ck_assert_msg(n == 5,
+                  "readn returned %zd (errno %s) after a signal interrupted read(); "
+                  "it must retry on EINTR",
+                  n, strerror(errno));
     ck_assert_str_eq(buf, "hello");
     pthread_join(t, NULL);
     close(sv[0]);
@@ -318,8 +325,10 @@ START_TEST(tcp_framing_writen_survives_partial_writes)
     ssize_t w = writen(sv[0], data, TOTAL);
     struct itimerval off = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &off, NULL);
-    ck_assert_msg(w == TOTAL, "writen returned %zd of %d bytes while signals kept interrupting "
-                              "send(); it must resend the rest", w, TOTAL);
+    ck_assert_msg(w == TOTAL,
+                  "writen returned %zd of %d bytes while signals kept interrupting "
+                  "send(); it must resend the rest",
+                  w, TOTAL);
     shutdown(sv[0], SHUT_WR);
     pthread_join(t, NULL);
     ck_assert_uint_eq(d.got, TOTAL);
@@ -339,10 +348,11 @@ START_TEST(tcp_framing_epipe_not_sigpipe)
     close(sv[1]);
     errno = 0;
     ssize_t w = writen(sv[0], "hello\n", 6);
-    ck_assert_msg(w == -1 && errno == EPIPE,
-                  "writen to a socket whose peer has closed returned %zd with errno %s; expected -1 "
-                  "with errno EPIPE (and no SIGPIPE)",
-                  w, strerror(errno));
+    ck_assert_msg(
+        w == -1 && errno == EPIPE,
+        "writen to a socket whose peer has closed returned %zd with errno %s; expected -1 "
+        "with errno EPIPE (and no SIGPIPE)",
+        w, strerror(errno));
     close(sv[0]);
 }
 END_TEST

@@ -5,8 +5,7 @@
 
 #include <signal.h>
 
-int thread_start(pthread_t *tid, void *(*fn)(void *), void *arg, bool detached,
-                 size_t stack_size)
+int thread_start(pthread_t *tid, void *(*fn)(void *), void *arg, bool detached, size_t stack_size)
 {
     sigset_t stop, old;
     sigemptyset(&stop);

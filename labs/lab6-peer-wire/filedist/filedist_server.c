@@ -157,7 +157,8 @@ int main(int argc, char **argv)
             bind = argv[++i];
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             verbose = 1;
-        } else if (strcmp(a, "--up-rate") == 0 && has_value && parse_size(argv[i + 1], &rate) == 0) {
+        } else if (strcmp(a, "--up-rate") == 0 && has_value &&
+                   parse_size(argv[i + 1], &rate) == 0) {
             i++;
         } else if (strcmp(a, "--chunk") == 0 && has_value && parse_size(argv[i + 1], &chunk) == 0 &&
                    chunk > 0 && chunk <= FD_MAX_CHUNK_SIZE) {

@@ -23,8 +23,8 @@ static struct tk_proc server;
 /* Starts bin/name on a free port of 127.0.0.1, with up to two extra arguments; returns the port. */
 static int start(const char *name, const char *extra1, const char *extra2)
 {
-    char *argv[] = {(char *)name, "-p", "0", "-b", "127.0.0.1", (char *)extra1, (char *)extra2,
-                    NULL};
+    char *argv[] = {(char *)name,   "-p",           "0", "-b", "127.0.0.1",
+                    (char *)extra1, (char *)extra2, NULL};
     ck_assert_int_eq(tk_spawn(&server, argv), 0);
     int port = tk_wait_listening(&server, 5000);
     ck_assert_msg(port > 0, "%s did not print \"listening on PORT\"", name);
@@ -249,7 +249,8 @@ START_TEST(tcp_server2_known_failure_silent_client_stalls_others)
 }
 END_TEST
 
-/* --- server3: a thread per client -------------------------------------------------------------- */
+/* --- server3: a thread per client --------------------------------------------------------------
+ */
 
 START_TEST(tcp_server3_silent_client_does_not_stall_others)
 {
@@ -468,11 +469,14 @@ static void check_many_lines_through(const char *name)
     }
     int port = start(name, NULL, NULL);
     int st = run_client("127.0.0.1", port, input);
-    ck_assert_msg(st == 0, "tcp_upper_client sent 1000 lines to %s and exited with status %d; its "
-                  "output began: %.200s", name, st, client.out);
+    ck_assert_msg(st == 0,
+                  "tcp_upper_client sent 1000 lines to %s and exited with status %d; its "
+                  "output began: %.200s",
+                  name, st, client.out);
     ck_assert_msg(strcmp(client.out, want) == 0,
                   "%s: 1000 lines \"line 0\" to \"line 999\" in, %zu bytes back instead of %zu; "
-                  "the output began: %.200s", name, strlen(client.out), strlen(want), client.out);
+                  "the output began: %.200s",
+                  name, strlen(client.out), strlen(want), client.out);
     stop();
 }
 
@@ -500,9 +504,11 @@ START_TEST(tcp_client_by_name_and_address)
         ck_assert_int_eq(tk_spawn(&server, argv), 0);
         int port = tk_wait_listening(&server, 5000);
         int st = run_client(hosts[h], port, "hi\n");
-        ck_assert_msg(st == 0 && strcmp(client.out, "HI\n") == 0,
-                      "tcp_upper_client %s PORT with input \"hi\": expected \"HI\" and status 0, got "
-                      "status %d and output \"%s\"", hosts[h], st, client.out);
+        ck_assert_msg(
+            st == 0 && strcmp(client.out, "HI\n") == 0,
+            "tcp_upper_client %s PORT with input \"hi\": expected \"HI\" and status 0, got "
+            "status %d and output \"%s\"",
+            hosts[h], st, client.out);
         stop();
     }
 }
@@ -533,10 +539,11 @@ START_TEST(tcp_client_half_close_still_reads_replies)
     pthread_t t;
     pthread_create(&t, NULL, count_then_answer, &lfd);
     int st = run_client("127.0.0.1", net_local_port(lfd), "abc\ndef\n");
-    ck_assert_msg(st == 0,
-                  "tcp_upper_client with input \"abc\\ndef\\n\" to a server that answers only after end "
-                  "of input: expected status 0, got %d and output \"%s\"",
-                  st, client.out);
+    ck_assert_msg(
+        st == 0,
+        "tcp_upper_client with input \"abc\\ndef\\n\" to a server that answers only after end "
+        "of input: expected status 0, got %d and output \"%s\"",
+        st, client.out);
     pthread_join(t, NULL);
     close(lfd);
     ck_assert_msg(strcmp(client.out, "got 8 bytes\n") == 0,

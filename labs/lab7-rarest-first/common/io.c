@@ -40,8 +40,8 @@ ssize_t writen(int fd, const void *buf, size_t n)
     size_t done = 0;
     int use_send = 1;
     while (done < n) {
-        ssize_t w = use_send ? send(fd, p + done, n - done, SEND_FLAGS)
-                             : write(fd, p + done, n - done);
+        ssize_t w =
+            use_send ? send(fd, p + done, n - done, SEND_FLAGS) : write(fd, p + done, n - done);
         if (w < 0) {
             if (errno == EINTR)
                 continue;

@@ -64,7 +64,8 @@ int fd_parse_hello(const unsigned char in[FD_HELLO_LEN], struct fd_hello *h)
     h->chunk_count = get_u32be(in + 16);
     h->up_rate = get_u64be(in + 20);
     /* Every size is checked before the client trusts it with a loop or an allocation. */
-    if (h->chunk_size == 0 || h->chunk_size > FD_MAX_CHUNK_SIZE || h->file_size > FD_MAX_FILE_SIZE ||
+    if (h->chunk_size == 0 || h->chunk_size > FD_MAX_CHUNK_SIZE ||
+        h->file_size > FD_MAX_FILE_SIZE ||
         h->chunk_count != fd_chunk_count(h->file_size, h->chunk_size))
         return FD_E_HELLO;
     return 0;

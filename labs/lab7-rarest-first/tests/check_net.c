@@ -34,8 +34,8 @@ static void check_connect(const char *listen_host, const char *connect_host)
 {
     int lfd = net_listen(listen_host, "0", SOCK_STREAM, err, sizeof err);
     ck_assert_msg(lfd >= 0, "net_listen(%s%s%s, \"0\", SOCK_STREAM) returned %d; err says \"%s\"",
-                  listen_host ? "\"" : "", listen_host ? listen_host : "NULL", listen_host ? "\"" : "",
-                  lfd, err);
+                  listen_host ? "\"" : "", listen_host ? listen_host : "NULL",
+                  listen_host ? "\"" : "", lfd, err);
     char port[16];
     snprintf(port, sizeof port, "%d", net_local_port(lfd));
     int fd = net_connect(connect_host, port, err, sizeof err);
@@ -81,9 +81,11 @@ START_TEST(net_bad_host_is_a_clean_error)
     err[0] = '\0';
     fd = net_listen("no-such-host.invalid", "0", SOCK_STREAM, err, sizeof err);
     ck_assert_int_eq(fd, -1);
-    ck_assert_msg(strstr(err, "cannot resolve no-such-host.invalid") != NULL,
-                  "net_listen(\"no-such-host.invalid\", ...) should fail with err starting \"cannot "
-                  "resolve no-such-host.invalid\"; err says \"%s\"", err);
+    ck_assert_msg(
+        strstr(err, "cannot resolve no-such-host.invalid") != NULL,
+        "net_listen(\"no-such-host.invalid\", ...) should fail with err starting \"cannot "
+        "resolve no-such-host.invalid\"; err says \"%s\"",
+        err);
     ck_assert_int_eq(tk_count_fds(), before);
 }
 END_TEST
@@ -136,11 +138,13 @@ START_TEST(net_same_addr_sees_through_ipv4_mapping)
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(5000)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct sockaddr_in6 b = {.sin6_family = AF_INET6, .sin6_port = htons(5000)};
-    static const unsigned char mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+    static const unsigned char mapped[16] = {0, 0, 0,    0,    0,   0, 0, 0,
+                                             0, 0, 0xff, 0xff, 127, 0, 0, 1};
     memcpy(&b.sin6_addr, mapped, 16);
-    ck_assert_msg(net_same_addr((struct sockaddr *)&a, (struct sockaddr *)&b),
-                  "net_same_addr(127.0.0.1 port 5000 as a sockaddr_in, ::ffff:127.0.0.1 port 5000 as a "
-                  "sockaddr_in6) returned 0; they are the same address and port");
+    ck_assert_msg(
+        net_same_addr((struct sockaddr *)&a, (struct sockaddr *)&b),
+        "net_same_addr(127.0.0.1 port 5000 as a sockaddr_in, ::ffff:127.0.0.1 port 5000 as a "
+        "sockaddr_in6) returned 0; they are the same address and port");
     b.sin6_port = htons(5001);
     ck_assert_msg(!net_same_addr((struct sockaddr *)&a, (struct sockaddr *)&b),
                   "net_same_addr(127.0.0.1 port 5000, ::ffff:127.0.0.1 port 5001) returned 1; the "

@@ -172,8 +172,7 @@ int net_connect_addr(const struct sockaddr *to, socklen_t tolen, const struct so
             r = poll(&pfd, 1, timeout_ms);
         while (r < 0 && errno == EINTR);
         if (r == 0) {
-            snprintf(err, errlen, "cannot connect to %s: no answer within %d ms", name,
-                     timeout_ms);
+            snprintf(err, errlen, "cannot connect to %s: no answer within %d ms", name, timeout_ms);
             goto fail;
         }
         int soerr = 0;

@@ -24,9 +24,9 @@
 #define FD_HELLO_LEN 28
 #define FD_CHUNK_HEADER_LEN 28
 #define FD_HASH_LEN 20
-#define FD_CHUNK_SIZE (256u * 1024u)    /* the course notes' 256 KiB chunks */
-#define FD_MAX_CHUNK_SIZE (4u << 20)    /* the largest chunk a client accepts: 4 MiB */
-#define FD_MAX_FILE_SIZE (1ull << 40)   /* the largest file a client accepts: 1 TiB */
+#define FD_CHUNK_SIZE (256u * 1024u)  /* the course notes' 256 KiB chunks */
+#define FD_MAX_CHUNK_SIZE (4u << 20)  /* the largest chunk a client accepts: 4 MiB */
+#define FD_MAX_FILE_SIZE (1ull << 40) /* the largest file a client accepts: 1 TiB */
 
 /* What the hello says. */
 struct fd_hello {
@@ -45,12 +45,12 @@ struct fd_chunk {
 
 /* Errors, as negative numbers; fd_strerror() names them. */
 enum fd_error {
-    FD_E_MAGIC = -1,    /* the stream does not start with "FDS1" */
-    FD_E_HELLO = -2,    /* a hello whose sizes are out of range or do not add up */
-    FD_E_CHUNK = -3,    /* a chunk header with the wrong index or length */
-    FD_E_HASH = -4,     /* a chunk whose data does not match its SHA-1 */
-    FD_E_EOF = -5,      /* the stream ended inside the transfer */
-    FD_E_IO = -6,       /* a read or write failed: errno says why */
+    FD_E_MAGIC = -1, /* the stream does not start with "FDS1" */
+    FD_E_HELLO = -2, /* a hello whose sizes are out of range or do not add up */
+    FD_E_CHUNK = -3, /* a chunk header with the wrong index or length */
+    FD_E_HASH = -4,  /* a chunk whose data does not match its SHA-1 */
+    FD_E_EOF = -5,   /* the stream ended inside the transfer */
+    FD_E_IO = -6,    /* a read or write failed: errno says why */
     FD_E_NOMEM = -7
 };
 

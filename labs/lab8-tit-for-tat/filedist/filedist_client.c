@@ -131,8 +131,8 @@ int main(int argc, char **argv)
     uint64_t start = fd_now_ms();
     long started = 0;
     for (long i = 0; i < n; i++) {
-        cs[i] = (struct client){.number = (int)i + 1, .host = host, .port = port, .dir = dir,
-                                .start_ms = start};
+        cs[i] = (struct client){
+            .number = (int)i + 1, .host = host, .port = port, .dir = dir, .start_ms = start};
         if (thread_start(&tids[i], client_thread, &cs[i], false, 0) != 0) {
             snprintf(cs[i].err, sizeof cs[i].err, "cannot start a thread");
             break;

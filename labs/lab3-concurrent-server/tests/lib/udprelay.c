@@ -103,8 +103,8 @@ static void *relay_thread(void *arg)
             break;
         if (pfd[0].revents & POLLIN) {
             r->clientlen = sizeof r->client;
-            ssize_t n = recvfrom(r->client_side, buf, sizeof buf, 0,
-                                 (struct sockaddr *)&r->client, &r->clientlen);
+            ssize_t n = recvfrom(r->client_side, buf, sizeof buf, 0, (struct sockaddr *)&r->client,
+                                 &r->clientlen);
             if (n >= 0)
                 on_request(r, buf, n);
         }

@@ -26,18 +26,18 @@
 
 struct picker_config {
     uint32_t piece_count;
-    uint32_t piece_length;    /* every piece but the last */
-    uint64_t total_length;    /* the last piece holds what is left */
-    uint32_t block_length;    /* 16 KiB on the wire */
-    uint32_t random_first;    /* pick at random while we have fewer pieces than this */
-    uint32_t max_partial;     /* pieces in progress at once; a new one starts only below this */
-    uint64_t seed;            /* for tie-breaking and random first pieces */
+    uint32_t piece_length; /* every piece but the last */
+    uint64_t total_length; /* the last piece holds what is left */
+    uint32_t block_length; /* 16 KiB on the wire */
+    uint32_t random_first; /* pick at random while we have fewer pieces than this */
+    uint32_t max_partial;  /* pieces in progress at once; a new one starts only below this */
+    uint64_t seed;         /* for tie-breaking and random first pieces */
 };
 
 /* Fills cfg with the defaults (16 KiB blocks, 4 random first pieces, 64 partial pieces) and the
  * given geometry. */
-void picker_config_defaults(struct picker_config *cfg, uint32_t piece_count,
-                            uint32_t piece_length, uint64_t total_length, uint64_t seed);
+void picker_config_defaults(struct picker_config *cfg, uint32_t piece_count, uint32_t piece_length,
+                            uint64_t total_length, uint64_t seed);
 
 /* A block: piece index, byte offset inside the piece, length. */
 struct picker_block {
@@ -50,19 +50,19 @@ struct picker_block {
 struct picker_partial {
     uint32_t index;
     uint32_t nblocks;
-    uint32_t received;   /* blocks whose data has arrived */
+    uint32_t received;    /* blocks whose data has arrived */
     uint32_t unrequested; /* blocks no peer has been asked for */
-    uint8_t *requests;   /* per block: requests for it still outstanding (asked, not answered) */
-    uint8_t *have;       /* per block: 1 once its data arrived */
+    uint8_t *requests;    /* per block: requests for it still outstanding (asked, not answered) */
+    uint8_t *have;        /* per block: 1 once its data arrived */
 };
 
 struct picker {
     struct picker_config cfg;
-    struct bitfield have;     /* verified pieces */
-    uint32_t *avail;          /* per piece: how many connected peers have it */
+    struct bitfield have;           /* verified pieces */
+    uint32_t *avail;                /* per piece: how many connected peers have it */
     struct picker_partial *partial; /* pieces in progress, at most cfg.max_partial */
     uint32_t npartial;
-    uint8_t *in_progress;     /* per piece: 1 while it is in partial[] */
+    uint8_t *in_progress; /* per piece: 1 while it is in partial[] */
     uint32_t have_count;
     uint64_t rng;
 };
@@ -81,7 +81,8 @@ void picker_remove_peer(struct picker *p, const struct bitfield *peer_has);
 /* A connected peer announced one more piece (HAVE). */
 void picker_add_have(struct picker *p, uint32_t index);
 
-/* ---- choosing --------------------------------------------------------------------------------- */
+/* ---- choosing ---------------------------------------------------------------------------------
+ */
 
 /* Tells the picker which blocks the asking peer already has outstanding, so the end game never
  * asks the same peer twice for a block. Return true when (index, begin) is outstanding. */
@@ -98,7 +99,8 @@ bool picker_next(struct picker *p, const struct bitfield *peer_has, picker_outst
  * request the arriving block answered is not given back: picker_received closes it. */
 void picker_giveup(struct picker *p, const struct picker_block *b);
 
-/* ---- arrivals ----------------------------------------------------------------------------------- */
+/* ---- arrivals -----------------------------------------------------------------------------------
+ */
 
 enum picker_arrival {
     PICKER_BLOCK_NEW,       /* stored: the shell keeps its data */
@@ -115,7 +117,8 @@ enum picker_arrival picker_received(struct picker *p, const struct picker_block 
  * becomes ours; a bad one is started again from scratch. */
 void picker_verified(struct picker *p, uint32_t index, bool good);
 
-/* ---- questions ----------------------------------------------------------------------------------- */
+/* ---- questions
+ * ----------------------------------------------------------------------------------- */
 
 /* True when every piece is ours. */
 bool picker_complete(const struct picker *p);

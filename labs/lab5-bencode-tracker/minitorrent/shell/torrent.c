@@ -47,8 +47,7 @@ void torrent_config_defaults(struct torrent_config *cfg)
 /* ===================================================================== opening ============ */
 
 /* Reads a whole (small) file into a malloc'd buffer. Returns 0 or -1 with a message. */
-static int read_file(const char *path, unsigned char **out, size_t *len, char *err,
-                     size_t errlen)
+static int read_file(const char *path, unsigned char **out, size_t *len, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY);
     struct stat sb;
@@ -209,8 +208,8 @@ static void *listener_main(void *arg)
         for (struct peer *p = t->peers; p != NULL; p = p->next)
             live += !p->finished;
         /* The connection cap holds for peers that call us as well as those we call. */
-        if (t->stopping || live >= t->cfg.max_peers || peer_spawn(t, fd, (struct sockaddr *)&ss,
-                                                                   len) < 0)
+        if (t->stopping || live >= t->cfg.max_peers ||
+            peer_spawn(t, fd, (struct sockaddr *)&ss, len) < 0)
             close(fd);
         pthread_mutex_unlock(&t->lock);
     }
@@ -577,8 +576,8 @@ void torrent_status_line(struct torrent *t, uint64_t t_ms, char *out, size_t cap
              "status t_ms=%llu have=%u/%u bytes=%llu down_Bps=%llu up_Bps=%llu peers=%zu %s %s "
              "complete=%d",
              (unsigned long long)t_ms, st.pieces_have, st.pieces_total,
-             (unsigned long long)st.bytes_have, (unsigned long long)down,
-             (unsigned long long)up, st.peers, unchoked, optimistic, st.complete ? 1 : 0);
+             (unsigned long long)st.bytes_have, (unsigned long long)down, (unsigned long long)up,
+             st.peers, unchoked, optimistic, st.complete ? 1 : 0);
 }
 
 void torrent_wait(struct torrent *t, int timeout_ms)

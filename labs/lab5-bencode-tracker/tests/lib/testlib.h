@@ -37,8 +37,8 @@ const char *tk_bin(const char *name);
 struct tk_proc {
     int merge_stderr; /* set to 1 before tk_spawn to read the child's stderr with its stdout */
     pid_t pid;
-    int in_fd;   /* write end of the child's stdin, or -1 once closed */
-    int out_fd;  /* read end of the child's stdout */
+    int in_fd;       /* write end of the child's stdin, or -1 once closed */
+    int out_fd;      /* read end of the child's stdout */
     char out[65536]; /* everything read from stdout so far, NUL-terminated */
     size_t out_len;
 };

@@ -391,8 +391,8 @@ static int step_id(struct wire_framer *f, const unsigned char *in, size_t *took,
 /* WIRE_WANT_PAYLOAD: collects the payload of a message we decode. When the whole payload is in
  * this chunk it is decoded in place, with no copy; otherwise it is gathered in the
  * per-connection buffer f->buf across calls. */
-static int step_payload(struct wire_framer *f, const unsigned char *in, size_t avail,
-                        size_t *took, struct wire_msg *msg)
+static int step_payload(struct wire_framer *f, const unsigned char *in, size_t avail, size_t *took,
+                        struct wire_msg *msg)
 {
     /* TODO(lab6): write step_payload(). README.md says what it must do. */
     (void)f;

@@ -125,8 +125,8 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
             break;
         case OPT_MAX_PEERS:
             if (cli_parse_long(optarg, 1, 10000, &v) < 0) {
-                fprintf(stderr, "minitorrent %s: bad --max-peers '%s': expected 1 to 10000\n",
-                        name, optarg);
+                fprintf(stderr, "minitorrent %s: bad --max-peers '%s': expected 1 to 10000\n", name,
+                        optarg);
                 return -1;
             }
             cfg->max_peers = (size_t)v;

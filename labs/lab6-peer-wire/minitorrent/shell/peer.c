@@ -28,7 +28,7 @@ enum {
     RECV_BUF = 256 * 1024,     /* bytes read from the socket at once */
     SERVE_OUTBOX = 512 * 1024, /* serve the peer's requests while less than this is queued */
     CONNECT_TIMEOUT_MS = 5000,
-    MAX_STRIKES = 2            /* bad pieces from one peer before it is dropped */
+    MAX_STRIKES = 2 /* bad pieces from one peer before it is dropped */
 };
 
 static uint64_t now_ms(void)
@@ -133,8 +133,7 @@ static void sync_locked(struct torrent *t, struct peer *p)
     struct session *s = &p->s;
     if (s->state != SESSION_OPEN)
         return;
-    while (p->haves_sent < t->have_log_len &&
-           session_send_have(s, t->have_log[p->haves_sent]) == 0)
+    while (p->haves_sent < t->have_log_len && session_send_have(s, t->have_log[p->haves_sent]) == 0)
         p->haves_sent++;
     (void)session_set_choking(s, t->cfg.no_upload || !p->want_unchoke);
     p->am_interested = picker_interesting(&t->picker, &p->counted);
@@ -560,8 +559,7 @@ static void release_shared(struct torrent *t, struct peer *p)
     p->counted_valid = false;
     if (p->session_ready)
         for (size_t i = 0; i < p->s.n_ours; i++) {
-            struct picker_block b = {p->s.ours[i].index, p->s.ours[i].begin,
-                                     p->s.ours[i].length};
+            struct picker_block b = {p->s.ours[i].index, p->s.ours[i].begin, p->s.ours[i].length};
             picker_giveup(&t->picker, &b);
         }
     release_suspects_locked(t, p);

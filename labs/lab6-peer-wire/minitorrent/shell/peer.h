@@ -34,24 +34,25 @@ struct peer {
     pthread_t thread;
 
     /* Under the torrent's lock. */
-    bool finished;           /* the thread has ended; the reaper joins and frees */
-    bool kill;               /* asked to close (a duplicate connection, a bad peer) */
+    bool finished; /* the thread has ended; the reaper joins and frees */
+    bool kill;     /* asked to close (a duplicate connection, a bad peer) */
     bool handshaken;
     unsigned char peer_id[20];
     struct bitfield counted; /* the pieces of this peer counted in the picker's availability */
     bool counted_valid;
-    uint32_t haves_sent;     /* how far into the torrent's have_log this peer has been told */
-    uint32_t strikes;        /* pieces that failed their hash because of this peer's blocks */
-    bool want_unchoke;       /* the choking decision for this peer */
-    struct sockaddr_storage dialled; /* for an incoming connection: the address we once dialled
-                                        for the same peer (a duplicate, closed), not to dial again */
+    uint32_t haves_sent; /* how far into the torrent's have_log this peer has been told */
+    uint32_t strikes;    /* pieces that failed their hash because of this peer's blocks */
+    bool want_unchoke;   /* the choking decision for this peer */
+    struct sockaddr_storage
+        dialled; /* for an incoming connection: the address we once dialled
+                    for the same peer (a duplicate, closed), not to dial again */
     bool has_dialled;
-    bool optimistic;         /* it holds the optimistic unchoke slot */
-    bool peer_interested;    /* it is interested in us (mirrors the session, for the choker) */
-    bool am_interested;      /* we are interested in it */
-    struct rate to_us;       /* block bytes per second it sends us */
-    struct rate from_us;     /* block bytes per second we send it */
-    uint64_t last_block_ms;  /* when its last block arrived, to spot a peer that snubs us */
+    bool optimistic;        /* it holds the optimistic unchoke slot */
+    bool peer_interested;   /* it is interested in us (mirrors the session, for the choker) */
+    bool am_interested;     /* we are interested in it */
+    struct rate to_us;      /* block bytes per second it sends us */
+    struct rate from_us;    /* block bytes per second we send it */
+    uint64_t last_block_ms; /* when its last block arrived, to spot a peer that snubs us */
 
     /* Only the peer's own thread touches these. */
     struct session s;

@@ -179,7 +179,8 @@ int tk_write(struct tk_proc *p, const char *s)
 int tk_wait_exit(struct tk_proc *p, int timeout_ms)
 {
     /* A child's stdout closes when it exits, so reading to end of output is the event to wait on
-     * (poll with a deadline, never a sleep); it also keeps the child from blocking on a full pipe. */
+     * (poll with a deadline, never a sleep); it also keeps the child from blocking on a full pipe.
+     */
     long long deadline = tk_now_ms() + timeout_ms;
     while (p->out_fd >= 0) {
         ssize_t r = read_some(p, deadline);
@@ -272,8 +273,10 @@ void tk_add_test(TCase *tc, const TTest *t)
             continue;
         size_t n = strlen(tk_cases[i].prefix);
         if (strncmp(t->name, tk_cases[i].prefix, n) != 0 || t->name[n] != '_') {
-            fprintf(stderr, "tk_add_test: test %s is not named %s_...; the labs would grade it in "
-                            "the wrong lab\n", t->name, tk_cases[i].prefix);
+            fprintf(stderr,
+                    "tk_add_test: test %s is not named %s_...; the labs would grade it in "
+                    "the wrong lab\n",
+                    t->name, tk_cases[i].prefix);
             abort();
         }
         tcase_add_test(tc, t);

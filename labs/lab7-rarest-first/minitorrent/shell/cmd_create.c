@@ -22,7 +22,8 @@
  *     would look complete to everyone who downloads it.
  */
 /* realpath() is in POSIX.1-2008, but glibc declares it only for X/Open; asking for X/Open 7
- * (the same standard, with its XSI part) makes it visible on glibc and changes nothing elsewhere. */
+ * (the same standard, with its XSI part) makes it visible on glibc and changes nothing elsewhere.
+ */
 #define _XOPEN_SOURCE 700
 
 #include "commands.h"

@@ -70,8 +70,8 @@ static int connect_tracker(const struct tracker_url *u, const struct sockaddr *l
     }
     int fd = -1;
     for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
-        fd = net_connect_addr(ai->ai_addr, ai->ai_addrlen, local, locallen, timeout_ms, err,
-                              errlen);
+        fd =
+            net_connect_addr(ai->ai_addr, ai->ai_addrlen, local, locallen, timeout_ms, err, errlen);
     freeaddrinfo(res);
     return fd;
 }
@@ -181,8 +181,7 @@ static int announce_http(const struct announce_params *p, const struct tracker_u
 /* One UDP request and its reply, retried with a doubling time out (BEP 15's schedule, from a
  * shorter start). The parse callback returns TRACKER_UDP_OK, TRACKER_UDP_ETID (someone else's
  * reply: keep waiting) or an error. Returns 0 or -1. */
-typedef int (*udp_parse_fn)(const unsigned char *p, size_t n, void *ctx, char *err,
-                            size_t errlen);
+typedef int (*udp_parse_fn)(const unsigned char *p, size_t n, void *ctx, char *err, size_t errlen);
 
 static int udp_exchange(int fd, const struct sockaddr_storage *to, socklen_t tolen,
                         const unsigned char *req, size_t reqlen, int timeout_ms, int retries,
@@ -318,8 +317,7 @@ static int announce_udp(const struct announce_params *p, const struct tracker_ur
 
 /* ===================================================================== entry points ======= */
 
-int announce(const struct announce_params *p, struct announce_result *r, char *err,
-             size_t errlen)
+int announce(const struct announce_params *p, struct announce_result *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     struct tracker_url u;
@@ -347,8 +345,8 @@ int announce_scrape(const char *url, const unsigned char info_hash[20], int time
         struct tracker_http_response resp;
         if (http_get(&u, target, timeout_ms, NULL, 0, &buf, &resp, err, errlen) < 0)
             return -1;
-        int rc = tracker_http_parse_scrape_reply(resp.body, resp.body_len, info_hash, out, err,
-                                                 errlen);
+        int rc =
+            tracker_http_parse_scrape_reply(resp.body, resp.body_len, info_hash, out, err, errlen);
         free(buf);
         return rc == TRACKER_HTTP_OK ? 0 : -1;
     }

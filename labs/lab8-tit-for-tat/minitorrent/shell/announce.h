@@ -23,9 +23,9 @@ struct announce_params {
     uint16_t port;
     uint64_t uploaded, downloaded, left;
     enum tracker_event event;
-    int numwant;     /* -1: the tracker's default */
-    int timeout_ms;  /* per try; UDP doubles it on each of its retries (BEP 15) */
-    int udp_retries; /* UDP tries after the first */
+    int numwant;                  /* -1: the tracker's default */
+    int timeout_ms;               /* per try; UDP doubles it on each of its retries (BEP 15) */
+    int udp_retries;              /* UDP tries after the first */
     const struct sockaddr *local; /* our own address to send from (NULL: any), so the tracker
                                      records the address we listen on */
     socklen_t locallen;
@@ -44,8 +44,7 @@ void announce_defaults(struct announce_params *p);
 
 /* Announces once. Returns 0 and fills r, or -1 with a message in err (a tracker's "failure
  * reason" among them). */
-int announce(const struct announce_params *p, struct announce_result *r, char *err,
-             size_t errlen);
+int announce(const struct announce_params *p, struct announce_result *r, char *err, size_t errlen);
 
 /* Asks an HTTP or UDP tracker how many seeders and leechers a torrent has (scrape). Returns 0,
  * or -1 with a message in err. */

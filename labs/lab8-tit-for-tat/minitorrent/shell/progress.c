@@ -53,9 +53,8 @@ void progress_update(struct progress *p, uint64_t have, uint64_t total, size_t p
     }
     int decile = (int)(frac * 10);
     if (decile != p->last_decile) {
-        fprintf(p->out, "progress: %3d%%  %llu of %llu bytes  %.2f MB/s  peers %zu\n",
-                decile * 10, (unsigned long long)have, (unsigned long long)total, p->rate / 1e6,
-                peers);
+        fprintf(p->out, "progress: %3d%%  %llu of %llu bytes  %.2f MB/s  peers %zu\n", decile * 10,
+                (unsigned long long)have, (unsigned long long)total, p->rate / 1e6, peers);
         fflush(p->out);
         p->last_decile = decile;
     }

@@ -26,23 +26,23 @@
 #include <sys/socket.h>
 
 struct torrent_config {
-    const char *dir;     /* where the files are (default ".") */
-    const char *bind;    /* our address, for listening and for dialling out; NULL: any */
-    const char *port;    /* listening port; "0" picks a free one */
-    size_t max_peers;    /* connections at once, both directions (default 50) */
-    size_t pipeline;     /* requests outstanding per peer (default 64) */
-    uint64_t seed;       /* for the picker's random choices; 0: a random seed */
-    int announce_timeout_ms; /* per tracker request (default 10000) */
-    uint64_t up_rate;    /* bytes per second we send at most; 0: no limit */
-    uint64_t down_rate;  /* bytes per second we receive at most; 0: no limit */
-    bool no_upload;      /* never unchoke anyone (a client-server experiment's clients) */
-    unsigned upload_slots; /* regular unchoke slots (default 4, the course notes' number) */
-    uint64_t rechoke_ms; /* time between re-chokes (default 10000; the optimistic unchoke moves
-                            every third one) */
-    uint64_t peer_timeout_ms;      /* drop a peer silent for this long (default 180000) */
+    const char *dir;          /* where the files are (default ".") */
+    const char *bind;         /* our address, for listening and for dialling out; NULL: any */
+    const char *port;         /* listening port; "0" picks a free one */
+    size_t max_peers;         /* connections at once, both directions (default 50) */
+    size_t pipeline;          /* requests outstanding per peer (default 64) */
+    uint64_t seed;            /* for the picker's random choices; 0: a random seed */
+    int announce_timeout_ms;  /* per tracker request (default 10000) */
+    uint64_t up_rate;         /* bytes per second we send at most; 0: no limit */
+    uint64_t down_rate;       /* bytes per second we receive at most; 0: no limit */
+    bool no_upload;           /* never unchoke anyone (a client-server experiment's clients) */
+    unsigned upload_slots;    /* regular unchoke slots (default 4, the course notes' number) */
+    uint64_t rechoke_ms;      /* time between re-chokes (default 10000; the optimistic unchoke moves
+                                 every third one) */
+    uint64_t peer_timeout_ms; /* drop a peer silent for this long (default 180000) */
     uint64_t handshake_timeout_ms; /* drop a connection with no handshake by then (default 10000,
                                       and never more than peer_timeout_ms) */
-    int verbose;         /* print connections and tracker replies */
+    int verbose;                   /* print connections and tracker replies */
 };
 
 /* Fills cfg with the defaults. */
@@ -57,9 +57,9 @@ enum { TORRENT_SUSPECTS = 16 };
 struct suspect {
     bool used;
     uint32_t index;
-    uint64_t *from;                /* per block of the piece: who sent the bad copy */
-    unsigned char (*digest)[20];   /* per block: SHA-1 of the bad copy */
-    uint64_t refetcher; /* the one peer asked for the piece again (0: none chosen yet) */
+    uint64_t *from;              /* per block of the piece: who sent the bad copy */
+    unsigned char (*digest)[20]; /* per block: SHA-1 of the bad copy */
+    uint64_t refetcher;          /* the one peer asked for the piece again (0: none chosen yet) */
 };
 
 struct torrent {
@@ -67,27 +67,27 @@ struct torrent {
     struct metainfo mi;
     struct storage store;
     unsigned char peer_id[20];
-    bool seeding_only;             /* opened by `seed`: the content must be complete */
+    bool seeding_only; /* opened by `seed`: the content must be complete */
     int listen_fd;
     int port;
     struct sockaddr_storage local; /* cfg.bind as an address, for dialling out from it */
     socklen_t locallen;
-    int stop_pipe[2];              /* written once to wake the listener at shutdown */
+    int stop_pipe[2]; /* written once to wake the listener at shutdown */
 
     struct limiter up, down; /* --up-rate and --down-rate, shared by every connection */
 
-    pthread_mutex_t lock; /* guards everything below */
-    pthread_cond_t changed;        /* a piece was verified, or the torrent is stopping */
-    pthread_cond_t announce_cond;  /* wakes the announcer early */
+    pthread_mutex_t lock;         /* guards everything below */
+    pthread_cond_t changed;       /* a piece was verified, or the torrent is stopping */
+    pthread_cond_t announce_cond; /* wakes the announcer early */
     struct picker picker;
-    uint32_t *have_log;   /* pieces in the order we verified them: peers send HAVE from it */
+    uint32_t *have_log; /* pieces in the order we verified them: peers send HAVE from it */
     uint32_t have_log_len;
-    uint64_t *block_from;  /* per 16 KiB block of the torrent: the key of the peer that sent
-                              the copy on disk (0: none yet) */
+    uint64_t *block_from; /* per 16 KiB block of the torrent: the key of the peer that sent
+                             the copy on disk (0: none yet) */
     uint32_t blocks_per_piece;
     struct suspect *suspects; /* pieces that failed with blocks of several peers (peer.c) */
     struct bitfield offer;    /* scratch, under the lock: what a peer may be asked for now */
-    struct peer *peers;    /* every connection, live or finished but not yet reaped */
+    struct peer *peers;       /* every connection, live or finished but not yet reaped */
     size_t npeers;
     uint64_t next_key;
     uint64_t downloaded, uploaded; /* payload bytes: verified pieces in, blocks out */
@@ -96,8 +96,8 @@ struct torrent {
     struct rate down_rate, up_rate; /* payload bytes per second, for the status line */
     struct choker choker;
     bool stopping;
-    bool announce_completed;       /* the download finished: tell the tracker */
-    char fatal[256];               /* set when the torrent cannot go on (a disk error) */
+    bool announce_completed; /* the download finished: tell the tracker */
+    char fatal[256];         /* set when the torrent cannot go on (a disk error) */
 
     pthread_t listener, announcer;
     bool threads_started;
