@@ -26,7 +26,7 @@ echo "   K&R: client-server D >= N*F/u_s grows with N; P2P D >= max{F/u_s, N*F/(
 echo "   levels off. Watch the two modes at N = 2 and N = 8."
 echo
 "$bin/minitorrent" swarm --peers 2,8 --size 2M --piece 64K --seed-up 1M --peer-up 512K \
-    --rechoke-ms 2000 --plot "$plot" --json "$json"
+    --rechoke-secs 2 --plot "$plot" --json "$json"
 echo
 echo "The figure (D against N, measured points and both bounds) is in $plot;"
 echo "the numbers are in $json. For a bigger figure: minitorrent swarm --peers 2,4,8,16 --plot FILE.svg"

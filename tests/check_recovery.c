@@ -229,8 +229,8 @@ static void start_leecher(int i, const char *addr)
     /* Rates low enough that the swarm lasts a few seconds, so the kills land in the middle, and
      * a seed slower than the leechers together, so they must trade among themselves. */
     const char *const opts[] = {"-b",          addr, "--keep-seeding", "--up-rate", "384K",
-                                "--down-rate", "1M", "--status-ms",    "100",       "--rechoke-ms",
-                                "500",         NULL};
+                                "--down-rate", "1M", "--status-ms",    "100",       "--rechoke-secs",
+                                "0.5",         NULL};
     mf_start_get(&fx, &leech[i], dir, opts);
 }
 
@@ -254,7 +254,7 @@ START_TEST(recovery_churn)
     char dir[256];
     mf_path(&fx, dir, sizeof dir, "seed");
     mf_start_seed(&fx, &seed, dir,
-                  (const char *const[]){"--up-rate", "1M", "--rechoke-ms", "500", NULL});
+                  (const char *const[]){"--up-rate", "1M", "--rechoke-secs", "0.5", NULL});
     mf_wait_seeders(&fx, 1, ep_scaled_ms(20000));
 
     char addr[LEECHERS][24];

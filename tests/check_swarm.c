@@ -208,6 +208,8 @@ START_TEST(swarm_view_plain_output)
     struct swarm_view v;
     struct swarm_view_peer p[4];
     sample_view(&v, p, f, false);
+    p[1].st.up_Bps = 393216; /* the leechers' uploads are summed: 384 KiB/s + 128 KiB/s */
+    p[2].st.up_Bps = 131072;
     swarm_view_draw(&v, 0.5); /* too early for a progress line */
     swarm_view_event(&v, 1.25, "p2 has every piece");
     swarm_view_draw(&v, 2.1);
@@ -215,7 +217,8 @@ START_TEST(swarm_view_plain_output)
     char buf[1024];
     const char *s = file_text(f, buf, sizeof buf);
     ck_assert_str_eq(s, "[   1.2 s] p2 has every piece\n"
-                        "[   2.1 s] p1 50% p2 done p3 killed | seed up 1.0 MiB/s\n");
+                        "[   2.1 s] p1 50% p2 done p3 killed | seed up 1.0 MiB/s, leechers up "
+                        "512.0 KiB/s\n");
     ck_assert_ptr_null(strchr(s, '\033')); /* no terminal codes in a log */
     fclose(f);
 }
@@ -269,7 +272,7 @@ static const char *missing_piece(void)
     } want[] = {
         {"swarm", "--peers"},    {"tracker", "--interval"}, {"create", "--private"},
         {"get", "--status-ms"},  {"get", "--no-upload"},    {"get", "--keep-seeding"},
-        {"get", "--rechoke-ms"}, {"seed", "--up-rate"},
+        {"get", "--rechoke-secs"}, {"seed", "--up-rate"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         struct tk_proc p = {.merge_stderr = 1};
@@ -377,7 +380,7 @@ START_TEST(swarm_six_peers_all_verified)
     snprintf(json, sizeof json, "%s.json", tmp);
     char *argv[] = {prog(),         "swarm",  "--peers",   "6",  "--size",    "1M",
                     "--piece",      "16K",    "--seed-up", "4M", "--peer-up", "2M",
-                    "--rechoke-ms", "100",    "--seed",    "7",  "--plain",   "--timeout",
+                    "--rechoke-secs", "0.1",    "--seed",    "7",  "--plain",   "--timeout",
                     "60",           "--json", json,        NULL};
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 90000);
@@ -436,7 +439,7 @@ START_TEST(swarm_client_server_mode)
     snprintf(json, sizeof json, "%s.json", tmp);
     char *argv[] = {prog(),    "swarm",         "--peers",      "3",   "--size",    "512K",
                     "--piece", "16K",           "--seed-up",    "2M",  "--peer-up", "1M",
-                    "--mode",  "client-server", "--rechoke-ms", "100", "--plain",   "--timeout",
+                    "--mode",  "client-server", "--rechoke-secs", "0.1", "--plain",   "--timeout",
                     "60",      "--json",        json,           NULL};
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 90000);
@@ -478,7 +481,7 @@ START_TEST(swarm_churn_still_finishes)
     /* Slow enough (about 4 s at best) that every victim is seen partway through. */
     char *argv[] = {prog(),         "swarm", "--peers",   "6",      "--size",    "1M",
                     "--piece",      "16K",   "--seed-up", "256K",   "--peer-up", "256K",
-                    "--rechoke-ms", "200",   "--churn",   "--seed", "11",        "--plain",
+                    "--rechoke-secs", "0.2",   "--churn",   "--seed", "11",        "--plain",
                     "--timeout",    "90",    "--json",    json,     NULL};
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 120000);
@@ -563,7 +566,7 @@ START_TEST(swarm_list_writes_json_list_and_plot)
     snprintf(svg, sizeof svg, "%s.svg", tmp);
     char *argv[] = {prog(),         "swarm",  "--peers",   "2,3",       "--size",    "512K",
                     "--piece",      "16K",    "--seed-up", "4M",        "--peer-up", "2M",
-                    "--rechoke-ms", "100",    "--plain",   "--timeout", "60",        "--json",
+                    "--rechoke-secs", "0.1",    "--plain",   "--timeout", "60",        "--json",
                     json,           "--plot", svg,         NULL};
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 120000);

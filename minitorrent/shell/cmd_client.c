@@ -40,8 +40,8 @@ static const char common_usage[] =
     "      --down-rate RATE receive at most RATE bytes per second\n"
     "      --no-upload      never unchoke anyone (a client in a client-server experiment)\n"
     "      --status-ms MS   print a machine-readable status line every MS milliseconds\n"
-    "      --rechoke-ms MS  time between re-chokes (default 10000; the optimistic\n"
-    "                       unchoke moves every third re-choke)\n"
+    "      --rechoke-secs S time between re-chokes in seconds, such as 10 or 0.1 (default 10;\n"
+    "                       the optimistic unchoke moves every third re-choke)\n"
     "      --upload-slots N peers unchoked for their upload rate (default 4)\n"
     "      --peer-timeout-ms MS  drop a peer silent for MS milliseconds (default 180000);\n"
     "                       a connection must send its handshake within 10 s (or MS)\n"
@@ -77,7 +77,7 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
         OPT_DOWN_RATE,
         OPT_NO_UPLOAD,
         OPT_STATUS_MS,
-        OPT_RECHOKE_MS,
+        OPT_RECHOKE_SECS,
         OPT_UPLOAD_SLOTS,
         OPT_PEER_TIMEOUT_MS
     };
@@ -93,7 +93,7 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
         {"down-rate", required_argument, NULL, OPT_DOWN_RATE},
         {"no-upload", no_argument, NULL, OPT_NO_UPLOAD},
         {"status-ms", required_argument, NULL, OPT_STATUS_MS},
-        {"rechoke-ms", required_argument, NULL, OPT_RECHOKE_MS},
+        {"rechoke-secs", required_argument, NULL, OPT_RECHOKE_SECS},
         {"upload-slots", required_argument, NULL, OPT_UPLOAD_SLOTS},
         {"peer-timeout-ms", required_argument, NULL, OPT_PEER_TIMEOUT_MS},
         {"verbose", no_argument, NULL, 'v'},
@@ -165,14 +165,17 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
         case OPT_NO_UPLOAD:
             cfg->no_upload = true;
             break;
-        case OPT_RECHOKE_MS:
-            if (cli_parse_long(optarg, 1, 3600000, &v) < 0) {
-                fprintf(stderr, "minitorrent %s: bad --rechoke-ms '%s': expected 1 to 3600000\n",
+        case OPT_RECHOKE_SECS: {
+            uint64_t ms;
+            if (units_parse_seconds(optarg, &ms, why, sizeof why) < 0 || ms < 1 || ms > 3600000) {
+                fprintf(stderr,
+                        "minitorrent %s: bad --rechoke-secs '%s': expected 0.001 to 3600 seconds\n",
                         name, optarg);
                 return -1;
             }
-            cfg->rechoke_ms = (uint64_t)v;
+            cfg->rechoke_ms = ms;
             break;
+        }
         case OPT_UPLOAD_SLOTS:
             if (cli_parse_long(optarg, 1, 1000, &v) < 0) {
                 fprintf(stderr, "minitorrent %s: bad --upload-slots '%s': expected 1 to 1000\n",

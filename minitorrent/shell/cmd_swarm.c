@@ -91,7 +91,8 @@ static const char usage[] =
     "      --plot FILE.svg    draw distribution time against N as SVG ('-' or a bare --plot at\n"
     "                         the end: standard output, and the report goes to stderr)\n"
     "      --seed N           seed for the file's bytes, the churn and the peers' choices\n"
-    "      --rechoke-ms MS    re-choke interval passed to every peer (default: theirs, 10 s)\n"
+    "      --rechoke-secs S   re-choke interval in seconds for every peer, such as 2 or 0.1\n"
+    "                         (default: theirs, 10)\n"
     "      --upload-slots N   regular unchoke slots passed to every peer (default: theirs, 4)\n"
     "      --interval SECS    the tracker's re-announce interval (default 2)\n"
     "      --timeout SECS     give up on a run after SECS (default: 60 + 10 times the bound)\n"
@@ -194,7 +195,7 @@ static int parse_options(int argc, char **argv, struct swarm_opts *o)
         {"json", required_argument, NULL, OPT_JSON},
         {"plot", required_argument, NULL, OPT_PLOT},
         {"seed", required_argument, NULL, OPT_SEED},
-        {"rechoke-ms", required_argument, NULL, OPT_RECHOKE},
+        {"rechoke-secs", required_argument, NULL, OPT_RECHOKE},
         {"upload-slots", required_argument, NULL, OPT_SLOTS},
         {"interval", required_argument, NULL, OPT_INTERVAL},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -288,24 +289,33 @@ static int parse_options(int argc, char **argv, struct swarm_opts *o)
             o->seed = (uint64_t)v;
             o->seed_given = true;
             break;
-        case OPT_RECHOKE:
+        case OPT_RECHOKE: {
+            uint64_t ms;
+            if (units_parse_seconds(optarg, &ms, NULL, 0) < 0 || ms < 10 || ms > 600000) {
+                fprintf(stderr,
+                        "minitorrent swarm: bad --rechoke-secs '%s': expected 0.01 to 600 seconds\n",
+                        optarg);
+                return -1;
+            }
+            o->rechoke_ms = (long)ms;
+            break;
+        }
         case OPT_SLOTS:
         case OPT_INTERVAL:
         case OPT_TIMEOUT: {
             static const struct {
                 const char *name;
                 long min, max;
-            } lim[] = {{"rechoke-ms", 10, 600000},
-                       {"upload-slots", 1, 100},
+            } lim[] = {{"upload-slots", 1, 100},
                        {"interval", 1, 3600},
                        {"timeout", 1, 86400}};
-            int k = c - OPT_RECHOKE;
+            int k = c - OPT_SLOTS;
             if (cli_parse_long(optarg, lim[k].min, lim[k].max, &v) < 0) {
                 fprintf(stderr, "minitorrent swarm: bad --%s '%s': expected %ld to %ld\n",
                         lim[k].name, optarg, lim[k].min, lim[k].max);
                 return -1;
             }
-            long *dst[] = {&o->rechoke_ms, &o->upload_slots, &o->interval_s, &o->timeout_s};
+            long *dst[] = {&o->upload_slots, &o->interval_s, &o->timeout_s};
             *dst[k] = v;
             break;
         }
@@ -822,7 +832,7 @@ static int start_leecher(struct run *r, unsigned i, char *err, size_t errlen)
     snprintf(dir, sizeof dir, "%s/%s", r->cs.tmp, r->vp[1 + i].name);
     snprintf(rate_up, sizeof rate_up, "%llu", (unsigned long long)o->peer_up);
     snprintf(rate_down, sizeof rate_down, "%llu", (unsigned long long)o->peer_down);
-    snprintf(rechoke, sizeof rechoke, "%ld", o->rechoke_ms);
+    snprintf(rechoke, sizeof rechoke, "%ld.%03ld", o->rechoke_ms / 1000, o->rechoke_ms % 1000);
     snprintf(slots, sizeof slots, "%ld", o->upload_slots);
     /* Each peer gets its own picker seed, so they do not all pick the same pieces. */
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)((r->rng >> 33) % 2000000000 + i + 1));
@@ -854,7 +864,7 @@ static int start_leecher(struct run *r, unsigned i, char *err, size_t errlen)
         argv[a++] = rate_down;
     }
     if (o->rechoke_ms > 0) {
-        argv[a++] = "--rechoke-ms";
+        argv[a++] = "--rechoke-secs";
         argv[a++] = rechoke;
     }
     if (o->upload_slots > 0) {
@@ -878,7 +888,7 @@ static int start_seed(struct run *r, char *err, size_t errlen)
     char dir[1100], rate[32], rechoke[32], slots[32], seed[32];
     snprintf(dir, sizeof dir, "%s/seed", r->cs.tmp);
     snprintf(rate, sizeof rate, "%llu", (unsigned long long)o->seed_up);
-    snprintf(rechoke, sizeof rechoke, "%ld", o->rechoke_ms);
+    snprintf(rechoke, sizeof rechoke, "%ld.%03ld", o->rechoke_ms / 1000, o->rechoke_ms % 1000);
     snprintf(slots, sizeof slots, "%ld", o->upload_slots);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)((r->rng >> 33) % 2000000000 + 1));
     char *argv[24];
@@ -901,7 +911,7 @@ static int start_seed(struct run *r, char *err, size_t errlen)
         argv[a++] = rate;
     }
     if (o->rechoke_ms > 0) {
-        argv[a++] = "--rechoke-ms";
+        argv[a++] = "--rechoke-secs";
         argv[a++] = rechoke;
     }
     if (o->upload_slots > 0) {

@@ -386,7 +386,7 @@ scenario_7() {
 scenario_8() {
     start_tracker
     mt_create src/data.bin "$HTTP_URL" t.torrent
-    start mt_seed "$MT" seed t.torrent -d src -b 127.0.0.1 --up-rate 4M --rechoke-ms 1000 -v
+    start mt_seed "$MT" seed t.torrent -d src -b 127.0.0.1 --up-rate 4M --rechoke-secs 1 -v
     wait_line "$WORK/mt_seed.log" '^listening on' "$LAST_PID" 20 "minitorrent seed"
     wait_seeders t.torrent
     local t0 t1 i
@@ -395,7 +395,7 @@ scenario_8() {
     t0=$(now)
     for i in 1 2 3 4; do
         start "mt_get$i" "$MT" get t.torrent -d "get/mt$i" -b "127.0.0.$((i + 1))" --keep-seeding \
-            --rechoke-ms 1000 -v
+            --rechoke-secs 1 -v
         mt_pids+=("$LAST_PID")
     done
     start_lt lt_get get t.torrent get/lt --bind 127.0.0.6 --keep-seeding -v
