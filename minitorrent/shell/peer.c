@@ -28,7 +28,11 @@ enum {
     RECV_BUF = 256 * 1024,     /* bytes read from the socket at once */
     SERVE_OUTBOX = 512 * 1024, /* serve the peer's requests while less than this is queued */
     CONNECT_TIMEOUT_MS = 5000,
-    MAX_STRIKES = 2 /* bad pieces from one peer before it is dropped */
+    MAX_STRIKES = 2, /* bad pieces from one peer before it is dropped */
+    /* After sending HAVEs, a connection sends the next ones at most this much later, together.
+     * A swarm of small pieces verifies dozens of pieces a second in every peer; waking every
+     * connection's thread for each of them cost more processor time than moving the data. */
+    HAVE_BATCH_MS = 100
 };
 
 static uint64_t now_ms(void)
@@ -40,6 +44,12 @@ static uint64_t now_ms(void)
 
 void peer_wake(struct peer *p)
 {
+    /* One byte in the pipe is enough to wake the thread; more would be system calls for
+     * nothing. The flag is cleared by the thread, under the lock, before it reads the shared
+     * state, so a change made after that point always writes a new byte. */
+    if (p->wake_pending)
+        return;
+    p->wake_pending = true;
     /* The pipe is non-blocking: if it is full, a wake-up is pending anyway. */
     (void)!write(p->wake[1], "w", 1);
 }
@@ -133,8 +143,13 @@ static void sync_locked(struct torrent *t, struct peer *p)
     struct session *s = &p->s;
     if (s->state != SESSION_OPEN)
         return;
+    uint32_t haves_before = p->haves_sent;
     while (p->haves_sent < t->have_log_len && session_send_have(s, t->have_log[p->haves_sent]) == 0)
         p->haves_sent++;
+    if (p->haves_sent != haves_before) {
+        p->have_quiet = true;
+        p->have_quiet_until = now_ms() + HAVE_BATCH_MS;
+    }
     (void)session_set_choking(s, t->cfg.no_upload || !p->want_unchoke);
     p->am_interested = picker_interesting(&t->picker, &p->counted);
     (void)session_set_interested(s, p->am_interested);
@@ -325,9 +340,10 @@ static void verify_piece(struct torrent *t, struct peer *p, uint32_t index, unsi
         t->have_log[t->have_log_len++] = index;
         t->downloaded += size;
         good_piece_locked(t, index, size, buf);
-        /* Everyone gets to send a HAVE for it. */
+        /* Everyone gets to send a HAVE for it: at once where no HAVE went out lately, and
+         * otherwise when the connection's batch window ends (see HAVE_BATCH_MS). */
         for (struct peer *q = t->peers; q != NULL; q = q->next)
-            if (!q->finished)
+            if (!q->finished && !q->have_quiet)
                 peer_wake(q);
     } else {
         t->wasted += size;
@@ -598,6 +614,12 @@ static void *peer_main(void *arg)
             timeout = wait_up;
         if (wait_down > 0 && wait_down < timeout)
             timeout = wait_down;
+        if (p->have_quiet) { /* the end of the HAVE batch window (only this thread writes it) */
+            uint64_t now = now_ms();
+            uint64_t left = p->have_quiet_until > now ? p->have_quiet_until - now : 0;
+            if (left < timeout)
+                timeout = left;
+        }
         if (poll(pfd, 2, (int)timeout) < 0 && errno != EINTR)
             break;
         if (pfd[1].revents & POLLIN) {
@@ -606,6 +628,9 @@ static void *peer_main(void *arg)
                 ;
         }
         pthread_mutex_lock(&t->lock);
+        p->wake_pending = false;
+        if (p->have_quiet && now_ms() >= p->have_quiet_until)
+            p->have_quiet = false; /* sync_locked below sends what the window held back */
         bool stop = p->kill || t->stopping;
         pthread_mutex_unlock(&t->lock);
         if (stop)
