@@ -228,9 +228,9 @@ static void start_leecher(int i, const char *addr)
     mf_path(&fx, dir, sizeof dir, rel);
     /* Rates low enough that the swarm lasts a few seconds, so the kills land in the middle, and
      * a seed slower than the leechers together, so they must trade among themselves. */
-    const char *const opts[] = {"-b",          addr, "--keep-seeding", "--up-rate", "384K",
-                                "--down-rate", "1M", "--status-ms",    "100",       "--rechoke-secs",
-                                "0.5",         NULL};
+    const char *const opts[] = {
+        "-b",          addr,  "--keep-seeding", "--up-rate", "384K", "--down-rate", "1M",
+        "--status-ms", "100", "--rechoke-secs", "0.5",       NULL};
     mf_start_get(&fx, &leech[i], dir, opts);
 }
 

@@ -270,8 +270,8 @@ static const char *missing_piece(void)
     struct {
         const char *cmd, *needs;
     } want[] = {
-        {"swarm", "--peers"},    {"tracker", "--interval"}, {"create", "--private"},
-        {"get", "--status-ms"},  {"get", "--no-upload"},    {"get", "--keep-seeding"},
+        {"swarm", "--peers"},      {"tracker", "--interval"}, {"create", "--private"},
+        {"get", "--status-ms"},    {"get", "--no-upload"},    {"get", "--keep-seeding"},
         {"get", "--rechoke-secs"}, {"seed", "--up-rate"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -378,10 +378,28 @@ START_TEST(swarm_six_peers_all_verified)
     char tmp[512], json[600];
     private_tmpdir(tmp, sizeof tmp);
     snprintf(json, sizeof json, "%s.json", tmp);
-    char *argv[] = {prog(),         "swarm",  "--peers",   "6",  "--size",    "1M",
-                    "--piece",      "16K",    "--seed-up", "4M", "--peer-up", "2M",
-                    "--rechoke-secs", "0.1",    "--seed",    "7",  "--plain",   "--timeout",
-                    "60",           "--json", json,        NULL};
+    char *argv[] = {prog(),
+                    "swarm",
+                    "--peers",
+                    "6",
+                    "--size",
+                    "1M",
+                    "--piece",
+                    "16K",
+                    "--seed-up",
+                    "4M",
+                    "--peer-up",
+                    "2M",
+                    "--rechoke-secs",
+                    "0.1",
+                    "--seed",
+                    "7",
+                    "--plain",
+                    "--timeout",
+                    "60",
+                    "--json",
+                    json,
+                    NULL};
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 90000);
     ck_assert_msg(st == 0, "swarm exited with %d:\n%s", st, p.out);
@@ -437,10 +455,14 @@ START_TEST(swarm_client_server_mode)
     char tmp[512], json[600];
     private_tmpdir(tmp, sizeof tmp);
     snprintf(json, sizeof json, "%s.json", tmp);
-    char *argv[] = {prog(),    "swarm",         "--peers",      "3",   "--size",    "512K",
-                    "--piece", "16K",           "--seed-up",    "2M",  "--peer-up", "1M",
-                    "--mode",  "client-server", "--rechoke-secs", "0.1", "--plain",   "--timeout",
-                    "60",      "--json",        json,           NULL};
+    char *argv[] = {prog(),    "swarm",         "--peers",
+                    "3",       "--size",        "512K",
+                    "--piece", "16K",           "--seed-up",
+                    "2M",      "--peer-up",     "1M",
+                    "--mode",  "client-server", "--rechoke-secs",
+                    "0.1",     "--plain",       "--timeout",
+                    "60",      "--json",        json,
+                    NULL};
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 90000);
     ck_assert_msg(st == 0, "swarm exited with %d:\n%s", st, p.out);
@@ -479,10 +501,10 @@ START_TEST(swarm_churn_still_finishes)
     private_tmpdir(tmp, sizeof tmp);
     snprintf(json, sizeof json, "%s.json", tmp);
     /* Slow enough (about 4 s at best) that every victim is seen partway through. */
-    char *argv[] = {prog(),         "swarm", "--peers",   "6",      "--size",    "1M",
-                    "--piece",      "16K",   "--seed-up", "256K",   "--peer-up", "256K",
+    char *argv[] = {prog(),           "swarm", "--peers",   "6",      "--size",    "1M",
+                    "--piece",        "16K",   "--seed-up", "256K",   "--peer-up", "256K",
                     "--rechoke-secs", "0.2",   "--churn",   "--seed", "11",        "--plain",
-                    "--timeout",    "90",    "--json",    json,     NULL};
+                    "--timeout",      "90",    "--json",    json,     NULL};
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 120000);
     ck_assert_msg(st == 0, "swarm exited with %d:\n%s", st, p.out);
@@ -564,10 +586,11 @@ START_TEST(swarm_list_writes_json_list_and_plot)
     private_tmpdir(tmp, sizeof tmp);
     snprintf(json, sizeof json, "%s.json", tmp);
     snprintf(svg, sizeof svg, "%s.svg", tmp);
-    char *argv[] = {prog(),         "swarm",  "--peers",   "2,3",       "--size",    "512K",
-                    "--piece",      "16K",    "--seed-up", "4M",        "--peer-up", "2M",
-                    "--rechoke-secs", "0.1",    "--plain",   "--timeout", "60",        "--json",
-                    json,           "--plot", svg,         NULL};
+    char *argv[] = {
+        prog(),    "swarm",     "--peers", "2,3",       "--size", "512K",           "--piece",
+        "16K",     "--seed-up", "4M",      "--peer-up", "2M",     "--rechoke-secs", "0.1",
+        "--plain", "--timeout", "60",      "--json",    json,     "--plot",         svg,
+        NULL};
     struct tk_proc p = {0};
     int st = run_swarm(&p, argv, 120000);
     ck_assert_msg(st == 0, "swarm exited with %d:\n%s", st, p.out);

@@ -26,8 +26,8 @@ void picker_config_defaults(struct picker_config *cfg, uint32_t piece_count, uin
      * piece of its own, and a cap of 64 would then allow only 64 requests across all the
      * connections together: too few to keep thirty uploaders busy. */
     uint32_t blocks_per_piece = (piece_length + cfg->block_length - 1) / cfg->block_length;
-    cfg->max_partial = blocks_per_piece > 0 && 1024 / blocks_per_piece > 64 ? 1024 / blocks_per_piece
-                                                                            : 64;
+    cfg->max_partial =
+        blocks_per_piece > 0 && 1024 / blocks_per_piece > 64 ? 1024 / blocks_per_piece : 64;
     cfg->seed = seed;
 }
 

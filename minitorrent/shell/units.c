@@ -139,7 +139,8 @@ int units_parse_seconds(const char *s, uint64_t *ms, char *err, size_t errlen)
         /* Each digit after the point is worth a tenth of the one before: 100 ms, 10 ms, 1 ms. */
         for (uint64_t weight = 100; *p >= '0' && *p <= '9'; p++, weight /= 10) {
             if (weight == 0)
-                return uerr(err, errlen, "'%s': at most 3 digits after the point (milliseconds)", s);
+                return uerr(err, errlen, "'%s': at most 3 digits after the point (milliseconds)",
+                            s);
             frac_ms += weight * (uint64_t)(*p - '0');
         }
     }
