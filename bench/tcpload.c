@@ -8,6 +8,7 @@
  * thousand clients need a thousand sockets, not a thousand threads. Prints one line:
  * "tcpload: clients=N lines=L errors=E seconds=S lines_per_s=R".
  */
+#include "clock.h"
 #include "cli.h"
 #include "upper.h"
 
@@ -33,13 +34,6 @@ struct client {
 
 static long lines_per_client;
 static unsigned long long errors, lines_ok;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Starts client number id: a non-blocking connect and its lines. Returns 0 or -1. */
 static int start_client(struct client *c, long id, int port)
@@ -133,7 +127,7 @@ int main(int argc, char **argv)
     for (long i = 0; i < conc; i++)
         c[i].fd = -1;
     long started = 0, done = 0;
-    double t0 = now_s();
+    double t0 = clock_s();
     while (done < clients) {
         for (long i = 0; i < conc && started < clients; i++)
             if (c[i].fd < 0) {
@@ -158,7 +152,7 @@ int main(int argc, char **argv)
                     done++;
             }
     }
-    double secs = now_s() - t0;
+    double secs = clock_s() - t0;
     printf("tcpload: clients=%ld lines=%llu errors=%llu seconds=%.3f lines_per_s=%.0f\n", clients,
            lines_ok, errors + (unsigned long long)(clients - done), secs,
            secs > 0 ? (double)lines_ok / secs : 0.0);

@@ -7,6 +7,7 @@
  * download) and stops once every piece is on disk and verified, unless --keep-seeding.
  */
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "io.h"
 #include "progress.h"
@@ -48,13 +49,6 @@ static const char common_usage[] =
     "  -v, --verbose        print peers as they come and go, and tracker replies\n"
     "  -h, --help           show this help\n"
     "      --version        show the version\n";
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Parses the options seed and get share. Returns 0, 1 after --help/--version (exit 0), or -1
  * after a usage error (exit 2). */
@@ -254,7 +248,7 @@ static int run(int argc, char **argv, bool is_get)
     if (is_get && st.complete)
         printf("all %u pieces are already here\n", st.pieces_total);
     struct progress prog;
-    uint64_t start = now_ms();
+    uint64_t start = clock_ms();
     progress_init(&prog, stdout, start);
     bool was_complete = st.complete, showed_done = false;
     int status = 0;
@@ -264,9 +258,9 @@ static int run(int argc, char **argv, bool is_get)
         torrent_reap(&t);
         torrent_tick(&t);
         torrent_stats(&t, &st);
-        if (co.status_ms > 0 && now_ms() >= next_status) {
+        if (co.status_ms > 0 && clock_ms() >= next_status) {
             char line[2048];
-            torrent_status_line(&t, now_ms() - start, line, sizeof line);
+            torrent_status_line(&t, clock_ms() - start, line, sizeof line);
             printf("%s\n", line);
             if (fflush(stdout) == EOF) {
                 /* Whoever reads the status lines has gone (a `minitorrent swarm` killed with
@@ -274,7 +268,7 @@ static int run(int argc, char **argv, bool is_get)
                 status = 1;
                 break;
             }
-            next_status = now_ms() + (uint64_t)co.status_ms;
+            next_status = clock_ms() + (uint64_t)co.status_ms;
         }
         if (st.fatal[0] != '\0') {
             fprintf(stderr, "\nminitorrent: %s\n", st.fatal);
@@ -284,13 +278,13 @@ static int run(int argc, char **argv, bool is_get)
         if (!is_get)
             continue;
         if (!showed_done && co.status_ms == 0)
-            progress_update(&prog, st.bytes_have, st.bytes_total, st.peers, now_ms());
+            progress_update(&prog, st.bytes_have, st.bytes_total, st.peers, clock_ms());
         if (st.complete && !showed_done) {
             if (co.status_ms > 0)
-                printf("complete t_ms=%llu\n", (unsigned long long)(now_ms() - start));
+                printf("complete t_ms=%llu\n", (unsigned long long)(clock_ms() - start));
             else
                 progress_done(&prog);
-            double secs = (double)(now_ms() - start) / 1000.0;
+            double secs = (double)(clock_ms() - start) / 1000.0;
             printf("done: %llu bytes in %.2f s (%.1f MB/s), every piece verified\n",
                    (unsigned long long)st.downloaded, secs,
                    secs > 0 ? (double)st.downloaded / secs / 1e6 : 0.0);

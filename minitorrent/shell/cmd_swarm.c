@@ -37,6 +37,7 @@
  */
 #include "bound.h"
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "io.h"
 #include "json_out.h"
@@ -292,9 +293,10 @@ static int parse_options(int argc, char **argv, struct swarm_opts *o)
         case OPT_RECHOKE: {
             uint64_t ms;
             if (units_parse_seconds(optarg, &ms, NULL, 0) < 0 || ms < 10 || ms > 600000) {
-                fprintf(stderr,
-                        "minitorrent swarm: bad --rechoke-secs '%s': expected 0.01 to 600 seconds\n",
-                        optarg);
+                fprintf(
+                    stderr,
+                    "minitorrent swarm: bad --rechoke-secs '%s': expected 0.01 to 600 seconds\n",
+                    optarg);
                 return -1;
             }
             o->rechoke_ms = (long)ms;
@@ -306,9 +308,7 @@ static int parse_options(int argc, char **argv, struct swarm_opts *o)
             static const struct {
                 const char *name;
                 long min, max;
-            } lim[] = {{"upload-slots", 1, 100},
-                       {"interval", 1, 3600},
-                       {"timeout", 1, 86400}};
+            } lim[] = {{"upload-slots", 1, 100}, {"interval", 1, 3600}, {"timeout", 1, 86400}};
             int k = c - OPT_SLOTS;
             if (cli_parse_long(optarg, lim[k].min, lim[k].max, &v) < 0) {
                 fprintf(stderr, "minitorrent swarm: bad --%s '%s': expected %ld to %ld\n",
@@ -346,13 +346,6 @@ static int parse_options(int argc, char **argv, struct swarm_opts *o)
 /* ======================================================================================== */
 /* Small helpers: time, text, files                                                         */
 /* ======================================================================================== */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* xorshift64*: a small seeded generator for the file's bytes and the churn's choices, so a run
  * with --seed can be replayed. Not for anything secret. */
@@ -627,12 +620,12 @@ static void children_stop(struct child *list, size_t n, double grace_s)
     for (size_t i = 0; i < n; i++)
         if (list[i].pid > 0 && !child_reap(&list[i]))
             kill(list[i].pid, SIGTERM);
-    double deadline = now_s() + grace_s;
+    double deadline = clock_s() + grace_s;
     for (;;) {
         bool all = true;
         for (size_t i = 0; i < n; i++)
             all &= child_reap(&list[i]);
-        if (all || now_s() >= deadline)
+        if (all || clock_s() >= deadline)
             break;
         /* Drain their output so no child blocks writing to a full pipe while it shuts down,
          * and wait on the pipes (which close as the children exit) rather than sleeping. */
@@ -758,7 +751,7 @@ static void on_line(struct run *r, struct child *ch, const char *line)
     }
     if (vp == NULL)
         return;
-    double t = now_s() - r->t0;
+    double t = clock_s() - r->t0;
     if (kind == SWARM_LINE_STATUS && vp->state == SWARM_PEER_STARTING) {
         vp->state = vp->st.complete ? SWARM_PEER_DONE : SWARM_PEER_RUNNING;
         unsigned i = (unsigned)(vp - r->vp) - 1;
@@ -782,12 +775,12 @@ static void on_line(struct run *r, struct child *ch, const char *line)
  * or -1 when ch exits, Ctrl-C comes, or timeout_s passes. */
 static int wait_listening(struct run *r, struct child *ch, double timeout_s)
 {
-    double deadline = now_s() + timeout_s;
+    double deadline = clock_s() + timeout_s;
     while (ch->port == 0) {
-        if (cli_stop_requested || ch->out_fd < 0 || now_s() >= deadline)
+        if (cli_stop_requested || ch->out_fd < 0 || clock_s() >= deadline)
             return -1;
         struct pollfd pfd = {.fd = ch->out_fd, .events = POLLIN};
-        int left = (int)((deadline - now_s()) * 1000) + 1;
+        int left = (int)((deadline - clock_s()) * 1000) + 1;
         if (poll(&pfd, 1, left) > 0)
             child_read(ch, on_line, r);
     }
@@ -806,8 +799,8 @@ static int make_torrent(struct run *r, char *err, size_t errlen)
     snprintf(ch->name, sizeof ch->name, "create");
     if (child_start(&r->cs, ch, r->self, argv, err, errlen) < 0)
         return -1;
-    double deadline = now_s() + 120;
-    while (ch->out_fd >= 0 && !cli_stop_requested && now_s() < deadline) {
+    double deadline = clock_s() + 120;
+    while (ch->out_fd >= 0 && !cli_stop_requested && clock_s() < deadline) {
         struct pollfd pfd = {.fd = ch->out_fd, .events = POLLIN};
         if (poll(&pfd, 1, 200) > 0)
             child_read(ch, on_line, r);
@@ -942,8 +935,8 @@ static int wait_seed_registered(struct run *r, double timeout_s)
     memcpy(hash, mi.info_hash, sizeof hash);
     metainfo_free(&mi);
 
-    double deadline = now_s() + timeout_s;
-    while (!cli_stop_requested && now_s() < deadline && r->kids[1].out_fd >= 0) {
+    double deadline = clock_s() + timeout_s;
+    while (!cli_stop_requested && clock_s() < deadline && r->kids[1].out_fd >= 0) {
         struct tracker_scrape_counts c;
         char err[256];
         if (announce_scrape(r->announce_url, hash, 2000, &c, err, sizeof err) == 0 &&
@@ -951,8 +944,8 @@ static int wait_seed_registered(struct run *r, double timeout_s)
             return 0;
         struct pollfd pfd[2] = {{.fd = r->kids[1].out_fd, .events = POLLIN},
                                 {.fd = r->kids[0].out_fd, .events = POLLIN}};
-        double until = now_s() + 0.1;
-        while (now_s() < until && r->kids[1].out_fd >= 0) {
+        double until = clock_s() + 0.1;
+        while (clock_s() < until && r->kids[1].out_fd >= 0) {
             pfd[0].fd = r->kids[1].out_fd;
             pfd[1].fd = r->kids[0].out_fd;
             if (poll(pfd, 2, 100) > 0) {
@@ -993,7 +986,7 @@ static void plan_churn(struct run *r)
  * and restart one whose pause is over. */
 static int churn_step(struct run *r, char *err, size_t errlen)
 {
-    double t = now_s() - r->t0;
+    double t = clock_s() - r->t0;
     for (unsigned i = 0; i < r->n; i++) {
         struct swarm_view_peer *vp = &r->vp[1 + i];
         struct child *ch = leecher(r, i);
@@ -1064,8 +1057,8 @@ static int check_exits(struct run *r, char *err, size_t errlen)
         struct swarm_view_peer *vp = &r->vp[1 + (k - 2)];
         if (vp->finish_s < 0) {
             vp->state = SWARM_PEER_FAILED;
-            swarm_view_event(&r->view, now_s() - r->t0, "%s exited before finishing (%s)", vp->name,
-                             how);
+            swarm_view_event(&r->view, clock_s() - r->t0, "%s exited before finishing (%s)",
+                             vp->name, how);
             show_log_tail(&r->cs, ch, stderr);
         }
     }
@@ -1084,8 +1077,8 @@ static int watch(struct run *r, double deadline, char *err, size_t errlen)
         }
         if (all_done(r))
             return 0;
-        if (now_s() >= deadline) {
-            snprintf(err, errlen, "gave up after %.0f s (--timeout)", now_s() - r->t0);
+        if (clock_s() >= deadline) {
+            snprintf(err, errlen, "gave up after %.0f s (--timeout)", clock_s() - r->t0);
             return -1;
         }
         if (check_exits(r, err, errlen) < 0)
@@ -1099,9 +1092,9 @@ static int watch(struct run *r, double deadline, char *err, size_t errlen)
         }
         if (r->o->churn && churn_step(r, err, errlen) < 0)
             return -1;
-        if (now_s() >= next_draw) {
-            swarm_view_draw(&r->view, now_s() - r->t0);
-            next_draw = now_s() + 0.25;
+        if (clock_s() >= next_draw) {
+            swarm_view_draw(&r->view, clock_s() - r->t0);
+            next_draw = clock_s() + 0.25;
         }
 
         struct pollfd pfd[MAX_PEERS + 3];
@@ -1303,7 +1296,7 @@ static int run_swarm(const struct swarm_opts *o, const char *self, enum swarm_mo
     /* 3. Release every leecher at once; D is measured from here. */
     if (o->churn)
         plan_churn(&r);
-    r.t0 = now_s();
+    r.t0 = clock_s();
     for (unsigned i = 0; i < n; i++)
         if (start_leecher(&r, i, err, sizeof err) < 0)
             goto out;
@@ -1315,7 +1308,7 @@ static int run_swarm(const struct swarm_opts *o, const char *self, enum swarm_mo
     }
     double limit = o->timeout_s > 0 ? (double)o->timeout_s : 60 + 10 * res->bound_s;
     int w = watch(&r, r.t0 + limit, err, sizeof err);
-    swarm_view_finish(&r.view, now_s() - r.t0);
+    swarm_view_finish(&r.view, clock_s() - r.t0);
     if (w < 0 && cli_stop_requested)
         goto out;
 
