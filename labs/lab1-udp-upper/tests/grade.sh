@@ -4,8 +4,9 @@
 #   sh tests/grade.sh --lab N --prefixes "net udp ..." [--only "udp ..."] [--results DIR] BIN...
 #
 # Every test binary runs the Check test cases tagged with one of --prefixes (CK_INCLUDE_TAGS): the
-# tests of labs 1..N. Each binary's own output is shown as it comes, and the last line counts
-# every test: "N passed, N failed", plus ", N skipped" when a test could not run on this machine.
+# tests of labs 1..N. The binaries run a few at once; their outputs are then shown in the order
+# given, and the last line counts every test: "N passed, N failed", plus ", N skipped" when a test
+# could not run on this machine.
 # With --results DIR it also writes DIR/results.tap (one TAP stream for all the binaries) and
 # DIR/results.json in Gradescope's format:
 #   {"score": S, "output": "...", "tests": [{"name", "score", "max_score", "status", "output"}]}
@@ -52,13 +53,36 @@ partial=$(echo $partial)
 
 work=build/results
 mkdir -p "$work"
-rm -f "$work"/*.tap "$work"/*.out
+rm -f "$work"/*.tap "$work"/*.out "$work"/*.rc
+
+# The test programs are independent (each binds its own port 0 and works in its own temporary
+# folder), so they run a few at a time: as many as this machine has processors. Each writes its
+# output, TAP stream and exit status to its own files; they are shown afterwards in the order
+# given, so the report reads the same however the runs interleaved.
+jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+case $jobs in '' | *[!0-9]*) jobs=2 ;; esac
+[ "$jobs" -ge 2 ] || jobs=2
+running=0
+for bin in "$@"; do
+    name=$(basename "$bin")
+    (
+        CK_INCLUDE_TAGS="$tags" CK_TAP_LOG_FILE_NAME="$work/$name.tap" "$bin" >"$work/$name.out" 2>&1
+        echo $? >"$work/$name.rc"
+    ) &
+    running=$((running + 1))
+    # POSIX sh has no "wait for any one job", so the runs go in batches of $jobs.
+    if [ $running -ge "$jobs" ]; then
+        wait
+        running=0
+    fi
+done
+wait
+
 passed=0 failed=0 skipped=0 status=0
 for bin in "$@"; do
     name=$(basename "$bin")
     echo "== $name"
-    CK_INCLUDE_TAGS="$tags" CK_TAP_LOG_FILE_NAME="$work/$name.tap" "$bin" >"$work/$name.out" 2>&1
-    rc=$?
+    rc=$(cat "$work/$name.rc" 2>/dev/null || echo 1)
     cat "$work/$name.out"
     # Check's summary looks like "100%: Checks: 12, Failures: 0, Errors: 0". When a filter leaves a
     # binary nothing to run, it follows "Running suite(s):" on the same line.

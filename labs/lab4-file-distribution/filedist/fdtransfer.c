@@ -3,6 +3,7 @@
  */
 #include "fdtransfer.h"
 
+#include "clock.h"
 #include "io.h"
 #include "sha1.h"
 
@@ -15,20 +16,13 @@ int fd_pacer_init(struct fd_pacer *p, uint64_t rate)
     if (pthread_mutex_init(&p->lock, NULL) != 0)
         return -1;
     /* A burst of one slice: the clients start at the limit, with no head start. */
-    tb_init(&p->tb, rate, FD_SLICE, fd_now_ms());
+    tb_init(&p->tb, rate, FD_SLICE, clock_ms());
     return 0;
 }
 
 void fd_pacer_free(struct fd_pacer *p)
 {
     pthread_mutex_destroy(&p->lock);
-}
-
-uint64_t fd_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Sleeps for ms milliseconds, going back to sleep when a signal interrupts. */

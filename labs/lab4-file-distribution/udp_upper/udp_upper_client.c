@@ -10,6 +10,7 @@
  * when it equals that line in capitals, which is exactly what the server sends.
  */
 #include "cli.h"
+#include "clock.h"
 #include "net.h"
 #include "upper.h"
 
@@ -42,26 +43,19 @@ struct client {
     char reply[MAX_DATAGRAM + 1];
 };
 
-/* Milliseconds on a clock that never jumps, for measuring how long we have waited. */
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits up to wait_ms for the reply to the current line, whose expected text is want[0..len).
  * Returns 1 when it arrived, 0 on time out, -1 on error. Stray datagrams do not reset the clock:
  * the deadline is fixed when we start waiting. */
 static int await_reply(struct client *c, const char *want, size_t len, long wait_ms)
 {
-    long long deadline = now_ms() + wait_ms;
+    /* clock_ms() reads a clock that never jumps (see common/clock.h). */
+    uint64_t deadline = clock_ms() + (uint64_t)wait_ms;
     for (;;) {
-        long long left = deadline - now_ms();
-        if (left <= 0)
+        uint64_t now = clock_ms();
+        if (now >= deadline)
             return 0;
         struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-        int r = poll(&pfd, 1, (int)left);
+        int r = poll(&pfd, 1, (int)(deadline - now));
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)

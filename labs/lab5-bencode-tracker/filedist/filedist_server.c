@@ -13,6 +13,7 @@
  * files larger than memory.
  */
 #include "cli.h"
+#include "clock.h"
 #include "fdtransfer.h"
 #include "io.h"
 #include "net.h"
@@ -121,7 +122,7 @@ static void *client_thread(void *arg)
 {
     struct client *c = arg;
     struct shared *sh = c->sh;
-    uint64_t t0 = fd_now_ms();
+    uint64_t t0 = clock_ms();
     int rc = fd_send_hello(c->fd, &sh->hello);
     for (uint32_t i = 0; rc == 0 && i < sh->hello.chunk_count; i++)
         rc = fd_send_chunk(c->fd, &sh->pacer, i, sh->data + (uint64_t)i * sh->hello.chunk_size,
@@ -129,7 +130,7 @@ static void *client_thread(void *arg)
     if (sh->verbose) {
         if (rc == 0)
             printf("%s: sent %llu bytes in %.2f s\n", c->who,
-                   (unsigned long long)sh->hello.file_size, (fd_now_ms() - t0) / 1000.0);
+                   (unsigned long long)sh->hello.file_size, (clock_ms() - t0) / 1000.0);
         else
             printf("%s: stopped: %s\n", c->who, strerror(errno));
         fflush(stdout);

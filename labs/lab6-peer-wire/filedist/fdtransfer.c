@@ -3,6 +3,7 @@
  */
 #include "fdtransfer.h"
 
+#include "clock.h"
 #include "io.h"
 #include "sha1.h"
 
@@ -15,20 +16,13 @@ int fd_pacer_init(struct fd_pacer *p, uint64_t rate)
     if (pthread_mutex_init(&p->lock, NULL) != 0)
         return -1;
     /* A burst of one slice: the clients start at the limit, with no head start. */
-    tb_init(&p->tb, rate, FD_SLICE, fd_now_ms());
+    tb_init(&p->tb, rate, FD_SLICE, clock_ms());
     return 0;
 }
 
 void fd_pacer_free(struct fd_pacer *p)
 {
     pthread_mutex_destroy(&p->lock);
-}
-
-uint64_t fd_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Sleeps for ms milliseconds, going back to sleep when a signal interrupts. */
@@ -45,7 +39,7 @@ int fd_pace(struct fd_pacer *p, size_t n)
         /* The bucket is shared by every client thread: take and ask under the lock, but sleep
          * outside it, so that the others can take their turn meanwhile. */
         pthread_mutex_lock(&p->lock);
-        uint64_t now = fd_now_ms();
+        uint64_t now = clock_ms();
         size_t got = tb_take(&p->tb, n, now);
         uint64_t wait = got < n ? tb_wait_ms(&p->tb, n - got, now) : 0;
         pthread_mutex_unlock(&p->lock);

@@ -27,9 +27,6 @@ struct fd_pacer {
 int fd_pacer_init(struct fd_pacer *p, uint64_t rate);
 void fd_pacer_free(struct fd_pacer *p);
 
-/* Milliseconds on a monotonic clock. */
-uint64_t fd_now_ms(void);
-
 /* Waits until n bytes (at most FD_SLICE) may be sent under the shared limit, and takes them from
  * the bucket. Returns 0. */
 int fd_pace(struct fd_pacer *p, size_t n);

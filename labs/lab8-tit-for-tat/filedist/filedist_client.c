@@ -9,6 +9,7 @@
  * come close to it, but never beat it.
  */
 #include "bound.h"
+#include "clock.h"
 #include "fdtransfer.h"
 #include "io.h"
 #include "net.h"
@@ -80,7 +81,7 @@ static void *client_thread(void *arg)
             goto out;
         }
     }
-    c->seconds = (fd_now_ms() - c->start_ms) / 1000.0;
+    c->seconds = (clock_ms() - c->start_ms) / 1000.0;
 out:
     if (out != NULL && fclose(out) != 0 && c->err[0] == '\0')
         snprintf(c->err, sizeof c->err, "writing the copy: %s", strerror(errno));
@@ -128,7 +129,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "filedist_client: out of memory\n");
         return 1;
     }
-    uint64_t start = fd_now_ms();
+    uint64_t start = clock_ms();
     long started = 0;
     for (long i = 0; i < n; i++) {
         cs[i] = (struct client){

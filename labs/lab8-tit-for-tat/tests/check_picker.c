@@ -112,6 +112,14 @@ START_TEST(picker_config_defaults_values)
     ck_assert_uint_eq(cfg.random_first, 4);
     ck_assert_uint_eq(cfg.max_partial, 64);
     ck_assert(cfg.seed == 7);
+    /* Small pieces: enough pieces in progress for 1024 blocks on their way, or a swarm of 16 KiB
+     * pieces could ask each peer for only a block or two at a time. */
+    picker_config_defaults(&cfg, 1000, BLK, 1000 * BLK, 7);
+    ck_assert_uint_eq(cfg.max_partial, 1024);
+    picker_config_defaults(&cfg, 1000, 2 * BLK, 2000 * BLK, 7);
+    ck_assert_uint_eq(cfg.max_partial, 512);
+    picker_config_defaults(&cfg, 10, 64 * BLK, 640 * BLK, 7);
+    ck_assert_uint_eq(cfg.max_partial, 64);
 }
 END_TEST
 

@@ -3,6 +3,7 @@
  */
 #include "torrent.h"
 #include "announce.h"
+#include "clock.h"
 #include "net.h"
 #include "peer.h"
 #include "randbytes.h"
@@ -20,13 +21,6 @@
 #include <unistd.h>
 
 enum { MAX_TORRENT_FILE = 64 * 1024 * 1024 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void torrent_config_defaults(struct torrent_config *cfg)
 {
@@ -120,15 +114,15 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     pthread_cond_init(&t->changed, NULL);
     pthread_cond_init(&t->announce_cond, NULL);
     make_peer_id(t->peer_id);
-    limiter_init(&t->up, cfg->up_rate, now_ms());
-    limiter_init(&t->down, cfg->down_rate, now_ms());
-    rate_init(&t->down_rate, 5000, now_ms());
-    rate_init(&t->up_rate, 5000, now_ms());
+    limiter_init(&t->up, cfg->up_rate, clock_ms());
+    limiter_init(&t->down, cfg->down_rate, clock_ms());
+    rate_init(&t->down_rate, 5000, clock_ms());
+    rate_init(&t->up_rate, 5000, clock_ms());
     struct choker_config cc;
     choker_config_defaults(&cc, cfg->seed ? cfg->seed : rand_u64());
     cc.upload_slots = cfg->upload_slots;
     cc.rechoke_ms = cfg->rechoke_ms;
-    choker_init(&t->choker, &cc, now_ms());
+    choker_init(&t->choker, &cc, clock_ms());
 
     unsigned char *raw;
     size_t rawlen;
@@ -482,7 +476,7 @@ void torrent_tick(struct torrent *t)
 {
     static struct choker_peer cp[MAX_CHOKER_PEERS]; /* only the caller's thread runs this */
     struct peer *who[MAX_CHOKER_PEERS];
-    uint64_t now = now_ms();
+    uint64_t now = clock_ms();
     pthread_mutex_lock(&t->lock);
     size_t n = 0, unchoked = 0;
     bool waiting = false; /* an interested peer is choked */
@@ -558,7 +552,7 @@ void torrent_status_line(struct torrent *t, uint64_t t_ms, char *out, size_t cap
     struct torrent_stats st;
     torrent_stats(t, &st);
     char unchoked[1024] = "unchoked=", optimistic[NET_ADDRSTRLEN + 16] = "optimistic=";
-    uint64_t now = now_ms();
+    uint64_t now = clock_ms();
     pthread_mutex_lock(&t->lock);
     uint64_t down = rate_get(&t->down_rate, now), up = rate_get(&t->up_rate, now);
     for (struct peer *p = t->peers; p != NULL; p = p->next) {

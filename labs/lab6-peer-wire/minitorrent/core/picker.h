@@ -34,8 +34,8 @@ struct picker_config {
     uint64_t seed;         /* for tie-breaking and random first pieces */
 };
 
-/* Fills cfg with the defaults (16 KiB blocks, 4 random first pieces, 64 partial pieces) and the
- * given geometry. */
+/* Fills cfg with the defaults (16 KiB blocks, 4 random first pieces, 64 partial pieces or enough
+ * for 1024 blocks when pieces are small) and the given geometry. */
 void picker_config_defaults(struct picker_config *cfg, uint32_t piece_count, uint32_t piece_length,
                             uint64_t total_length, uint64_t seed);
 

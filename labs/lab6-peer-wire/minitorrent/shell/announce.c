@@ -2,6 +2,7 @@
  * announce.c - one announce (or scrape) over HTTP or UDP.
  */
 #include "announce.h"
+#include "clock.h"
 #include "io.h"
 #include "net.h"
 #include "randbytes.h"
@@ -26,22 +27,15 @@ void announce_defaults(struct announce_params *p)
     p->udp_retries = 2;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits until fd is readable or the deadline passes. Returns 1, 0 on time out, -1 on error. */
-static int wait_readable(int fd, long long deadline)
+static int wait_readable(int fd, uint64_t deadline)
 {
     for (;;) {
-        long long left = deadline - now_ms();
-        if (left <= 0)
+        uint64_t now = clock_ms();
+        if (now >= deadline)
             return 0;
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int r = poll(&pfd, 1, (int)left);
+        int r = poll(&pfd, 1, (int)(deadline - now));
         if (r < 0 && errno == EINTR)
             continue;
         return r < 0 ? -1 : r > 0;
@@ -100,7 +94,7 @@ static int http_get(const struct tracker_url *u, const char *target, int timeout
         snprintf(err, errlen, "sending to the tracker: %s", strerror(errno));
         goto out;
     }
-    long long deadline = now_ms() + timeout_ms;
+    uint64_t deadline = clock_ms() + (uint64_t)timeout_ms;
     for (;;) {
         int eof = 0;
         int w = wait_readable(fd, deadline);
@@ -194,7 +188,7 @@ static int udp_exchange(int fd, const struct sockaddr_storage *to, socklen_t tol
             snprintf(err, errlen, "sending to the tracker: %s", strerror(errno));
             return -1;
         }
-        long long deadline = now_ms() + wait;
+        uint64_t deadline = clock_ms() + (uint64_t)wait;
         while (wait_readable(fd, deadline) == 1) {
             struct sockaddr_storage from;
             socklen_t fromlen = sizeof from;

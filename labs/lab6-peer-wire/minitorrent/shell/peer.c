@@ -10,6 +10,7 @@
  * (core/picker.c). This file moves bytes between them, the socket and the disk.
  */
 #include "peer.h"
+#include "clock.h"
 #include "io.h"
 #include "sha1.h"
 #include "threads.h"
@@ -28,18 +29,21 @@ enum {
     RECV_BUF = 256 * 1024,     /* bytes read from the socket at once */
     SERVE_OUTBOX = 512 * 1024, /* serve the peer's requests while less than this is queued */
     CONNECT_TIMEOUT_MS = 5000,
-    MAX_STRIKES = 2 /* bad pieces from one peer before it is dropped */
+    MAX_STRIKES = 2, /* bad pieces from one peer before it is dropped */
+    /* After sending HAVEs, a connection sends the next ones at most this much later, together.
+     * A swarm of small pieces verifies dozens of pieces a second in every peer; waking every
+     * connection's thread for each of them cost more processor time than moving the data. */
+    HAVE_BATCH_MS = 100
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void peer_wake(struct peer *p)
 {
+    /* One byte in the pipe is enough to wake the thread; more would be system calls for
+     * nothing. The flag is cleared by the thread, under the lock, before it reads the shared
+     * state, so a change made after that point always writes a new byte. */
+    if (p->wake_pending)
+        return;
+    p->wake_pending = true;
     /* The pipe is non-blocking: if it is full, a wake-up is pending anyway. */
     (void)!write(p->wake[1], "w", 1);
 }
@@ -133,8 +137,13 @@ static void sync_locked(struct torrent *t, struct peer *p)
     struct session *s = &p->s;
     if (s->state != SESSION_OPEN)
         return;
+    uint32_t haves_before = p->haves_sent;
     while (p->haves_sent < t->have_log_len && session_send_have(s, t->have_log[p->haves_sent]) == 0)
         p->haves_sent++;
+    if (p->haves_sent != haves_before) {
+        p->have_quiet = true;
+        p->have_quiet_until = clock_ms() + HAVE_BATCH_MS;
+    }
     (void)session_set_choking(s, t->cfg.no_upload || !p->want_unchoke);
     p->am_interested = picker_interesting(&t->picker, &p->counted);
     (void)session_set_interested(s, p->am_interested);
@@ -155,7 +164,7 @@ static void sync_locked(struct torrent *t, struct peer *p)
      * A deep queue at a slow peer ties blocks to it that a faster peer could have sent, and
      * the pieces they belong to cannot be finished and passed on; a shallow queue at a fast
      * peer leaves its link idle between requests. */
-    size_t depth = (size_t)(rate_get(&p->to_us, now_ms()) * 3 / 10 / WIRE_BLOCK_LEN) + 4;
+    size_t depth = (size_t)(rate_get(&p->to_us, clock_ms()) * 3 / 10 / WIRE_BLOCK_LEN) + 4;
     if (depth > t->cfg.pipeline)
         depth = t->cfg.pipeline;
     const struct bitfield *offer = suspects_offer_locked(t, p);
@@ -193,7 +202,7 @@ static int serve_requests(struct torrent *t, struct peer *p, unsigned char *bloc
         if (storage_read(&t->store, off, block, b.length) < 0)
             return -1;
         if (session_send_block(s, b.index, b.begin, block, b.length) == 0) {
-            uint64_t now = now_ms();
+            uint64_t now = clock_ms();
             pthread_mutex_lock(&t->lock);
             t->uploaded += b.length;
             rate_add(&t->up_rate, b.length, now);
@@ -325,9 +334,10 @@ static void verify_piece(struct torrent *t, struct peer *p, uint32_t index, unsi
         t->have_log[t->have_log_len++] = index;
         t->downloaded += size;
         good_piece_locked(t, index, size, buf);
-        /* Everyone gets to send a HAVE for it. */
+        /* Everyone gets to send a HAVE for it: at once where no HAVE went out lately, and
+         * otherwise when the connection's batch window ends (see HAVE_BATCH_MS). */
         for (struct peer *q = t->peers; q != NULL; q = q->next)
-            if (!q->finished)
+            if (!q->finished && !q->have_quiet)
                 peer_wake(q);
     } else {
         t->wasted += size;
@@ -347,7 +357,7 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
                     unsigned char *piecebuf)
 {
     struct picker_block b = {ev->block.index, ev->block.begin, ev->block.length};
-    uint64_t now = now_ms();
+    uint64_t now = clock_ms();
     pthread_mutex_lock(&t->lock);
     rate_add(&t->down_rate, b.length, now);
     rate_add(&p->to_us, b.length, now);
@@ -470,7 +480,7 @@ static int flush_outbox(struct torrent *t, struct peer *p, uint64_t *wait_ms)
     const unsigned char *out;
     *wait_ms = 0;
     while ((out = session_outbox(&p->s, &len)) != NULL) {
-        uint64_t now = now_ms();
+        uint64_t now = clock_ms();
         size_t allowed = limiter_allow(&t->up, len, now, wait_ms);
         if (allowed == 0)
             return 0;
@@ -500,7 +510,7 @@ static int start_session(struct torrent *t, struct peer *p)
     /* Keep-alives go out well inside the idle timeout, which the other side may share. */
     if (cfg.keepalive_ms > cfg.idle_timeout_ms / 2)
         cfg.keepalive_ms = cfg.idle_timeout_ms / 2 > 0 ? cfg.idle_timeout_ms / 2 : 1;
-    if (session_init(&p->s, &cfg, now_ms()) < 0)
+    if (session_init(&p->s, &cfg, clock_ms()) < 0)
         return -1;
     p->session_ready = true;
     pthread_mutex_lock(&t->lock);
@@ -535,12 +545,12 @@ static int read_and_handle(struct torrent *t, struct peer *p, unsigned char *buf
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
     if (n == 0)
         return -1; /* the peer closed the connection */
-    limiter_used(&t->down, (size_t)n, now_ms());
+    limiter_used(&t->down, (size_t)n, clock_ms());
     size_t off = 0;
     for (;;) {
         size_t used = 0;
         struct session_event ev;
-        session_feed(&p->s, buf + off, (size_t)n - off, now_ms(), &used, &ev);
+        session_feed(&p->s, buf + off, (size_t)n - off, clock_ms(), &used, &ev);
         off += used;
         if (ev.type == SESSION_EV_NONE)
             return 0;
@@ -577,9 +587,9 @@ static void *peer_main(void *arg)
     if (buf == NULL || piecebuf == NULL || dial(t, p) < 0 || start_session(t, p) < 0)
         goto out;
     fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
-    uint64_t handshake_deadline = now_ms() + t->cfg.handshake_timeout_ms;
+    uint64_t handshake_deadline = clock_ms() + t->cfg.handshake_timeout_ms;
     if (t->cfg.handshake_timeout_ms > t->cfg.peer_timeout_ms)
-        handshake_deadline = now_ms() + t->cfg.peer_timeout_ms;
+        handshake_deadline = clock_ms() + t->cfg.peer_timeout_ms;
 
     for (;;) {
         uint64_t wait_up, wait_down;
@@ -587,7 +597,7 @@ static void *peer_main(void *arg)
             break;
         size_t pending;
         session_outbox(&p->s, &pending);
-        size_t can_read = limiter_allow(&t->down, RECV_BUF, now_ms(), &wait_down);
+        size_t can_read = limiter_allow(&t->down, RECV_BUF, clock_ms(), &wait_down);
         short events = (can_read > 0 ? POLLIN : 0) | (pending && wait_up == 0 ? POLLOUT : 0);
         struct pollfd pfd[2] = {{.fd = p->fd, .events = events},
                                 {.fd = p->wake[0], .events = POLLIN}};
@@ -598,6 +608,12 @@ static void *peer_main(void *arg)
             timeout = wait_up;
         if (wait_down > 0 && wait_down < timeout)
             timeout = wait_down;
+        if (p->have_quiet) { /* the end of the HAVE batch window (only this thread writes it) */
+            uint64_t now = clock_ms();
+            uint64_t left = p->have_quiet_until > now ? p->have_quiet_until - now : 0;
+            if (left < timeout)
+                timeout = left;
+        }
         if (poll(pfd, 2, (int)timeout) < 0 && errno != EINTR)
             break;
         if (pfd[1].revents & POLLIN) {
@@ -606,6 +622,9 @@ static void *peer_main(void *arg)
                 ;
         }
         pthread_mutex_lock(&t->lock);
+        p->wake_pending = false;
+        if (p->have_quiet && clock_ms() >= p->have_quiet_until)
+            p->have_quiet = false; /* sync_locked below sends what the window held back */
         bool stop = p->kill || t->stopping;
         pthread_mutex_unlock(&t->lock);
         if (stop)
@@ -613,14 +632,14 @@ static void *peer_main(void *arg)
         if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && can_read > 0 &&
             read_and_handle(t, p, buf, can_read, piecebuf) < 0)
             break;
-        if (session_tick(&p->s, now_ms()) < 0) {
+        if (session_tick(&p->s, clock_ms()) < 0) {
             if (t->cfg.verbose)
                 printf("peer %s: %s\n", p->name, p->s.errmsg);
             break;
         }
         /* A connection that has not even said which torrent it wants holds a slot of the
          * connection cap for nothing: it gets a much shorter deadline than the idle timeout. */
-        if (p->s.state == SESSION_HANDSHAKING && now_ms() >= handshake_deadline) {
+        if (p->s.state == SESSION_HANDSHAKING && clock_ms() >= handshake_deadline) {
             if (t->cfg.verbose)
                 printf("peer %s: no handshake in time, closing\n", p->name);
             break;
@@ -664,9 +683,9 @@ int peer_spawn(struct torrent *t, int fd, const struct sockaddr *addr, socklen_t
     fcntl(p->wake[0], F_SETFL, O_NONBLOCK);
     fcntl(p->wake[1], F_SETFL, O_NONBLOCK);
     p->key = ++t->next_key;
-    rate_init(&p->to_us, 20000, now_ms());
-    rate_init(&p->from_us, 20000, now_ms());
-    p->last_block_ms = now_ms();
+    rate_init(&p->to_us, 20000, clock_ms());
+    rate_init(&p->from_us, 20000, clock_ms());
+    p->last_block_ms = clock_ms();
     if (thread_start(&p->thread, peer_main, p, false, 0) != 0) {
         peer_free(p);
         return -1;

@@ -40,9 +40,13 @@ struct peer {
     unsigned char peer_id[20];
     struct bitfield counted; /* the pieces of this peer counted in the picker's availability */
     bool counted_valid;
-    uint32_t haves_sent; /* how far into the torrent's have_log this peer has been told */
-    uint32_t strikes;    /* pieces that failed their hash because of this peer's blocks */
-    bool want_unchoke;   /* the choking decision for this peer */
+    uint32_t haves_sent;       /* how far into the torrent's have_log this peer has been told */
+    uint32_t strikes;          /* pieces that failed their hash because of this peer's blocks */
+    bool want_unchoke;         /* the choking decision for this peer */
+    bool wake_pending;         /* a wake-up byte is in the pipe and the thread has not looked yet */
+    bool have_quiet;           /* HAVEs went out less than HAVE_BATCH_MS ago: newer pieces wait for
+                                  the thread's own timer instead of waking it one by one */
+    uint64_t have_quiet_until; /* when that window ends (written by the peer's thread only) */
     struct sockaddr_storage
         dialled; /* for an incoming connection: the address we once dialled
                     for the same peer (a duplicate, closed), not to dial again */
@@ -63,7 +67,8 @@ struct peer {
  * into the torrent and starts its thread. Call with the torrent's lock held. Returns 0 or -1. */
 int peer_spawn(struct torrent *t, int fd, const struct sockaddr *addr, socklen_t addrlen);
 
-/* Wakes the peer's thread so it looks at the shared state again. */
+/* Wakes the peer's thread so it looks at the shared state again. Call with the torrent's lock
+ * held; a thread that has a wake-up pending is not written to again. */
 void peer_wake(struct peer *p);
 
 /* Frees a peer whose thread has been joined. */

@@ -305,7 +305,8 @@ void swarm_view_event(struct swarm_view *v, double now_s, const char *fmt, ...)
     snprintf(v->events[v->nevents++], sizeof v->events[0], "  %6.1f s  %s", now_s, msg);
 }
 
-/* Prints one plain progress line: every leecher's percentage, and what the seed uploads. */
+/* Prints one plain progress line: every leecher's percentage, what the seed uploads and what the
+ * leechers upload together. */
 static void plain_line(struct swarm_view *v, double now_s)
 {
     fprintf(v->out, "[%6.1f s]", now_s);
@@ -327,8 +328,14 @@ static void plain_line(struct swarm_view *v, double now_s)
         }
     }
     if (v->npeers > 0) {
-        char up[UNITS_BUFLEN];
-        fprintf(v->out, " | seed up %s\n", units_format_rate(v->peers[0].st.up_Bps, up, sizeof up));
+        /* The leechers' uploads added up: the sum of u_i that the P2P bound counts on. */
+        double leechers_up = 0;
+        for (size_t i = 1; i < v->npeers; i++)
+            leechers_up += v->peers[i].st.up_Bps;
+        char up[UNITS_BUFLEN], lup[UNITS_BUFLEN];
+        fprintf(v->out, " | seed up %s, leechers up %s\n",
+                units_format_rate(v->peers[0].st.up_Bps, up, sizeof up),
+                units_format_rate(leechers_up, lup, sizeof lup));
     }
     fflush(v->out);
 }

@@ -12,6 +12,7 @@
 
 #include "bencode.h"
 #include "bytes.h"
+#include "clock.h"
 #include "io.h"
 #include "net.h"
 #include "randbytes.h"
@@ -32,9 +33,9 @@
 
 /* One HTTP client: its socket, the request read so far, and the reply being written. */
 struct tracker_conn {
-    int fd;                /* -1: a free slot */
-    uint64_t seq;          /* accept order: the smallest open seq is the oldest connection */
-    long long deadline_ms; /* on the monotonic clock: closed if not done by then */
+    int fd;               /* -1: a free slot */
+    uint64_t seq;         /* accept order: the smallest open seq is the oldest connection */
+    uint64_t deadline_ms; /* on the monotonic clock: closed if not done by then */
     struct sockaddr_storage from;
     char req[TRACKER_SERVER_REQUEST_MAX];
     size_t len;
@@ -63,20 +64,12 @@ void tracker_server_config_default(struct tracker_server_config *cfg)
 
 /* ================================================================ clocks and addresses */
 
-/* Milliseconds on the monotonic clock, for connection deadlines (always real time). */
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The tracker's own clock in seconds: the configured one (a test's fake clock) or real time. */
 static int64_t tracker_now(const struct tracker_server *srv)
 {
     if (srv->cfg.clock_s != NULL)
         return srv->cfg.clock_s(srv->cfg.clock_ctx);
-    return (int64_t)(mono_ms() / 1000);
+    return (int64_t)(clock_ms() / 1000);
 }
 
 /* Turns a socket address into the core's peer form: family 4 or 6 and the address bytes. An IPv4
@@ -470,7 +463,7 @@ static int http_accept(struct tracker_server *srv, uint64_t *seq)
         struct tracker_conn *c = conn_slot(srv);
         c->fd = fd;
         c->seq = (*seq)++;
-        c->deadline_ms = mono_ms() + srv->cfg.conn_timeout_ms;
+        c->deadline_ms = clock_ms() + (uint64_t)srv->cfg.conn_timeout_ms;
         c->from = from;
         c->len = 0;
         pthread_mutex_lock(&srv->lock);
@@ -650,10 +643,10 @@ static void *server_loop(void *arg)
     struct pollfd *pfd = srv->pfd;
     struct tracker_conn **who = srv->who;
     uint64_t seq = 0;
-    long long accept_paused_until = 0;
+    uint64_t accept_paused_until = 0;
 
     for (;;) {
-        long long now = mono_ms();
+        uint64_t now = clock_ms();
         int timeout = SWEEP_POLL_MS;
         size_t n = 0;
         pfd[n++] = (struct pollfd){.fd = srv->wake[0], .events = POLLIN};
@@ -673,7 +666,7 @@ static void *server_loop(void *arg)
                 conn_close(srv, c, &srv->stats.http_timed_out);
                 continue;
             }
-            if (c->deadline_ms - now < timeout)
+            if (c->deadline_ms - now < (uint64_t)timeout)
                 timeout = (int)(c->deadline_ms - now);
             who[n] = c;
             pfd[n++] = (struct pollfd){.fd = c->fd, .events = c->out ? POLLOUT : POLLIN};
@@ -715,7 +708,7 @@ static void *server_loop(void *arg)
         if (pfd[udp_i].revents != 0)
             udp_drain(srv);
         if (pfd[http_i].revents != 0 && http_accept(srv, &seq) < 0)
-            accept_paused_until = mono_ms() + ACCEPT_PAUSE_MS;
+            accept_paused_until = clock_ms() + ACCEPT_PAUSE_MS;
     }
     return NULL;
 }

@@ -7,6 +7,7 @@
  * download) and stops once every piece is on disk and verified, unless --keep-seeding.
  */
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "io.h"
 #include "progress.h"
@@ -40,21 +41,14 @@ static const char common_usage[] =
     "      --down-rate RATE receive at most RATE bytes per second\n"
     "      --no-upload      never unchoke anyone (a client in a client-server experiment)\n"
     "      --status-ms MS   print a machine-readable status line every MS milliseconds\n"
-    "      --rechoke-ms MS  time between re-chokes (default 10000; the optimistic\n"
-    "                       unchoke moves every third re-choke)\n"
+    "      --rechoke-secs S time between re-chokes in seconds, such as 10 or 0.1 (default 10;\n"
+    "                       the optimistic unchoke moves every third re-choke)\n"
     "      --upload-slots N peers unchoked for their upload rate (default 4)\n"
     "      --peer-timeout-ms MS  drop a peer silent for MS milliseconds (default 180000);\n"
     "                       a connection must send its handshake within 10 s (or MS)\n"
     "  -v, --verbose        print peers as they come and go, and tracker replies\n"
     "  -h, --help           show this help\n"
     "      --version        show the version\n";
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Parses the options seed and get share. Returns 0, 1 after --help/--version (exit 0), or -1
  * after a usage error (exit 2). */
@@ -77,7 +71,7 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
         OPT_DOWN_RATE,
         OPT_NO_UPLOAD,
         OPT_STATUS_MS,
-        OPT_RECHOKE_MS,
+        OPT_RECHOKE_SECS,
         OPT_UPLOAD_SLOTS,
         OPT_PEER_TIMEOUT_MS
     };
@@ -93,7 +87,7 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
         {"down-rate", required_argument, NULL, OPT_DOWN_RATE},
         {"no-upload", no_argument, NULL, OPT_NO_UPLOAD},
         {"status-ms", required_argument, NULL, OPT_STATUS_MS},
-        {"rechoke-ms", required_argument, NULL, OPT_RECHOKE_MS},
+        {"rechoke-secs", required_argument, NULL, OPT_RECHOKE_SECS},
         {"upload-slots", required_argument, NULL, OPT_UPLOAD_SLOTS},
         {"peer-timeout-ms", required_argument, NULL, OPT_PEER_TIMEOUT_MS},
         {"verbose", no_argument, NULL, 'v'},
@@ -165,14 +159,17 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
         case OPT_NO_UPLOAD:
             cfg->no_upload = true;
             break;
-        case OPT_RECHOKE_MS:
-            if (cli_parse_long(optarg, 1, 3600000, &v) < 0) {
-                fprintf(stderr, "minitorrent %s: bad --rechoke-ms '%s': expected 1 to 3600000\n",
+        case OPT_RECHOKE_SECS: {
+            uint64_t ms;
+            if (units_parse_seconds(optarg, &ms, why, sizeof why) < 0 || ms < 1 || ms > 3600000) {
+                fprintf(stderr,
+                        "minitorrent %s: bad --rechoke-secs '%s': expected 0.001 to 3600 seconds\n",
                         name, optarg);
                 return -1;
             }
-            cfg->rechoke_ms = (uint64_t)v;
+            cfg->rechoke_ms = ms;
             break;
+        }
         case OPT_UPLOAD_SLOTS:
             if (cli_parse_long(optarg, 1, 1000, &v) < 0) {
                 fprintf(stderr, "minitorrent %s: bad --upload-slots '%s': expected 1 to 1000\n",
@@ -251,7 +248,7 @@ static int run(int argc, char **argv, bool is_get)
     if (is_get && st.complete)
         printf("all %u pieces are already here\n", st.pieces_total);
     struct progress prog;
-    uint64_t start = now_ms();
+    uint64_t start = clock_ms();
     progress_init(&prog, stdout, start);
     bool was_complete = st.complete, showed_done = false;
     int status = 0;
@@ -261,9 +258,9 @@ static int run(int argc, char **argv, bool is_get)
         torrent_reap(&t);
         torrent_tick(&t);
         torrent_stats(&t, &st);
-        if (co.status_ms > 0 && now_ms() >= next_status) {
+        if (co.status_ms > 0 && clock_ms() >= next_status) {
             char line[2048];
-            torrent_status_line(&t, now_ms() - start, line, sizeof line);
+            torrent_status_line(&t, clock_ms() - start, line, sizeof line);
             printf("%s\n", line);
             if (fflush(stdout) == EOF) {
                 /* Whoever reads the status lines has gone (a `minitorrent swarm` killed with
@@ -271,7 +268,7 @@ static int run(int argc, char **argv, bool is_get)
                 status = 1;
                 break;
             }
-            next_status = now_ms() + (uint64_t)co.status_ms;
+            next_status = clock_ms() + (uint64_t)co.status_ms;
         }
         if (st.fatal[0] != '\0') {
             fprintf(stderr, "\nminitorrent: %s\n", st.fatal);
@@ -281,13 +278,13 @@ static int run(int argc, char **argv, bool is_get)
         if (!is_get)
             continue;
         if (!showed_done && co.status_ms == 0)
-            progress_update(&prog, st.bytes_have, st.bytes_total, st.peers, now_ms());
+            progress_update(&prog, st.bytes_have, st.bytes_total, st.peers, clock_ms());
         if (st.complete && !showed_done) {
             if (co.status_ms > 0)
-                printf("complete t_ms=%llu\n", (unsigned long long)(now_ms() - start));
+                printf("complete t_ms=%llu\n", (unsigned long long)(clock_ms() - start));
             else
                 progress_done(&prog);
-            double secs = (double)(now_ms() - start) / 1000.0;
+            double secs = (double)(clock_ms() - start) / 1000.0;
             printf("done: %llu bytes in %.2f s (%.1f MB/s), every piece verified\n",
                    (unsigned long long)st.downloaded, secs,
                    secs > 0 ? (double)st.downloaded / secs / 1e6 : 0.0);

@@ -37,6 +37,7 @@
  */
 #include "bound.h"
 #include "cli.h"
+#include "clock.h"
 #include "commands.h"
 #include "io.h"
 #include "json_out.h"
@@ -91,7 +92,8 @@ static const char usage[] =
     "      --plot FILE.svg    draw distribution time against N as SVG ('-' or a bare --plot at\n"
     "                         the end: standard output, and the report goes to stderr)\n"
     "      --seed N           seed for the file's bytes, the churn and the peers' choices\n"
-    "      --rechoke-ms MS    re-choke interval passed to every peer (default: theirs, 10 s)\n"
+    "      --rechoke-secs S   re-choke interval in seconds for every peer, such as 2 or 0.1\n"
+    "                         (default: theirs, 10)\n"
     "      --upload-slots N   regular unchoke slots passed to every peer (default: theirs, 4)\n"
     "      --interval SECS    the tracker's re-announce interval (default 2)\n"
     "      --timeout SECS     give up on a run after SECS (default: 60 + 10 times the bound)\n"
@@ -194,7 +196,7 @@ static int parse_options(int argc, char **argv, struct swarm_opts *o)
         {"json", required_argument, NULL, OPT_JSON},
         {"plot", required_argument, NULL, OPT_PLOT},
         {"seed", required_argument, NULL, OPT_SEED},
-        {"rechoke-ms", required_argument, NULL, OPT_RECHOKE},
+        {"rechoke-secs", required_argument, NULL, OPT_RECHOKE},
         {"upload-slots", required_argument, NULL, OPT_SLOTS},
         {"interval", required_argument, NULL, OPT_INTERVAL},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -288,24 +290,32 @@ static int parse_options(int argc, char **argv, struct swarm_opts *o)
             o->seed = (uint64_t)v;
             o->seed_given = true;
             break;
-        case OPT_RECHOKE:
+        case OPT_RECHOKE: {
+            uint64_t ms;
+            if (units_parse_seconds(optarg, &ms, NULL, 0) < 0 || ms < 10 || ms > 600000) {
+                fprintf(
+                    stderr,
+                    "minitorrent swarm: bad --rechoke-secs '%s': expected 0.01 to 600 seconds\n",
+                    optarg);
+                return -1;
+            }
+            o->rechoke_ms = (long)ms;
+            break;
+        }
         case OPT_SLOTS:
         case OPT_INTERVAL:
         case OPT_TIMEOUT: {
             static const struct {
                 const char *name;
                 long min, max;
-            } lim[] = {{"rechoke-ms", 10, 600000},
-                       {"upload-slots", 1, 100},
-                       {"interval", 1, 3600},
-                       {"timeout", 1, 86400}};
-            int k = c - OPT_RECHOKE;
+            } lim[] = {{"upload-slots", 1, 100}, {"interval", 1, 3600}, {"timeout", 1, 86400}};
+            int k = c - OPT_SLOTS;
             if (cli_parse_long(optarg, lim[k].min, lim[k].max, &v) < 0) {
                 fprintf(stderr, "minitorrent swarm: bad --%s '%s': expected %ld to %ld\n",
                         lim[k].name, optarg, lim[k].min, lim[k].max);
                 return -1;
             }
-            long *dst[] = {&o->rechoke_ms, &o->upload_slots, &o->interval_s, &o->timeout_s};
+            long *dst[] = {&o->upload_slots, &o->interval_s, &o->timeout_s};
             *dst[k] = v;
             break;
         }
@@ -336,13 +346,6 @@ static int parse_options(int argc, char **argv, struct swarm_opts *o)
 /* ======================================================================================== */
 /* Small helpers: time, text, files                                                         */
 /* ======================================================================================== */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* xorshift64*: a small seeded generator for the file's bytes and the churn's choices, so a run
  * with --seed can be replayed. Not for anything secret. */
@@ -617,12 +620,12 @@ static void children_stop(struct child *list, size_t n, double grace_s)
     for (size_t i = 0; i < n; i++)
         if (list[i].pid > 0 && !child_reap(&list[i]))
             kill(list[i].pid, SIGTERM);
-    double deadline = now_s() + grace_s;
+    double deadline = clock_s() + grace_s;
     for (;;) {
         bool all = true;
         for (size_t i = 0; i < n; i++)
             all &= child_reap(&list[i]);
-        if (all || now_s() >= deadline)
+        if (all || clock_s() >= deadline)
             break;
         /* Drain their output so no child blocks writing to a full pipe while it shuts down,
          * and wait on the pipes (which close as the children exit) rather than sleeping. */
@@ -748,7 +751,7 @@ static void on_line(struct run *r, struct child *ch, const char *line)
     }
     if (vp == NULL)
         return;
-    double t = now_s() - r->t0;
+    double t = clock_s() - r->t0;
     if (kind == SWARM_LINE_STATUS && vp->state == SWARM_PEER_STARTING) {
         vp->state = vp->st.complete ? SWARM_PEER_DONE : SWARM_PEER_RUNNING;
         unsigned i = (unsigned)(vp - r->vp) - 1;
@@ -772,12 +775,12 @@ static void on_line(struct run *r, struct child *ch, const char *line)
  * or -1 when ch exits, Ctrl-C comes, or timeout_s passes. */
 static int wait_listening(struct run *r, struct child *ch, double timeout_s)
 {
-    double deadline = now_s() + timeout_s;
+    double deadline = clock_s() + timeout_s;
     while (ch->port == 0) {
-        if (cli_stop_requested || ch->out_fd < 0 || now_s() >= deadline)
+        if (cli_stop_requested || ch->out_fd < 0 || clock_s() >= deadline)
             return -1;
         struct pollfd pfd = {.fd = ch->out_fd, .events = POLLIN};
-        int left = (int)((deadline - now_s()) * 1000) + 1;
+        int left = (int)((deadline - clock_s()) * 1000) + 1;
         if (poll(&pfd, 1, left) > 0)
             child_read(ch, on_line, r);
     }
@@ -796,8 +799,8 @@ static int make_torrent(struct run *r, char *err, size_t errlen)
     snprintf(ch->name, sizeof ch->name, "create");
     if (child_start(&r->cs, ch, r->self, argv, err, errlen) < 0)
         return -1;
-    double deadline = now_s() + 120;
-    while (ch->out_fd >= 0 && !cli_stop_requested && now_s() < deadline) {
+    double deadline = clock_s() + 120;
+    while (ch->out_fd >= 0 && !cli_stop_requested && clock_s() < deadline) {
         struct pollfd pfd = {.fd = ch->out_fd, .events = POLLIN};
         if (poll(&pfd, 1, 200) > 0)
             child_read(ch, on_line, r);
@@ -822,7 +825,7 @@ static int start_leecher(struct run *r, unsigned i, char *err, size_t errlen)
     snprintf(dir, sizeof dir, "%s/%s", r->cs.tmp, r->vp[1 + i].name);
     snprintf(rate_up, sizeof rate_up, "%llu", (unsigned long long)o->peer_up);
     snprintf(rate_down, sizeof rate_down, "%llu", (unsigned long long)o->peer_down);
-    snprintf(rechoke, sizeof rechoke, "%ld", o->rechoke_ms);
+    snprintf(rechoke, sizeof rechoke, "%ld.%03ld", o->rechoke_ms / 1000, o->rechoke_ms % 1000);
     snprintf(slots, sizeof slots, "%ld", o->upload_slots);
     /* Each peer gets its own picker seed, so they do not all pick the same pieces. */
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)((r->rng >> 33) % 2000000000 + i + 1));
@@ -854,7 +857,7 @@ static int start_leecher(struct run *r, unsigned i, char *err, size_t errlen)
         argv[a++] = rate_down;
     }
     if (o->rechoke_ms > 0) {
-        argv[a++] = "--rechoke-ms";
+        argv[a++] = "--rechoke-secs";
         argv[a++] = rechoke;
     }
     if (o->upload_slots > 0) {
@@ -878,7 +881,7 @@ static int start_seed(struct run *r, char *err, size_t errlen)
     char dir[1100], rate[32], rechoke[32], slots[32], seed[32];
     snprintf(dir, sizeof dir, "%s/seed", r->cs.tmp);
     snprintf(rate, sizeof rate, "%llu", (unsigned long long)o->seed_up);
-    snprintf(rechoke, sizeof rechoke, "%ld", o->rechoke_ms);
+    snprintf(rechoke, sizeof rechoke, "%ld.%03ld", o->rechoke_ms / 1000, o->rechoke_ms % 1000);
     snprintf(slots, sizeof slots, "%ld", o->upload_slots);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)((r->rng >> 33) % 2000000000 + 1));
     char *argv[24];
@@ -901,7 +904,7 @@ static int start_seed(struct run *r, char *err, size_t errlen)
         argv[a++] = rate;
     }
     if (o->rechoke_ms > 0) {
-        argv[a++] = "--rechoke-ms";
+        argv[a++] = "--rechoke-secs";
         argv[a++] = rechoke;
     }
     if (o->upload_slots > 0) {
@@ -932,8 +935,8 @@ static int wait_seed_registered(struct run *r, double timeout_s)
     memcpy(hash, mi.info_hash, sizeof hash);
     metainfo_free(&mi);
 
-    double deadline = now_s() + timeout_s;
-    while (!cli_stop_requested && now_s() < deadline && r->kids[1].out_fd >= 0) {
+    double deadline = clock_s() + timeout_s;
+    while (!cli_stop_requested && clock_s() < deadline && r->kids[1].out_fd >= 0) {
         struct tracker_scrape_counts c;
         char err[256];
         if (announce_scrape(r->announce_url, hash, 2000, &c, err, sizeof err) == 0 &&
@@ -941,8 +944,8 @@ static int wait_seed_registered(struct run *r, double timeout_s)
             return 0;
         struct pollfd pfd[2] = {{.fd = r->kids[1].out_fd, .events = POLLIN},
                                 {.fd = r->kids[0].out_fd, .events = POLLIN}};
-        double until = now_s() + 0.1;
-        while (now_s() < until && r->kids[1].out_fd >= 0) {
+        double until = clock_s() + 0.1;
+        while (clock_s() < until && r->kids[1].out_fd >= 0) {
             pfd[0].fd = r->kids[1].out_fd;
             pfd[1].fd = r->kids[0].out_fd;
             if (poll(pfd, 2, 100) > 0) {
@@ -983,7 +986,7 @@ static void plan_churn(struct run *r)
  * and restart one whose pause is over. */
 static int churn_step(struct run *r, char *err, size_t errlen)
 {
-    double t = now_s() - r->t0;
+    double t = clock_s() - r->t0;
     for (unsigned i = 0; i < r->n; i++) {
         struct swarm_view_peer *vp = &r->vp[1 + i];
         struct child *ch = leecher(r, i);
@@ -1054,8 +1057,8 @@ static int check_exits(struct run *r, char *err, size_t errlen)
         struct swarm_view_peer *vp = &r->vp[1 + (k - 2)];
         if (vp->finish_s < 0) {
             vp->state = SWARM_PEER_FAILED;
-            swarm_view_event(&r->view, now_s() - r->t0, "%s exited before finishing (%s)", vp->name,
-                             how);
+            swarm_view_event(&r->view, clock_s() - r->t0, "%s exited before finishing (%s)",
+                             vp->name, how);
             show_log_tail(&r->cs, ch, stderr);
         }
     }
@@ -1074,8 +1077,8 @@ static int watch(struct run *r, double deadline, char *err, size_t errlen)
         }
         if (all_done(r))
             return 0;
-        if (now_s() >= deadline) {
-            snprintf(err, errlen, "gave up after %.0f s (--timeout)", now_s() - r->t0);
+        if (clock_s() >= deadline) {
+            snprintf(err, errlen, "gave up after %.0f s (--timeout)", clock_s() - r->t0);
             return -1;
         }
         if (check_exits(r, err, errlen) < 0)
@@ -1089,9 +1092,9 @@ static int watch(struct run *r, double deadline, char *err, size_t errlen)
         }
         if (r->o->churn && churn_step(r, err, errlen) < 0)
             return -1;
-        if (now_s() >= next_draw) {
-            swarm_view_draw(&r->view, now_s() - r->t0);
-            next_draw = now_s() + 0.25;
+        if (clock_s() >= next_draw) {
+            swarm_view_draw(&r->view, clock_s() - r->t0);
+            next_draw = clock_s() + 0.25;
         }
 
         struct pollfd pfd[MAX_PEERS + 3];
@@ -1293,7 +1296,7 @@ static int run_swarm(const struct swarm_opts *o, const char *self, enum swarm_mo
     /* 3. Release every leecher at once; D is measured from here. */
     if (o->churn)
         plan_churn(&r);
-    r.t0 = now_s();
+    r.t0 = clock_s();
     for (unsigned i = 0; i < n; i++)
         if (start_leecher(&r, i, err, sizeof err) < 0)
             goto out;
@@ -1305,7 +1308,7 @@ static int run_swarm(const struct swarm_opts *o, const char *self, enum swarm_mo
     }
     double limit = o->timeout_s > 0 ? (double)o->timeout_s : 60 + 10 * res->bound_s;
     int w = watch(&r, r.t0 + limit, err, sizeof err);
-    swarm_view_finish(&r.view, now_s() - r.t0);
+    swarm_view_finish(&r.view, clock_s() - r.t0);
     if (w < 0 && cli_stop_requested)
         goto out;
 

@@ -1,5 +1,6 @@
 /*
- * units.h - sizes and rates as people type and read them: "256K", "1.5M", "16384", "256.0 MiB".
+ * units.h - sizes, rates and durations as people type and read them: "256K", "1.5M", "16384",
+ * "256.0 MiB", "0.5" (seconds).
  *
  * Every suffix is a power of 1024, as in most tools' size options: K (or k) is 1024 bytes, M is
  * 1024 K, G is 1024 M. The suffix may be written K, KiB or KB (all the same: 1024), and a bare
@@ -30,6 +31,11 @@ int units_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
 /* Parses a rate in bytes per second: a size, optionally followed by "/s" ("500K", "2M/s").
  * Returns 0, or -1 with a message in err. */
 int units_parse_rate(const char *s, uint64_t *out, char *err, size_t errlen);
+
+/* Parses a duration in seconds, such as "10", "0.5" or "2.25s", into milliseconds. At most 3
+ * digits may follow the point, since a millisecond is the finest step any timer here takes.
+ * Returns 0, or -1 with a message in err. */
+int units_parse_seconds(const char *s, uint64_t *ms, char *err, size_t errlen);
 
 /* Writes bytes in the largest binary unit that keeps the number at least 1, with one decimal:
  * "0 B", "1023 B", "1.0 KiB", "256.0 MiB", "1.5 GiB". Returns out, for use inside printf. cap

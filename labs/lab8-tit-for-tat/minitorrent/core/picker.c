@@ -21,7 +21,13 @@ void picker_config_defaults(struct picker_config *cfg, uint32_t piece_count, uin
     cfg->total_length = total_length;
     cfg->block_length = 16 * 1024;
     cfg->random_first = 4;
-    cfg->max_partial = 64;
+    /* Pieces in progress at once: 64, or more when pieces are small, so that at least 1024
+     * blocks (16 MiB) can be on their way. Every request of a swarm of 16 KiB pieces starts a
+     * piece of its own, and a cap of 64 would then allow only 64 requests across all the
+     * connections together: too few to keep thirty uploaders busy. */
+    uint32_t blocks_per_piece = (piece_length + cfg->block_length - 1) / cfg->block_length;
+    cfg->max_partial =
+        blocks_per_piece > 0 && 1024 / blocks_per_piece > 64 ? 1024 / blocks_per_piece : 64;
     cfg->seed = seed;
 }
 

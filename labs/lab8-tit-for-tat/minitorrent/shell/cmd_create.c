@@ -27,6 +27,7 @@
 #define _XOPEN_SOURCE 700
 
 #include "commands.h"
+#include "clock.h"
 #include "io.h"
 #include "metainfo.h"
 #include "sha1.h"
@@ -672,13 +673,6 @@ static int encode_torrent(const struct create_opts *o, const char *name, int mul
 /* ===================================================================================== */
 
 /* Seconds on a monotonic clock, to report the hashing speed. */
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int cmd_create(int argc, char **argv)
 {
     struct create_opts o;
@@ -730,10 +724,10 @@ int cmd_create(int argc, char **argv)
         goto out;
     }
     sha1_init(&h.ctx);
-    double t0 = now_s();
+    double t0 = clock_s();
     if (hash_files(&fl, &h) < 0)
         goto out;
-    double secs = now_s() - t0;
+    double secs = clock_s() - t0;
 
     if (encode_torrent(&o, name, multi, &fl, &h, &enc) < 0)
         goto out;

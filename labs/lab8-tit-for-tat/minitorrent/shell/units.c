@@ -118,6 +118,41 @@ int units_parse_rate(const char *s, uint64_t *out, char *err, size_t errlen)
     return parse_quantity(s, true, out, err, errlen);
 }
 
+int units_parse_seconds(const char *s, uint64_t *ms, char *err, size_t errlen)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return uerr(err, errlen, "'%s' is not a duration: expected seconds such as 10 or 0.5",
+                    s == NULL ? "" : s);
+    /* Whole seconds stop at a day's worth of digits long before 64 bits could overflow. */
+    const char *p = s;
+    uint64_t whole = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (whole > 86400u * 365)
+            return uerr(err, errlen, "'%s' is too long", s);
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    }
+    uint64_t frac_ms = 0;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return uerr(err, errlen, "'%s': expected digits after the decimal point", s);
+        /* Each digit after the point is worth a tenth of the one before: 100 ms, 10 ms, 1 ms. */
+        for (uint64_t weight = 100; *p >= '0' && *p <= '9'; p++, weight /= 10) {
+            if (weight == 0)
+                return uerr(err, errlen, "'%s': at most 3 digits after the point (milliseconds)",
+                            s);
+            frac_ms += weight * (uint64_t)(*p - '0');
+        }
+    }
+    if (*p == 's')
+        p++;
+    if (*p != '\0')
+        return uerr(err, errlen, "'%s': unexpected '%s' (a number of seconds, such as 10 or 0.5)",
+                    s, p);
+    *ms = whole * 1000 + frac_ms;
+    return 0;
+}
+
 /* Formats value (bytes, or bytes per second) with a binary unit and then tail ("" or "/s"). */
 static const char *format_binary(double value, const char *tail, char *out, size_t cap)
 {
