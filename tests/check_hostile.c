@@ -334,6 +334,53 @@ START_TEST(hostile_silent_connections_time_out)
 }
 END_TEST
 
+/* ===================================================================== squatters ========== */
+
+/* Connections that take every slot, say they are interested, and then send nothing but
+ * keep-alives: each keep-alive resets the idle time out, so that never fires, and without another
+ * defence the real downloader would be locked out for good. At the cap the victim closes the
+ * connection that has gone longest without a block either way (here over 3000 / 6 = 500 ms) to
+ * let a newcomer in, and the real downloader gets its file while the squatters keep trying. */
+START_TEST(hostile_keepalive_squatters_make_room)
+{
+    enum { CAP = 3 };
+    int port = start_seed_victim(
+        "256K", (const char *const[]){"--max-peers", "3", "--peer-timeout-ms", "3000", NULL});
+    static const unsigned char interested[] = {0, 0, 0, 1, 2}, keepalive[] = {0, 0, 0, 0};
+    struct ep sq[CAP];
+    for (int i = 0; i < CAP; i++) {
+        evil_connect(&sq[i], port, 10 + (unsigned)i);
+        ck_assert_int_eq(ep_handshake(&sq[i], ep_scaled_ms(5000)), 0);
+        ck_assert_int_eq(ep_send(&sq[i], interested, sizeof interested), 0);
+    }
+    start_legit(NULL);
+    /* A keep-alive from every squatter every 200 ms, far inside the 3 s time out, until the real
+     * downloader is done. */
+    long long deadline = tk_now_ms() + ep_scaled_ms(60000);
+    int st;
+    while ((st = tk_wait_exit(&legit, 200)) == -1) {
+        ck_assert_msg(tk_now_ms() < deadline,
+                      "the real downloader never got past %d squatters sending keep-alives:\n%s",
+                      CAP, mf_tail(&legit));
+        for (int i = 0; i < CAP; i++)
+            (void)ep_send(&sq[i], keepalive, sizeof keepalive);
+    }
+    ck_assert_msg(st == 0, "the real downloader exited with %d:\n%s", st, mf_tail(&legit));
+    char dst[256];
+    mf_path(&fx, dst, sizeof dst, "get/data.bin");
+    ck_assert_msg(mf_same_file(src, dst), "the real downloader's copy differs from the original");
+    int closed = 0;
+    for (int i = 0; i < CAP; i++) {
+        closed += ep_wait_closed(&sq[i], 0) >= 0;
+        ep_close(&sq[i]);
+    }
+    printf("hostile_keepalive_squatters_make_room: %d of %d squatters closed to make room\n",
+           closed, CAP);
+    ck_assert_msg(closed >= 1, "the downloader got in, yet no squatter was closed");
+    finish();
+}
+END_TEST
+
 /* ===================================================================== connection flood === */
 
 /* Opens n non-blocking connections to port and waits until each is connected or refused. */
@@ -622,6 +669,7 @@ static Suite *hostile_suite(void)
     tk_add_test(tc, hostile_request_larger_than_128_kib);
     tk_add_test(tc, hostile_ten_thousand_requests);
     tk_add_test(tc, hostile_silent_connections_time_out);
+    tk_add_test(tc, hostile_keepalive_squatters_make_room);
     tk_add_test(tc, hostile_thousand_connections);
     tk_add_test(tc, hostile_wrong_data_sender_is_dropped);
     tk_add_test(tc, hostile_tracker_announce_flood);

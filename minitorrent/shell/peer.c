@@ -207,6 +207,7 @@ static int serve_requests(struct torrent *t, struct peer *p, unsigned char *bloc
             t->uploaded += b.length;
             rate_add(&t->up_rate, b.length, now);
             rate_add(&p->from_us, b.length, now);
+            p->last_upload_ms = now;
             pthread_mutex_unlock(&t->lock);
         }
     }
@@ -686,6 +687,7 @@ int peer_spawn(struct torrent *t, int fd, const struct sockaddr *addr, socklen_t
     rate_init(&p->to_us, 20000, clock_ms());
     rate_init(&p->from_us, 20000, clock_ms());
     p->last_block_ms = clock_ms();
+    p->last_upload_ms = p->last_block_ms;
     if (thread_start(&p->thread, peer_main, p, false, 0) != 0) {
         peer_free(p);
         return -1;
