@@ -30,7 +30,7 @@ START_TEST(swarm_view_parse_status_line)
     struct swarm_status st = {0};
     int port = -1;
     const char *line = "status t_ms=1200 have=22/64 bytes=360448 down_Bps=510000 up_Bps=250000 "
-                       "peers=5 unchoked=127.0.0.12:4001,127.0.0.13:4002 "
+                       "uploaded=655360 peers=5 unchoked=127.0.0.12:4001,127.0.0.13:4002 "
                        "optimistic=127.0.0.13:4002 complete=0 newkey=whatever";
     ck_assert_int_eq(swarm_parse_line(line, &st, &port), SWARM_LINE_STATUS);
     ck_assert_uint_eq(st.t_ms, 1200);
@@ -38,6 +38,7 @@ START_TEST(swarm_view_parse_status_line)
     ck_assert_uint_eq(st.total, 64);
     ck_assert_uint_eq(st.bytes, 360448);
     ck_assert(st.down_Bps == 510000 && st.up_Bps == 250000);
+    ck_assert(st.uploaded == 655360);
     ck_assert_uint_eq(st.peers, 5);
     ck_assert_str_eq(st.unchoked, "127.0.0.12:4001,127.0.0.13:4002");
     ck_assert_str_eq(st.optimistic, "127.0.0.13:4002");
@@ -433,6 +434,14 @@ START_TEST(swarm_six_peers_all_verified)
     ck_assert_msg(d > 0 && d == last, "D %f is not the last finish %f", d, last);
     ck_assert(bound > 0.3749 && bound < 0.3751);
     ck_assert_msg(d >= bound, "D %f beat the lower bound %f", d, bound);
+    /* Every copy came from someone's upload, so the swarm uploaded at least 6 MiB; end-game
+     * duplicates add a little on top, but not half as much again. */
+    double uploaded = -1;
+    ck_assert_int_eq(sscanf(strstr(j, "\"uploaded_bytes\""), "\"uploaded_bytes\": %lf", &uploaded),
+                     1);
+    ck_assert_msg(uploaded >= 6.0 * 1048576 && uploaded <= 1.5 * 6 * 1048576,
+                  "the swarm uploaded %.0f bytes for 6 copies of 1 MiB", uploaded);
+    ck_assert_ptr_nonnull(strstr(p.out, "uploaded in all: "));
     /* The report names D, the bound and the ratio. */
     ck_assert_ptr_nonnull(strstr(p.out, "distribution time D (the last finish)"));
     ck_assert_ptr_nonnull(strstr(p.out, "D / bound = "));

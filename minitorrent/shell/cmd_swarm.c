@@ -468,7 +468,8 @@ struct run_result {
     double bound_s;
     enum kr_limit limit;
     bool all_verified;
-    bool ran; /* false when the run could not start or was interrupted */
+    uint64_t uploaded; /* block bytes the seed and the leechers sent; 0: not counted (churn) */
+    bool ran;          /* false when the run could not start or was interrupted */
 };
 
 /* What each child of a run is. swarm_children.c starts, reads and stops every child alike; the
@@ -820,13 +821,17 @@ static int check_exits(struct run *r, char *err, size_t errlen)
  * on failure, time out or Ctrl-C (with a message in err). */
 static int watch(struct run *r, double deadline, char *err, size_t errlen)
 {
-    double next_draw = 0;
+    double next_draw = 0, done_at = -1;
     for (;;) {
         if (cli_stop_requested) {
             snprintf(err, errlen, "interrupted");
             return -1;
         }
-        if (all_done(r))
+        /* After the last finish, half a second more of status lines (they come every 200 ms),
+         * so every peer's count of bytes uploaded includes its last blocks. */
+        if (done_at < 0 && all_done(r))
+            done_at = clock_s();
+        if (done_at >= 0 && clock_s() >= done_at + 0.5)
             return 0;
         if (clock_s() >= deadline) {
             snprintf(err, errlen, "gave up after %.0f s (--timeout)", clock_s() - r->t0);
@@ -896,6 +901,17 @@ static void report(const struct run *r, const struct run_result *res)
         fprintf(out, "K&R lower bound: none (with these unlimited rates the formula gives 0)\n");
     }
     fprintf(out, "every copy verified byte for byte: %s\n", res->all_verified ? "yes" : "NO");
+    /* The bound assumes every byte uploaded is a byte someone needed; copies sent twice in the
+     * end game (and pieces sent again after a bad hash) are what the swarm paid on top. */
+    uint64_t copies = (uint64_t)res->peers * res->file_bytes;
+    if (res->uploaded > 0 && copies > 0) {
+        char up[UNITS_BUFLEN], need[UNITS_BUFLEN];
+        fprintf(out, "uploaded in all: %s for %u copies of the file (%s), %.1f %% more\n",
+                units_format_size(res->uploaded, up, sizeof up), res->peers,
+                units_format_size(copies, need, sizeof need),
+                res->uploaded > copies ? 100.0 * (double)(res->uploaded - copies) / (double)copies
+                                       : 0.0);
+    }
     fflush(out);
 }
 
@@ -1071,6 +1087,11 @@ static int run_swarm(const struct swarm_opts *o, const char *self, enum swarm_mo
             last = res->finish[i];
     }
     res->distribution_s = w == 0 ? last : -1;
+    /* A peer restarted by the churn counts from its restart, so the sum would fall short. */
+    res->uploaded = 0;
+    if (!o->churn)
+        for (unsigned i = 0; i <= n; i++)
+            res->uploaded += r.vp[i].st.uploaded;
     res->ran = true;
     rc = 0;
 out:
@@ -1134,6 +1155,11 @@ static void json_result(struct json_out *j, const struct run_result *res)
     json_end_array(j);
     json_key(j, "all_verified");
     json_bool(j, res->all_verified);
+    json_key(j, "uploaded_bytes");
+    if (res->uploaded > 0)
+        json_number(j, (double)res->uploaded);
+    else
+        json_null(j);
     json_end_object(j);
 }
 

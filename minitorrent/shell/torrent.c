@@ -601,11 +601,11 @@ void torrent_status_line(struct torrent *t, uint64_t t_ms, char *out, size_t cap
     if (strcmp(optimistic, "optimistic=") == 0)
         strcat(optimistic, "-");
     snprintf(out, cap,
-             "status t_ms=%llu have=%u/%u bytes=%llu down_Bps=%llu up_Bps=%llu peers=%zu %s %s "
-             "complete=%d",
+             "status t_ms=%llu have=%u/%u bytes=%llu down_Bps=%llu up_Bps=%llu uploaded=%llu "
+             "peers=%zu %s %s complete=%d",
              (unsigned long long)t_ms, st.pieces_have, st.pieces_total,
              (unsigned long long)st.bytes_have, (unsigned long long)down, (unsigned long long)up,
-             st.peers, unchoked, optimistic, st.complete ? 1 : 0);
+             (unsigned long long)st.uploaded, st.peers, unchoked, optimistic, st.complete ? 1 : 0);
 }
 
 void torrent_wait(struct torrent *t, int timeout_ms)
