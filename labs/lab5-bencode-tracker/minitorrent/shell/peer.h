@@ -51,12 +51,13 @@ struct peer {
         dialled; /* for an incoming connection: the address we once dialled
                     for the same peer (a duplicate, closed), not to dial again */
     bool has_dialled;
-    bool optimistic;        /* it holds the optimistic unchoke slot */
-    bool peer_interested;   /* it is interested in us (mirrors the session, for the choker) */
-    bool am_interested;     /* we are interested in it */
-    struct rate to_us;      /* block bytes per second it sends us */
-    struct rate from_us;    /* block bytes per second we send it */
-    uint64_t last_block_ms; /* when its last block arrived, to spot a peer that snubs us */
+    bool optimistic;         /* it holds the optimistic unchoke slot */
+    bool peer_interested;    /* it is interested in us (mirrors the session, for the choker) */
+    bool am_interested;      /* we are interested in it */
+    struct rate to_us;       /* block bytes per second it sends us */
+    struct rate from_us;     /* block bytes per second we send it */
+    uint64_t last_block_ms;  /* when its last block arrived, to spot a peer that snubs us */
+    uint64_t last_upload_ms; /* when we last sent it a block (both start at the connection) */
 
     /* Only the peer's own thread touches these. */
     struct session s;

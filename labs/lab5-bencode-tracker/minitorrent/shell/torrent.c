@@ -173,6 +173,39 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
 
 /* ===================================================================== listener =========== */
 
+/* At the connection cap, makes room for a newcomer by closing the connection that has gone
+ * longest without a block moving either way, if that is longer than a sixth of the peer time out
+ * (30 s by default). Without this, anyone could fill every slot with connections that handshake
+ * and then send only keep-alives, which keep the idle time out from ever firing, and lock every
+ * real peer out for good. Real clients do the same: a full client drops its least useful peer.
+ * Returns true when a connection was told to close. Called with the lock held. */
+static bool evict_idlest_locked(struct torrent *t, uint64_t now)
+{
+    uint64_t idle_min = t->cfg.peer_timeout_ms / 6;
+    struct peer *victim = NULL;
+    uint64_t victim_active = 0;
+    for (struct peer *p = t->peers; p != NULL; p = p->next) {
+        if (p->finished || p->kill)
+            continue;
+        uint64_t active =
+            p->last_block_ms > p->last_upload_ms ? p->last_block_ms : p->last_upload_ms;
+        if (now < active || now - active < idle_min)
+            continue;
+        if (victim == NULL || active < victim_active) {
+            victim = p;
+            victim_active = active;
+        }
+    }
+    if (victim == NULL)
+        return false;
+    if (t->cfg.verbose)
+        printf("peer %s: no block either way for %llu ms, closed to make room\n", victim->name,
+               (unsigned long long)(now - victim_active));
+    victim->kill = true;
+    peer_wake(victim);
+    return true;
+}
+
 static void *listener_main(void *arg)
 {
     struct torrent *t = arg;
@@ -200,10 +233,11 @@ static void *listener_main(void *arg)
         pthread_mutex_lock(&t->lock);
         size_t live = 0;
         for (struct peer *p = t->peers; p != NULL; p = p->next)
-            live += !p->finished;
-        /* The connection cap holds for peers that call us as well as those we call. */
-        if (t->stopping || live >= t->cfg.max_peers ||
-            peer_spawn(t, fd, (struct sockaddr *)&ss, len) < 0)
+            live += !p->finished && !p->kill;
+        /* The connection cap holds for peers that call us as well as those we call; a full
+         * peer may still close an idle connection to let a newcomer in. */
+        bool room = live < t->cfg.max_peers || evict_idlest_locked(t, clock_ms());
+        if (t->stopping || !room || peer_spawn(t, fd, (struct sockaddr *)&ss, len) < 0)
             close(fd);
         pthread_mutex_unlock(&t->lock);
     }
@@ -567,11 +601,11 @@ void torrent_status_line(struct torrent *t, uint64_t t_ms, char *out, size_t cap
     if (strcmp(optimistic, "optimistic=") == 0)
         strcat(optimistic, "-");
     snprintf(out, cap,
-             "status t_ms=%llu have=%u/%u bytes=%llu down_Bps=%llu up_Bps=%llu peers=%zu %s %s "
-             "complete=%d",
+             "status t_ms=%llu have=%u/%u bytes=%llu down_Bps=%llu up_Bps=%llu uploaded=%llu "
+             "peers=%zu %s %s complete=%d",
              (unsigned long long)t_ms, st.pieces_have, st.pieces_total,
              (unsigned long long)st.bytes_have, (unsigned long long)down, (unsigned long long)up,
-             st.peers, unchoked, optimistic, st.complete ? 1 : 0);
+             (unsigned long long)st.uploaded, st.peers, unchoked, optimistic, st.complete ? 1 : 0);
 }
 
 void torrent_wait(struct torrent *t, int timeout_ms)

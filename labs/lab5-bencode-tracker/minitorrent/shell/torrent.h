@@ -136,7 +136,7 @@ struct torrent_stats {
 void torrent_stats(struct torrent *t, struct torrent_stats *out);
 
 /* Writes one machine-readable status line (without newline) for `minitorrent swarm`:
- * "status t_ms=... have=P/N bytes=... down_Bps=... up_Bps=... peers=... unchoked=A,B
+ * "status t_ms=... have=P/N bytes=... down_Bps=... up_Bps=... uploaded=... peers=... unchoked=A,B
  * optimistic=A|- complete=0|1", peers named by IP address. */
 void torrent_status_line(struct torrent *t, uint64_t t_ms, char *out, size_t cap);
 

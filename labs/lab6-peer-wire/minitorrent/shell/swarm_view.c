@@ -66,6 +66,9 @@ static void apply_pair(struct swarm_status *st, const char *key, size_t klen, co
     } else if (KEY_IS("up_Bps")) {
         if (parse_u64(val, vlen, &n) == 0)
             st->up_Bps = (double)n;
+    } else if (KEY_IS("uploaded")) {
+        if (parse_u64(val, vlen, &n) == 0)
+            st->uploaded = n;
     } else if (KEY_IS("peers")) {
         if (parse_u64(val, vlen, &n) == 0 && n <= 100000)
             st->peers = (unsigned)n;

@@ -31,6 +31,7 @@ struct swarm_status {
     uint32_t have, total; /* verified pieces of all pieces */
     uint64_t bytes;       /* verified bytes */
     double down_Bps, up_Bps;
+    uint64_t uploaded;   /* block bytes sent since the child started */
     unsigned peers;      /* connections */
     char unchoked[512];  /* "127.0.0.11:40001,127.0.0.12:40007" or "" or "-" */
     char optimistic[64]; /* one address, or "-" */

@@ -45,7 +45,8 @@ static const char common_usage[] =
     "                       the optimistic unchoke moves every third re-choke)\n"
     "      --upload-slots N peers unchoked for their upload rate (default 4)\n"
     "      --peer-timeout-ms MS  drop a peer silent for MS milliseconds (default 180000);\n"
-    "                       a connection must send its handshake within 10 s (or MS)\n"
+    "                       a connection must send its handshake within 10 s (or MS), and\n"
+    "                       at --max-peers one with no block either way for MS/6 makes room\n"
     "  -v, --verbose        print peers as they come and go, and tracker replies\n"
     "  -h, --help           show this help\n"
     "      --version        show the version\n";

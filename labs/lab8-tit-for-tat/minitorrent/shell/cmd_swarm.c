@@ -20,10 +20,11 @@
  * same code measures the other curve. With a list (--peers 2,4,8) it runs each N in both modes
  * and can draw the textbook's figure (--plot, core/svgplot.c).
  *
- * Processes: every child is started with fork + exec and put in a process group of its own, so
- * Ctrl-C in the terminal reaches only this command, which then stops the children in order: each
- * gets SIGTERM, then SIGKILL if it has not gone after a deadline, always by its PID. Nothing is
- * left running when the command returns, whether the swarm finished, failed or was interrupted.
+ * Processes (swarm_children.c): every child is started with fork + exec and put in a process
+ * group of its own, so Ctrl-C in the terminal reaches only this command, which then stops the
+ * children in order: each gets SIGTERM, then SIGKILL if it has not gone after a deadline, always
+ * by its PID. Nothing is left running when the command returns, whether the swarm finished,
+ * failed or was interrupted.
  *
  * Churn (--churn) shows what the notes mean by "peers are intermittently connected and change IP
  * addresses": a third of the leechers are killed with SIGKILL partway through (no goodbye to the
@@ -34,6 +35,10 @@
  * Everything runs single-threaded around poll(): the children's stdout pipes are the events, and
  * the only timers are the redraw, the churn's restarts and the deadlines. Children are found by
  * their "listening on PORT" line and their status lines, never by sleeping and hoping.
+ *
+ * This file holds the options, one run (its steps, its loop, the churn), the report and the
+ * command itself. What is the same for every child, whatever its role (the temporary folder they
+ * work in, starting them, reading their lines, stopping them), is in swarm_children.c.
  */
 #include "bound.h"
 #include "cli.h"
@@ -44,17 +49,16 @@
 #include "metainfo.h"
 #include "net.h"
 #include "svgplot.h"
+#include "swarm_children.h"
 #include "swarm_view.h"
 #include "units.h"
 #include "announce.h"
 #include "randbytes.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -426,35 +430,6 @@ static int same_file(const char *a, const char *b)
     return same;
 }
 
-/* Removes a folder and everything in it. Our temporary tree holds only files and folders we
- * made, so symbolic links are removed as links and never followed. Returns 0 or -1. */
-static int remove_tree(const char *path, int depth)
-{
-    struct stat sb;
-    if (lstat(path, &sb) < 0)
-        return errno == ENOENT ? 0 : -1;
-    if (!S_ISDIR(sb.st_mode))
-        return unlink(path);
-    int rc = 0;
-    DIR *d = opendir(path);
-    if (d != NULL && depth < 16) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[4096];
-            if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= (int)sizeof sub ||
-                remove_tree(sub, depth + 1) < 0)
-                rc = -1;
-        }
-    }
-    if (d != NULL)
-        closedir(d);
-    if (rmdir(path) < 0)
-        rc = -1;
-    return rc;
-}
-
 /* Finds this program's file, to start copies of it as the children: argv[0] itself when it has
  * a '/' in it (it then works from our current folder), else the first match on PATH, as the
  * shell found it. There is no portable "path of my own executable" call (Linux has
@@ -481,182 +456,6 @@ static int find_self(char *out, size_t cap)
 }
 
 /* ======================================================================================== */
-/* Children                                                                                 */
-/* ======================================================================================== */
-
-enum role { ROLE_TRACKER, ROLE_CREATE, ROLE_SEED, ROLE_LEECHER };
-
-struct child {
-    enum role role;
-    char name[16];  /* "tracker", "seed", "p3" */
-    pid_t pid;      /* 0 when not running */
-    int out_fd;     /* its stdout, or -1 after end of file */
-    char buf[8192]; /* a partial line */
-    size_t len;
-    int port;    /* from its "listening on PORT" line; 0 before */
-    bool exited; /* reaped by waitpid */
-    int wstatus;
-    bool killed_by_us;
-};
-
-/* Every child of the run, so cleanup can reach each of them by PID. */
-struct children {
-    struct child *c;
-    size_t n;
-    char tmp[1024]; /* the run's temporary folder, for the children's stderr logs */
-};
-
-/* Starts `self argv...` as a child: stdin from /dev/null, stdout into a pipe we read, stderr
- * appended to TMP/NAME.log (a child's complaints would tear the live table apart, so they are
- * kept and shown if the child fails). Returns 0, or -1 with a message in err. */
-static int child_start(struct children *cs, struct child *ch, const char *self, char *const argv[],
-                       char *err, size_t errlen)
-{
-    int p[2];
-    char logpath[1100];
-    snprintf(logpath, sizeof logpath, "%s/%s.log", cs->tmp, ch->name);
-    if (pipe(p) < 0) {
-        snprintf(err, errlen, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    /* The read end must not leak into later children: one that kept a copy would hold the pipe
-     * open and we would never see end of file when this child dies. */
-    fcntl(p[0], F_SETFD, FD_CLOEXEC);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        close(p[0]);
-        close(p[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        /* In the child: only async-signal-safe calls until exec. A process group of its own
-         * keeps the terminal's Ctrl-C away from it; the swarm stops it instead. */
-        setpgid(0, 0);
-        signal(SIGPIPE, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        int in = open("/dev/null", O_RDONLY);
-        int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (in >= 0)
-            dup2(in, 0);
-        dup2(p[1], 1);
-        if (log >= 0)
-            dup2(log, 2);
-        execv(self, argv);
-        /* The swarm is single-threaded, so stdio is safe to use here between fork and exec. */
-        fprintf(stderr, "minitorrent swarm: cannot run %s: %s\n", self, strerror(errno));
-        _exit(127);
-    }
-    close(p[1]);
-    ch->pid = pid;
-    ch->out_fd = p[0];
-    ch->len = 0;
-    ch->port = 0;
-    ch->exited = false;
-    ch->killed_by_us = false;
-    return 0;
-}
-
-/* Reaps ch if it has exited (never blocks). Returns true when it is gone. */
-static bool child_reap(struct child *ch)
-{
-    if (ch->pid <= 0 || ch->exited)
-        return true;
-    pid_t r = waitpid(ch->pid, &ch->wstatus, WNOHANG);
-    if (r == ch->pid || (r < 0 && errno == ECHILD)) {
-        ch->exited = true;
-        return true;
-    }
-    return false;
-}
-
-static void child_close(struct child *ch)
-{
-    if (ch->out_fd >= 0)
-        close(ch->out_fd);
-    ch->out_fd = -1;
-}
-
-/* Describes how a reaped child ended: "exit status 1", "killed by signal 9". */
-static const char *exit_text(const struct child *ch, char *buf, size_t cap)
-{
-    if (WIFEXITED(ch->wstatus))
-        snprintf(buf, cap, "exit status %d", WEXITSTATUS(ch->wstatus));
-    else if (WIFSIGNALED(ch->wstatus))
-        snprintf(buf, cap, "killed by signal %d", WTERMSIG(ch->wstatus));
-    else
-        snprintf(buf, cap, "status %d", ch->wstatus);
-    return buf;
-}
-
-/* Prints the last lines of a child's stderr log, where it said why it failed. */
-static void show_log_tail(const struct children *cs, const struct child *ch, FILE *out)
-{
-    char path[1100];
-    snprintf(path, sizeof path, "%s/%s.log", cs->tmp, ch->name);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return;
-    char lines[4][256];
-    int n = 0;
-    char line[256];
-    while (fgets(line, sizeof line, f) != NULL) {
-        memcpy(lines[n % 4], line, sizeof line);
-        n++;
-    }
-    fclose(f);
-    for (int i = n > 4 ? n - 4 : 0; i < n; i++)
-        fprintf(out, "    %s: %s", ch->name, lines[i % 4]);
-}
-
-/* Stops the given children: SIGTERM to each still running, then waits up to grace_s for all of
- * them, then SIGKILL for the ones left, always by PID. A second Ctrl-C cannot cut this short:
- * the handler only sets cli_stop_requested again, and nothing here looks at it. */
-static void children_stop(struct child *list, size_t n, double grace_s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (list[i].pid > 0 && !child_reap(&list[i]))
-            kill(list[i].pid, SIGTERM);
-    double deadline = clock_s() + grace_s;
-    for (;;) {
-        bool all = true;
-        for (size_t i = 0; i < n; i++)
-            all &= child_reap(&list[i]);
-        if (all || clock_s() >= deadline)
-            break;
-        /* Drain their output so no child blocks writing to a full pipe while it shuts down,
-         * and wait on the pipes (which close as the children exit) rather than sleeping. */
-        struct pollfd pfd[MAX_PEERS + 8];
-        nfds_t np = 0;
-        for (size_t i = 0; i < n && np < sizeof pfd / sizeof pfd[0]; i++)
-            if (list[i].out_fd >= 0)
-                pfd[np++] = (struct pollfd){.fd = list[i].out_fd, .events = POLLIN};
-        poll(pfd, np, 20);
-        for (nfds_t k = 0; k < np; k++) {
-            if (pfd[k].revents == 0)
-                continue;
-            char junk[4096];
-            if (read(pfd[k].fd, junk, sizeof junk) <= 0)
-                for (size_t i = 0; i < n; i++)
-                    if (list[i].out_fd == pfd[k].fd)
-                        child_close(&list[i]);
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (list[i].pid > 0 && !list[i].exited) {
-            kill(list[i].pid, SIGKILL);
-            while (waitpid(list[i].pid, &list[i].wstatus, 0) < 0 && errno == EINTR)
-                ;
-            list[i].exited = true;
-        }
-        child_close(&list[i]);
-    }
-}
-
-/* ======================================================================================== */
 /* One run                                                                                  */
 /* ======================================================================================== */
 
@@ -669,8 +468,13 @@ struct run_result {
     double bound_s;
     enum kr_limit limit;
     bool all_verified;
-    bool ran; /* false when the run could not start or was interrupted */
+    uint64_t uploaded; /* block bytes the seed and the leechers sent; 0: not counted (churn) */
+    bool ran;          /* false when the run could not start or was interrupted */
 };
+
+/* What each child of a run is. swarm_children.c starts, reads and stops every child alike; the
+ * role says what its lines mean and whether its death ends the run. */
+enum role { ROLE_TRACKER, ROLE_CREATE, ROLE_SEED, ROLE_LEECHER };
 
 /* Everything one run works with. */
 struct run {
@@ -704,53 +508,21 @@ static struct child *leecher(struct run *r, unsigned i)
     return &r->kids[2 + i];
 }
 
-/* Reads whatever ch has written and hands each complete line to fn. Returns false at end of
- * file (the child closed its stdout, normally by exiting). */
-static bool child_read(struct child *ch, void (*fn)(struct run *, struct child *, const char *),
-                       struct run *r)
+/* Handles one line from a child of run ctx (child_read has already taken its port from it): the
+ * peer's status and its completion, for the view. */
+static void on_line(void *ctx, struct child *ch, const char *line)
 {
-    ssize_t got;
-    do
-        got = read(ch->out_fd, ch->buf + ch->len, sizeof ch->buf - 1 - ch->len);
-    while (got < 0 && errno == EINTR);
-    if (got <= 0) {
-        child_close(ch);
-        return false;
-    }
-    ch->len += (size_t)got;
-    ch->buf[ch->len] = '\0';
-    char *start = ch->buf, *nl;
-    while ((nl = strchr(start, '\n')) != NULL) {
-        *nl = '\0';
-        fn(r, ch, start);
-        start = nl + 1;
-    }
-    ch->len -= (size_t)(start - ch->buf);
-    memmove(ch->buf, start, ch->len);
-    /* A line longer than the buffer is not from a well-behaved child; drop it rather than
-     * stall. */
-    if (ch->len == sizeof ch->buf - 1)
-        ch->len = 0;
-    return true;
-}
-
-/* Handles one line from a child: its port, its status, its completion. */
-static void on_line(struct run *r, struct child *ch, const char *line)
-{
-    int port = 0;
+    struct run *r = ctx;
     struct swarm_view_peer *vp = NULL;
     if (ch->role == ROLE_SEED)
         vp = &r->vp[0];
     else if (ch->role == ROLE_LEECHER)
         vp = &r->vp[1 + (unsigned)(ch - leecher(r, 0))];
-    struct swarm_status scratch = {0};
-    enum swarm_line kind = swarm_parse_line(line, vp != NULL ? &vp->st : &scratch, &port);
-    if (kind == SWARM_LINE_LISTENING && ch->port == 0) {
-        ch->port = port;
-        return;
-    }
+    /* The tracker's lines, and those of `minitorrent create`, have nothing for the view. */
     if (vp == NULL)
         return;
+    int port = 0;
+    enum swarm_line kind = swarm_parse_line(line, &vp->st, &port);
     double t = clock_s() - r->t0;
     if (kind == SWARM_LINE_STATUS && vp->state == SWARM_PEER_STARTING) {
         vp->state = vp->st.complete ? SWARM_PEER_DONE : SWARM_PEER_RUNNING;
@@ -769,22 +541,6 @@ static void on_line(struct run *r, struct child *ch, const char *line)
         vp->st.have = vp->st.total;
         swarm_view_event(&r->view, t, "%s has every piece, verified, after %.2f s", vp->name, t);
     }
-}
-
-/* Waits until ch prints "listening on PORT", while draining every other child too. Returns 0,
- * or -1 when ch exits, Ctrl-C comes, or timeout_s passes. */
-static int wait_listening(struct run *r, struct child *ch, double timeout_s)
-{
-    double deadline = clock_s() + timeout_s;
-    while (ch->port == 0) {
-        if (cli_stop_requested || ch->out_fd < 0 || clock_s() >= deadline)
-            return -1;
-        struct pollfd pfd = {.fd = ch->out_fd, .events = POLLIN};
-        int left = (int)((deadline - clock_s()) * 1000) + 1;
-        if (poll(&pfd, 1, left) > 0)
-            child_read(ch, on_line, r);
-    }
-    return 0;
 }
 
 /* Runs `minitorrent create` and waits for it. Returns 0 or -1. */
@@ -808,8 +564,9 @@ static int make_torrent(struct run *r, char *err, size_t errlen)
     children_stop(ch, 1, 5);
     if (!WIFEXITED(ch->wstatus) || WEXITSTATUS(ch->wstatus) != 0) {
         char how[64];
-        snprintf(err, errlen, "minitorrent create failed (%s)", exit_text(ch, how, sizeof how));
-        show_log_tail(&r->cs, ch, stderr);
+        snprintf(err, errlen, "minitorrent create failed (%s)",
+                 child_exit_text(ch, how, sizeof how));
+        child_show_log_tail(&r->cs, ch, stderr);
         return -1;
     }
     ch->pid = 0;
@@ -995,12 +752,7 @@ static int churn_step(struct run *r, char *err, size_t errlen)
             vp->st.have >= r->churn[i].at_fraction * vp->st.total) {
             /* SIGKILL: no chance to tell the tracker or the peers. They notice the dead
              * connections, and the tracker forgets the peer when its announces stop. */
-            kill(ch->pid, SIGKILL);
-            ch->killed_by_us = true;
-            while (waitpid(ch->pid, &ch->wstatus, 0) < 0 && errno == EINTR)
-                ;
-            ch->exited = true;
-            child_close(ch);
+            child_kill(ch);
             r->churn[i].done = true;
             r->churn[i].had_pieces = vp->st.have;
             r->churn[i].restart_at = t + 1.0;
@@ -1048,10 +800,10 @@ static int check_exits(struct run *r, char *err, size_t errlen)
         if (!child_reap(ch))
             continue;
         char how[64];
-        exit_text(ch, how, sizeof how);
+        child_exit_text(ch, how, sizeof how);
         if (ch->role != ROLE_LEECHER) {
             snprintf(err, errlen, "the %s stopped (%s)", ch->name, how);
-            show_log_tail(&r->cs, ch, stderr);
+            child_show_log_tail(&r->cs, ch, stderr);
             return -1;
         }
         struct swarm_view_peer *vp = &r->vp[1 + (k - 2)];
@@ -1059,7 +811,7 @@ static int check_exits(struct run *r, char *err, size_t errlen)
             vp->state = SWARM_PEER_FAILED;
             swarm_view_event(&r->view, clock_s() - r->t0, "%s exited before finishing (%s)",
                              vp->name, how);
-            show_log_tail(&r->cs, ch, stderr);
+            child_show_log_tail(&r->cs, ch, stderr);
         }
     }
     return 0;
@@ -1069,13 +821,17 @@ static int check_exits(struct run *r, char *err, size_t errlen)
  * on failure, time out or Ctrl-C (with a message in err). */
 static int watch(struct run *r, double deadline, char *err, size_t errlen)
 {
-    double next_draw = 0;
+    double next_draw = 0, done_at = -1;
     for (;;) {
         if (cli_stop_requested) {
             snprintf(err, errlen, "interrupted");
             return -1;
         }
-        if (all_done(r))
+        /* After the last finish, half a second more of status lines (they come every 200 ms),
+         * so every peer's count of bytes uploaded includes its last blocks. */
+        if (done_at < 0 && all_done(r))
+            done_at = clock_s();
+        if (done_at >= 0 && clock_s() >= done_at + 0.5)
             return 0;
         if (clock_s() >= deadline) {
             snprintf(err, errlen, "gave up after %.0f s (--timeout)", clock_s() - r->t0);
@@ -1145,6 +901,17 @@ static void report(const struct run *r, const struct run_result *res)
         fprintf(out, "K&R lower bound: none (with these unlimited rates the formula gives 0)\n");
     }
     fprintf(out, "every copy verified byte for byte: %s\n", res->all_verified ? "yes" : "NO");
+    /* The bound assumes every byte uploaded is a byte someone needed; copies sent twice in the
+     * end game (and pieces sent again after a bad hash) are what the swarm paid on top. */
+    uint64_t copies = (uint64_t)res->peers * res->file_bytes;
+    if (res->uploaded > 0 && copies > 0) {
+        char up[UNITS_BUFLEN], need[UNITS_BUFLEN];
+        fprintf(out, "uploaded in all: %s for %u copies of the file (%s), %.1f %% more\n",
+                units_format_size(res->uploaded, up, sizeof up), res->peers,
+                units_format_size(copies, need, sizeof need),
+                res->uploaded > copies ? 100.0 * (double)(res->uploaded - copies) / (double)copies
+                                       : 0.0);
+    }
     fflush(out);
 }
 
@@ -1160,8 +927,8 @@ static void warn_bad_exits(const struct run *r)
             continue;
         char how[64];
         fprintf(stderr, "minitorrent swarm: warning: %s ended with %s when stopped\n", ch->name,
-                exit_text(ch, how, sizeof how));
-        show_log_tail(&r->cs, ch, stderr);
+                child_exit_text(ch, how, sizeof how));
+        child_show_log_tail(&r->cs, ch, stderr);
     }
 }
 
@@ -1179,8 +946,6 @@ static int run_swarm(const struct swarm_opts *o, const char *self, enum swarm_mo
     r.self = self;
     r.out = out;
     r.rng = seed;
-    r.cs.c = r.kids;
-    r.cs.n = n + 3;
     for (size_t k = 0; k < n + 3; k++)
         r.kids[k] = (struct child){.out_fd = -1};
 
@@ -1201,10 +966,7 @@ static int run_swarm(const struct swarm_opts *o, const char *self, enum swarm_mo
 
     char err[512] = "";
     int rc = -1;
-    const char *tmpdir = getenv("TMPDIR");
-    snprintf(r.cs.tmp, sizeof r.cs.tmp, "%s/minitorrent-swarm.XXXXXX",
-             tmpdir != NULL && *tmpdir != '\0' && strlen(tmpdir) < 900 ? tmpdir : "/tmp");
-    if (mkdtemp(r.cs.tmp) == NULL) {
+    if (children_make_folder(&r.cs) < 0) {
         fprintf(stderr, "minitorrent swarm: cannot make a temporary folder: %s\n", strerror(errno));
         return -1;
     }
@@ -1267,9 +1029,9 @@ static int run_swarm(const struct swarm_opts *o, const char *self, enum swarm_mo
                      "127.0.0.1",  "--interval", interval, NULL};
     if (child_start(&r.cs, &r.kids[0], self, targv, err, sizeof err) < 0)
         goto out;
-    if (wait_listening(&r, &r.kids[0], 15) < 0) {
+    if (child_wait_listening(&r.kids[0], 15, on_line, &r) < 0) {
         snprintf(err, sizeof err, "the tracker did not start");
-        show_log_tail(&r.cs, &r.kids[0], stderr);
+        child_show_log_tail(&r.cs, &r.kids[0], stderr);
         goto out;
     }
     snprintf(r.announce_url, sizeof r.announce_url, "http://127.0.0.1:%d/announce", r.kids[0].port);
@@ -1280,15 +1042,15 @@ static int run_swarm(const struct swarm_opts *o, const char *self, enum swarm_mo
         goto out;
     if (start_seed(&r, err, sizeof err) < 0)
         goto out;
-    if (wait_listening(&r, &r.kids[1], 30) < 0) {
+    if (child_wait_listening(&r.kids[1], 30, on_line, &r) < 0) {
         snprintf(err, sizeof err, "the seed did not start");
-        show_log_tail(&r.cs, &r.kids[1], stderr);
+        child_show_log_tail(&r.cs, &r.kids[1], stderr);
         goto out;
     }
     fprintf(out, "seed on %s:%d (pid %ld)\n", r.vp[0].addr, r.kids[1].port, (long)r.kids[1].pid);
     if (wait_seed_registered(&r, 15) < 0) {
         snprintf(err, sizeof err, "the tracker never listed the seed");
-        show_log_tail(&r.cs, &r.kids[1], stderr);
+        child_show_log_tail(&r.cs, &r.kids[1], stderr);
         goto out;
     }
     r.vp[0].state = SWARM_PEER_RUNNING;
@@ -1325,6 +1087,11 @@ static int run_swarm(const struct swarm_opts *o, const char *self, enum swarm_mo
             last = res->finish[i];
     }
     res->distribution_s = w == 0 ? last : -1;
+    /* A peer restarted by the churn counts from its restart, so the sum would fall short. */
+    res->uploaded = 0;
+    if (!o->churn)
+        for (unsigned i = 0; i <= n; i++)
+            res->uploaded += r.vp[i].st.uploaded;
     res->ran = true;
     rc = 0;
 out:
@@ -1339,7 +1106,7 @@ out:
         report(&r, res);
     if (o->keep_files)
         fprintf(out, "files kept in %s\n", r.cs.tmp);
-    else if (remove_tree(r.cs.tmp, 0) < 0)
+    else if (children_remove_folder(&r.cs) < 0)
         fprintf(stderr, "minitorrent swarm: could not remove all of %s\n", r.cs.tmp);
     return rc;
 }
@@ -1388,6 +1155,11 @@ static void json_result(struct json_out *j, const struct run_result *res)
     json_end_array(j);
     json_key(j, "all_verified");
     json_bool(j, res->all_verified);
+    json_key(j, "uploaded_bytes");
+    if (res->uploaded > 0)
+        json_number(j, (double)res->uploaded);
+    else
+        json_null(j);
     json_end_object(j);
 }
 
