@@ -227,8 +227,16 @@ swarm_ratio() { # N MODE SIZE SEED_UP -> D / bound
     sed -n 's/.*"ratio": *\([0-9.]*\).*/\1/p' "$work/swarm.json" | head -n 1
 }
 if [ -n "$quick" ]; then sizes="8"; else sizes="8 16 32"; fi
+# The same run's upload beyond the N copies of the file, in percent: the end game's duplicate
+# blocks, the part of the gap to the bound that is bytes rather than time.
+swarm_overhead() { # N -> percent, from the JSON of the run just made
+    sed -n 's/.*"uploaded_bytes": *\([0-9.]*\).*/\1/p' "$work/swarm.json" | head -n 1 |
+        awk -v n="$1" '{ printf "%.1f\n", 100 * ($1 / (n * 16777216) - 1) }'
+}
 for n in $sizes; do
     figure "swarm_ratio_p2p_N$n" "$(swarm_ratio "$n" p2p 16M 2M)" "goal <= 1.15"
+    figure "swarm_upload_overhead_pct_p2p_N$n" "$(swarm_overhead "$n")" \
+        "bytes uploaded beyond N copies"
 done
 [ -n "$quick" ] || figure swarm_ratio_cs_N16 "$(swarm_ratio 16 client-server 8M 4M)" "goal <= 1.05"
 
