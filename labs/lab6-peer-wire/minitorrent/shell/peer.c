@@ -459,9 +459,13 @@ static int on_event(struct torrent *t, struct peer *p, const struct session_even
         break;
     case SESSION_EV_INTERESTED:
     case SESSION_EV_NOT_INTERESTED:
-        /* The choker reads this at its next round (torrent_tick). */
+        /* The choker reads this at its next round (torrent_tick). A newly interested peer that
+         * we choke wakes the main loop at once, so a free upload slot goes to it now rather than
+         * up to a status period later: at the start of a swarm every peer waits on that. */
         pthread_mutex_lock(&t->lock);
         p->peer_interested = ev->type == SESSION_EV_INTERESTED;
+        if (p->peer_interested && !p->want_unchoke)
+            pthread_cond_broadcast(&t->changed);
         pthread_mutex_unlock(&t->lock);
         break;
     case SESSION_EV_BLOCK:
