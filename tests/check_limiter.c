@@ -43,6 +43,33 @@ START_TEST(limiter_debt_blocks_until_paid)
 }
 END_TEST
 
+/* A seed waits for its first leecher; the tokens of that wait must not go out in a burst, or a
+ * swarm could beat the bound that assumes the rate from the first byte. */
+START_TEST(limiter_idle_before_first_use_gives_no_burst)
+{
+    struct limiter l;
+    limiter_init(&l, 100000, 0); /* 100 kB/s, a burst of 16 KiB or 10 kB */
+    uint64_t wait;
+    ck_assert_uint_eq(limiter_allow(&l, 1 << 20, 10000, &wait), 0); /* first use, 10 s later */
+    ck_assert_uint_gt(wait, 0);
+    /* Greedy from then on for one second of fake time: about 100 kB, plus one step of slack. */
+    uint64_t moved = 0, now = 10000;
+    while (now < 11000) {
+        size_t n = limiter_allow(&l, 1 << 20, now, &wait);
+        if (n == 0) {
+            now += wait;
+            continue;
+        }
+        limiter_used(&l, n, now);
+        moved += n;
+    }
+    ck_assert_msg(moved <= 100000 + 16 * 1024 + 13,
+                  "%llu bytes moved in the first second after a 10 s wait at 100 kB/s",
+                  (unsigned long long)moved);
+    limiter_free(&l);
+}
+END_TEST
+
 START_TEST(limiter_average_is_the_rate)
 {
     /* Simulate a greedy reader for 100 s of fake time: whenever allowed, it moves what it was
@@ -79,6 +106,7 @@ static Suite *limiter_suite(void)
     TCase *tc = tcase_create("limiter");
     tcase_add_test(tc, limiter_unlimited_allows_everything);
     tcase_add_test(tc, limiter_debt_blocks_until_paid);
+    tcase_add_test(tc, limiter_idle_before_first_use_gives_no_burst);
     tcase_add_test(tc, limiter_average_is_the_rate);
     suite_add_tcase(s, tc);
     return s;
