@@ -17,6 +17,7 @@ void limiter_init(struct limiter *l, uint64_t rate_Bps, uint64_t now_ms)
     if (rate_Bps > 0)
         (void)tb_take(&l->tb, (size_t)burst, now_ms);
     l->debt = 0;
+    l->used = false;
 }
 
 void limiter_free(struct limiter *l)
@@ -30,6 +31,14 @@ size_t limiter_allow(struct limiter *l, size_t want, uint64_t now_ms, uint64_t *
     if (l->tb.rate_Bps == 0)
         return want;
     pthread_mutex_lock(&l->lock);
+    /* The bucket fills while nobody asks, up to its burst: a seed that waits for its first
+     * leecher would then send its first tenth of a second's worth at once, and a swarm
+     * experiment could beat the bound that assumes the rate from the first byte. So the first
+     * use empties it, and the rate counts from there. */
+    if (!l->used) {
+        l->used = true;
+        (void)tb_take(&l->tb, (size_t)l->tb.burst, now_ms);
+    }
     if (l->debt > 0)
         l->debt -= tb_take(&l->tb, l->debt > SIZE_MAX ? SIZE_MAX : (size_t)l->debt, now_ms);
     size_t allowed = 0;

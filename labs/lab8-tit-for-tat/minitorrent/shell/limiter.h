@@ -12,6 +12,7 @@
 #include "tokenbucket.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@ struct limiter {
     pthread_mutex_t lock;
     struct tokenbucket tb;
     uint64_t debt; /* bytes moved that the bucket has not paid for yet */
+    bool used;     /* false until the first call of limiter_allow() */
 };
 
 /* rate_Bps 0 means no limit. */
