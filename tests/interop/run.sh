@@ -117,8 +117,15 @@ fail() {
     done
     for f in "$WORK"/*.log; do
         [ -s "$f" ] || continue
-        echo "  --- ${f##*/} (last lines)"
-        tr '\r' '\n' <"$f" | grep -v '^progress:' | tail -n 15 | sed 's/^/  | /'
+        # The first lines say how a process started (its "listening on" line, say), the last
+        # ones how it was doing at the end.
+        echo "  --- ${f##*/} (first and last lines)"
+        tr '\r' '\n' <"$f" | grep -v '^progress:' >"$f.clean"
+        if [ "$(wc -l <"$f.clean")" -gt 20 ]; then
+            head -n 5 "$f.clean" | sed 's/^/  | /'
+            echo "  | ..."
+        fi
+        tail -n 15 "$f.clean" | sed 's/^/  | /'
     done
     exit 1
 }
@@ -220,7 +227,9 @@ start_lt() {
     local name=$1
     shift
     start "$name" "$PY" "$LT_PEER" "$@" --timeout "$((LIFE - 5))"
-    wait_line "$WORK/$name.log" '^listening on [0-9]+' "$LAST_PID" 20 "libtorrent ($name)"
+    # Python and libtorrent take a while to start, much longer on a loaded machine (a CI run once
+    # waited more than 20 s), hence a generous wait; a healthy start takes well under a second.
+    wait_line "$WORK/$name.log" '^listening on [0-9]+' "$LAST_PID" 45 "libtorrent ($name)"
 }
 
 # Writes an aria2 hook script that marks NAME as complete by creating $WORK/NAME.done; prints its
