@@ -197,7 +197,12 @@ int net_connect_addr(const struct sockaddr *to, socklen_t tolen, const struct so
             goto fail;
         }
     }
-    fcntl(fd, F_SETFL, flags);
+    /* The caller asked for a blocking socket: take O_NONBLOCK off again. */
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+        snprintf(err, errlen, "cannot make the socket blocking again: %s", strerror(errno));
+        goto fail;
+    }
     return fd;
 fail:
     close(fd);
