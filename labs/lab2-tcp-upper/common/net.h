@@ -34,6 +34,10 @@ int net_udp_socket(const char *host, const char *port, struct sockaddr_storage *
 int net_connect_addr(const struct sockaddr *to, socklen_t tolen, const struct sockaddr *local,
                      socklen_t locallen, int timeout_ms, char *err, size_t errlen);
 
+/* Puts fd into non-blocking mode, keeping its other file status flags. Returns 0, or -1 with
+ * errno set (every caller checks: a socket left blocking would stall a poll()-driven loop). */
+int net_set_nonblocking(int fd);
+
 /* Returns the local port a socket is bound to, or -1. */
 int net_local_port(int fd);
 

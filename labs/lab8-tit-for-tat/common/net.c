@@ -33,6 +33,16 @@ static void set_common_options(int fd)
 #endif
 }
 
+/* Reads the file status flags and sets them again with O_NONBLOCK added: F_SETFL replaces all
+ * of them, so writing O_NONBLOCK alone would clear any other flag the descriptor had. */
+int net_set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0)
+        return -1;
+    return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
 /* Moves IPv6 results to the front of the list. A server that binds "::" with IPV6_V6ONLY off
  * accepts IPv4 clients too, so trying IPv6 first gives one dual-stack socket; glibc lists 0.0.0.0
  * first, which would leave ::1 clients out. */
@@ -159,8 +169,10 @@ int net_connect_addr(const struct sockaddr *to, socklen_t tolen, const struct so
     /* A blocking connect() to a host that does not answer can wait minutes. Non-blocking, the
      * call returns at once (EINPROGRESS), poll() waits as long as we choose, and SO_ERROR tells
      * how the attempt ended. */
-    int flags = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    if (net_set_nonblocking(fd) < 0) {
+        snprintf(err, errlen, "cannot make the socket non-blocking: %s", strerror(errno));
+        goto fail;
+    }
     if (connect(fd, to, tolen) < 0) {
         if (errno != EINPROGRESS && errno != EINTR) {
             snprintf(err, errlen, "cannot connect to %s: %s", name, strerror(errno));
@@ -183,7 +195,12 @@ int net_connect_addr(const struct sockaddr *to, socklen_t tolen, const struct so
             goto fail;
         }
     }
-    fcntl(fd, F_SETFL, flags);
+    /* The caller asked for a blocking socket: take O_NONBLOCK off again. */
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+        snprintf(err, errlen, "cannot make the socket blocking again: %s", strerror(errno));
+        goto fail;
+    }
     return fd;
 fail:
     close(fd);
