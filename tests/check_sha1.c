@@ -5,7 +5,11 @@
  * The vector tests run once per implementation (the loop index of a Check loop test picks it);
  * the SHA-NI run skips itself on CPUs without the extensions.
  *
- * Speed is not tested here: `make bench` measures it (bench/sha1file.c against sha1sum).
+ * Both implementations are also checked against a naive reference written in this file straight
+ * from the standard, on random messages of random lengths (the seed is printed).
+ *
+ * Speed is not tested here: `make bench` measures it (bench/sha1file.c against OpenSSL, through
+ * Python's hashlib, and against sha1sum).
  */
 #include "testlib.h"
 #include "sha1.h"
@@ -63,6 +67,92 @@ static void fill_random(unsigned char *p, size_t n)
 {
     for (size_t k = 0; k < n; k++)
         p[k] = (unsigned char)(rnd() >> 56);
+}
+
+/* ---- a naive reference, written straight from FIPS 180-4 ---------------------------------- */
+
+/* The textbook SHA-1 of FIPS 180-4 section 6.1.2, as slow and plain as it gets: the full 80-word
+ * schedule, the round functions exactly as the standard prints them, and the five variables
+ * shuffled after every round. It shares no code or macro with sha1.c, so a trick there that
+ * goes wrong (a rewritten round function, the 16-word schedule ring, the in-place block reads,
+ * the padding) shows up as a different digest. It hashes a whole message held in memory. */
+static uint32_t ref_rotl(uint32_t x, int n)
+{
+    return (x << n) | (x >> (32 - n));
+}
+
+static void ref_block(uint32_t h[5], const unsigned char blk[64])
+{
+    uint32_t w[80];
+    for (int t = 0; t < 16; t++)
+        w[t] = (uint32_t)blk[4 * t] << 24 | (uint32_t)blk[4 * t + 1] << 16 |
+               (uint32_t)blk[4 * t + 2] << 8 | (uint32_t)blk[4 * t + 3];
+    for (int t = 16; t < 80; t++)
+        w[t] = ref_rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    for (int t = 0; t < 80; t++) {
+        uint32_t f, k;
+        if (t < 20) {
+            f = (b & c) ^ (~b & d);
+            k = 0x5A827999u;
+        } else if (t < 40) {
+            f = b ^ c ^ d;
+            k = 0x6ED9EBA1u;
+        } else if (t < 60) {
+            f = (b & c) ^ (b & d) ^ (c & d);
+            k = 0x8F1BBCDCu;
+        } else {
+            f = b ^ c ^ d;
+            k = 0xCA62C1D6u;
+        }
+        uint32_t tmp = ref_rotl(a, 5) + f + e + k + w[t];
+        e = d;
+        d = c;
+        c = ref_rotl(b, 30);
+        b = a;
+        a = tmp;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+}
+
+/* Hashes n bytes with the reference: whole blocks, then the padded tail in one or two blocks. */
+static void ref_sha1(const unsigned char *m, size_t n, unsigned char out[SHA1_DIGEST_LEN])
+{
+    uint32_t h[5] = {0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u};
+    size_t whole = n / 64;
+    for (size_t k = 0; k < whole; k++)
+        ref_block(h, m + 64 * k);
+    unsigned char tail[128] = {0};
+    size_t rest = n - 64 * whole;
+    memcpy(tail, m + 64 * whole, rest);
+    tail[rest] = 0x80;
+    size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
+    uint64_t bits = (uint64_t)n * 8;
+    for (int k = 0; k < 8; k++)
+        tail[tail_len - 1 - k] = (unsigned char)(bits >> (8 * k));
+    ref_block(h, tail);
+    if (tail_len == 128)
+        ref_block(h, tail + 64);
+    for (int k = 0; k < 5; k++) {
+        out[4 * k] = (unsigned char)(h[k] >> 24);
+        out[4 * k + 1] = (unsigned char)(h[k] >> 16);
+        out[4 * k + 2] = (unsigned char)(h[k] >> 8);
+        out[4 * k + 3] = (unsigned char)h[k];
+    }
+}
+
+/* The seed for the differential test: SHA1_TEST_SEED from the environment when set (to replay a
+ * failure), otherwise the clock, so every run tries new inputs. Either way it is printed. */
+static uint64_t differential_seed(void)
+{
+    const char *env = getenv("SHA1_TEST_SEED");
+    if (env != NULL && *env != '\0')
+        return strtoull(env, NULL, 0);
+    return (uint64_t)time(NULL) * 2654435761u + 1;
 }
 
 /* Skips the SHA-NI run of a loop test when the CPU lacks it. */
@@ -210,6 +300,37 @@ START_TEST(sha1_streaming_odd_chunks)
 }
 END_TEST
 
+START_TEST(sha1_matches_naive_reference)
+{
+    SKIP_IF_UNAVAILABLE(_i);
+    uint64_t seed = differential_seed() + (uint64_t)_i;
+    rng_state = seed;
+    printf("sha1_matches_naive_reference: %s, seed %llu (SHA1_TEST_SEED=%llu replays it)\n",
+           _i == 0 ? "portable" : "sha-ni", (unsigned long long)seed,
+           (unsigned long long)(seed - (uint64_t)_i));
+    enum { MAX_LEN = 5000 };
+    unsigned char *buf = malloc(MAX_LEN + 1);
+    ck_assert_ptr_nonnull(buf);
+    for (int iter = 0; iter < 2000; iter++) {
+        /* Half the lengths are small (every padding case and up to a few blocks), half anywhere
+         * up to MAX_LEN. Every other pair of iterations starts the data one byte into the
+         * buffer, so the in-place block reads also see addresses that are not a multiple of 4. */
+        size_t n = iter % 2 ? rnd() % (MAX_LEN + 1) : rnd() % 200;
+        unsigned char *m = buf + ((iter >> 1) & 1);
+        fill_random(m, n);
+        unsigned char want[SHA1_DIGEST_LEN], got[SHA1_DIGEST_LEN];
+        ref_sha1(m, n, want);
+        struct sha1_ctx c;
+        ck_assert(start(&c, _i));
+        sha1_update(&c, m, n);
+        sha1_final(&c, got);
+        ck_assert_msg(memcmp(want, got, SHA1_DIGEST_LEN) == 0, "%s: seed %llu iter %d, %zu bytes",
+                      sha1_impl_name(&c), (unsigned long long)seed, iter, n);
+    }
+    free(buf);
+}
+END_TEST
+
 START_TEST(sha1_shani_matches_portable)
 {
     if (!sha1_shani_available())
@@ -261,6 +382,7 @@ static Suite *sha1_suite(void)
     tc = tcase_create("streaming");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, sha1_streaming_odd_chunks, 0, 2);
+    tcase_add_loop_test(tc, sha1_matches_naive_reference, 0, 2);
     tcase_add_test(tc, sha1_shani_matches_portable);
     tcase_add_test(tc, sha1_auto_picks_fastest);
     suite_add_tcase(s, tc);
