@@ -1,6 +1,7 @@
 # make bench: the toolkit's figures, one `name: value` line each (and build/bench.json).
-# The small C programs in bench/ measure the machine's own limits; bench/run.sh drives them,
-# minitorrent and the real clients. `make bench QUICK=1` is the short version.
+# The small C programs in bench/ measure the machine's own limits, and bench/sha1_openssl.py
+# OpenSSL's SHA-1 (through Python's hashlib, which needs nothing installed); bench/run.sh drives
+# them, minitorrent and the real clients. `make bench QUICK=1` is the short version.
 
 BENCH_PROGS := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 
