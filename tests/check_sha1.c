@@ -387,9 +387,6 @@ static Suite *sha1_suite(void)
     tcase_add_test(tc, sha1_auto_picks_fastest);
     suite_add_tcase(s, tc);
 
-    tc = tcase_create("bench");
-    tcase_set_timeout(tc, 120);
-    suite_add_tcase(s, tc);
     return s;
 }
 
