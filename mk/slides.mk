@@ -13,6 +13,10 @@
 
 SLIDEGEN := build/tools/slidegen
 CHOKELINE := build/tools/chokeline
+# slidegen checks every bencoded example on a slide with the toolkit's own decoder and metainfo
+# parser, so it links them.
+SLIDEGEN_SRC := tools/slides/slidegen.c minitorrent/core/bencode.c minitorrent/core/metainfo.c \
+                minitorrent/core/sha1.c minitorrent/core/sha1_ni.c
 CHOKELINE_SRC := tools/slides/chokeline.c minitorrent/core/choker.c minitorrent/core/rate.c
 SLIDE_SRC := $(sort $(wildcard slides/src/*.md))
 SLIDE_TIMELINE := slides/figures/choking-timeline.svg
@@ -24,9 +28,10 @@ SLIDE_PLOT_CMD := minitorrent swarm --peers 2,4,8,16,32 --plot
 
 .PHONY: slides slides-check slides-plot
 
-$(SLIDEGEN): tools/slides/slidegen.c
+$(SLIDEGEN): $(SLIDEGEN_SRC) minitorrent/core/bencode.h minitorrent/core/metainfo.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O2 -g -D_POSIX_C_SOURCE=200809L $(CFLAGS) -o $@ $<
+	$(CC) $(WARN) -O2 -g -D_POSIX_C_SOURCE=200809L -Iminitorrent/core $(CFLAGS) -o $@ \
+	  $(SLIDEGEN_SRC)
 
 $(CHOKELINE): $(CHOKELINE_SRC) minitorrent/core/choker.h minitorrent/core/rate.h
 	@mkdir -p $(@D)

@@ -646,6 +646,35 @@ START_TEST(slides_too_long_excerpt_fails_the_build)
 }
 END_TEST
 
+START_TEST(slides_excerpt_without_mark_fails_the_build)
+{
+    expect_build_error("tests/slides/missing-mark.md", "tests/slides/missing-mark.md:5:",
+                       "no mark \"TEXT\": highlight the line that matters");
+}
+END_TEST
+
+START_TEST(slides_code_slide_without_takeaway_fails_the_build)
+{
+    expect_build_error("tests/slides/no-takeaway.md",
+                       "tests/slides/no-takeaway.md:4:", "this slide shows code but no takeaway");
+}
+END_TEST
+
+/* The slip the lecture once had: "announce31:" before a 30-byte URL. */
+START_TEST(slides_wrong_bencode_length_fails_the_build)
+{
+    expect_build_error("tests/slides/bad-bencode.md", "tests/slides/bad-bencode.md:8:",
+                       "is not valid bencode (the toolkit's decoder says: offset 45");
+}
+END_TEST
+
+START_TEST(slides_torrent_that_is_not_metainfo_fails_the_build)
+{
+    expect_build_error("tests/slides/bad-metainfo.md", "tests/slides/bad-metainfo.md:6:",
+                       "not valid metainfo: info.pieces is 19 bytes");
+}
+END_TEST
+
 START_TEST(slides_excerpt_keeps_comment_and_drops_lab_markers)
 {
     need_slidegen();
@@ -668,6 +697,15 @@ START_TEST(slides_excerpt_keeps_comment_and_drops_lab_markers)
     ck_assert_msg(strstr(html, "lab2") == NULL, "a lab marker line leaked into the slide");
     ck_assert_msg(strstr(html, "__attribute__") == NULL, "the prototype leaked into the slide");
     ck_assert_msg(strstr(html, "not_this_one") == NULL, "the wrong definition was taken");
+    ck_assert_msg(
+        strstr(html, "<mark class=\"hl\">    <span class=\"kw\">return</span> a + b;</mark>") !=
+            NULL,
+        "the marked line is not highlighted");
+    ck_assert_msg(strstr(html, "<blockquote>The marked line is the one the slide is about.") !=
+                      NULL,
+                  "the takeaway is missing");
+    ck_assert_msg(strstr(html, "<span class=\"cm\">  # an integer</span>") != NULL,
+                  "the comment of a bencoded example is not shown as a comment");
     free(html);
     remove_tree(dir);
 }
@@ -854,6 +892,10 @@ static Suite *slides_suite(void)
     tcase_add_test(gen, slides_missing_file_fails_the_build);
     tcase_add_test(gen, slides_missing_from_text_fails_the_build);
     tcase_add_test(gen, slides_too_long_excerpt_fails_the_build);
+    tcase_add_test(gen, slides_excerpt_without_mark_fails_the_build);
+    tcase_add_test(gen, slides_code_slide_without_takeaway_fails_the_build);
+    tcase_add_test(gen, slides_wrong_bencode_length_fails_the_build);
+    tcase_add_test(gen, slides_torrent_that_is_not_metainfo_fails_the_build);
     tcase_add_test(gen, slides_excerpt_keeps_comment_and_drops_lab_markers);
     suite_add_tcase(s, gen);
 
