@@ -597,6 +597,78 @@ START_TEST(slides_choking_timeline_matches_the_choker)
 }
 END_TEST
 
+#define DISTPLOT "build/tools/distplot"
+
+/* Runs distplot on a measurement into dir; returns its exit status and its output in *out. */
+static int distplot(const char *json, const char *dir, char **out)
+{
+    ck_assert_msg(access(DISTPLOT, X_OK) == 0,
+                  "%s is missing; `make check` builds it (or run `make slides`)", DISTPLOT);
+    char *argv[] = {DISTPLOT, (char *)json, (char *)dir, NULL};
+    struct job j;
+    ck_assert_int_eq(job_start(&j, argv, NULL), 0);
+    jobs_wait(&j, 1, JOB_TIMEOUT_MS);
+    *out = j.out != NULL ? j.out : strdup("");
+    return j.status;
+}
+
+START_TEST(slides_distribution_figure_matches_the_measurement)
+{
+    char dir[] = "/tmp/check_slides_plot.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *out;
+    int st = distplot("slides/figures/distribution-time.json", dir, &out);
+    ck_assert_msg(st == 0, "distplot failed on the checked-in measurement:\n%s", out);
+    free(out);
+    static const char *const files[] = {"distribution-time-p2p.svg", "distribution-time-cs.svg",
+                                        "distribution-time.txt"};
+    for (size_t i = 0; i < 3; i++) {
+        char fresh[512], kept[512];
+        snprintf(fresh, sizeof fresh, "%s/%s", dir, files[i]);
+        snprintf(kept, sizeof kept, "slides/figures/%s", files[i]);
+        size_t la, lb;
+        char *a = read_text(fresh, &la), *b = read_text(kept, &lb);
+        ck_assert_msg(a != NULL && b != NULL && la == lb && memcmp(a, b, la) == 0,
+                      "%s differs from what distplot draws from the measurement now. Run `make "
+                      "slides` and commit slides/",
+                      kept);
+        /* Readable on a projector: no text below 18 px, and a ratio on every measured point. */
+        if (strstr(files[i], ".svg") != NULL) {
+            for (const char *p = strstr(b, "font-size=\""); p != NULL;
+                 p = strstr(p + 1, "font-size=\""))
+                ck_assert_msg(atof(p + 11) >= 18, "%s has text of %g px", kept, atof(p + 11));
+            ck_assert_msg(strstr(b, "\xc3\x97"
+                                    "1.") != NULL,
+                          "%s shows no ratio labels", kept);
+        }
+        free(a);
+        free(b);
+    }
+    remove_tree(dir);
+}
+END_TEST
+
+/* A client-server D of 7.99 s against a bound of 8.00 s is a measurement error: distplot must
+ * refuse it and draw nothing, so that no slide shows a ratio below 1. */
+START_TEST(slides_measurement_below_its_bound_is_refused)
+{
+    char dir[] = "/tmp/check_slides_plot.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *out;
+    int st = distplot("tests/slides/below-bound.json", dir, &out);
+    ck_assert_msg(st == 1, "distplot should refuse a D below its bound; it exited with %d:\n%s", st,
+                  out);
+    ck_assert_msg(strstr(out, "client-server, N = 2: measured D = 7.99 s is BELOW its lower "
+                              "bound 8.00 s") != NULL,
+                  "distplot should say which run is below its bound; it said:\n%s", out);
+    char path[512];
+    snprintf(path, sizeof path, "%s/distribution-time-p2p.svg", dir);
+    ck_assert_msg(access(path, F_OK) != 0, "distplot drew a figure from a wrong measurement");
+    free(out);
+    remove_tree(dir);
+}
+END_TEST
+
 /* Runs slidegen on one broken source and checks it fails with FILE:LINE and the reason, and
  * leaves no page behind. */
 static void expect_build_error(const char *src, const char *where, const char *reason)
@@ -892,6 +964,8 @@ static Suite *slides_suite(void)
     tcase_add_test(gen, slides_missing_file_fails_the_build);
     tcase_add_test(gen, slides_missing_from_text_fails_the_build);
     tcase_add_test(gen, slides_too_long_excerpt_fails_the_build);
+    tcase_add_test(gen, slides_distribution_figure_matches_the_measurement);
+    tcase_add_test(gen, slides_measurement_below_its_bound_is_refused);
     tcase_add_test(gen, slides_excerpt_without_mark_fails_the_build);
     tcase_add_test(gen, slides_code_slide_without_takeaway_fails_the_build);
     tcase_add_test(gen, slides_wrong_bencode_length_fails_the_build);

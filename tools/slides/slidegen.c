@@ -16,6 +16,8 @@
  *       inlines an SVG from the slides folder; with `optional`, a missing file becomes a box
  *       saying PLACEHOLDER instead of an error (the measured plot before anyone has measured);
  *       `width` draws it PX wide, scaled.
+ *   @textfile FILE
+ *       shows a text file from the slides folder (a table a program measured) as a code block.
  *   @packet TITLE / @sequence LEFT RIGHT / @bounds MAX_N
  *       draw a byte layout, a message sequence or the Kurose-Ross bound chart as inline SVG,
  *       from the lines that follow up to a blank line (see slides/README.md).
@@ -1098,9 +1100,9 @@ static void emit_bounds(struct buf *out, int max_n)
     buf_printf(out,
                "<rect x=\"%.1f\" y=\"%.1f\" width=\"470\" height=\"86\" class=\"legend\"/>"
                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"cs\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\" class=\"ltext\">client-server bound</text>"
+               "<text x=\"%.1f\" y=\"%.1f\" class=\"ltext\">client-server lower bound</text>"
                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"p2p\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\" class=\"ltext\">P2P bound</text>\n",
+               "<text x=\"%.1f\" y=\"%.1f\" class=\"ltext\">P2P lower bound</text>\n",
                X0 + 20, Y0 - PH + 4, X0 + 36, Y0 - PH + 30, X0 + 96, Y0 - PH + 30, X0 + 110,
                Y0 - PH + 38, X0 + 36, Y0 - PH + 68, X0 + 96, Y0 - PH + 68, X0 + 110, Y0 - PH + 76);
     buf_puts(out, "</svg>\n");
@@ -1314,6 +1316,19 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
                 free(what.p);
             } else if (strcmp(name, "svg") == 0) {
                 emit_svg_file(cur, slides_dir, a);
+            } else if (strcmp(name, "textfile") == 0) {
+                /* A text file a program wrote (a table of measured numbers), shown as it is. */
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", slides_dir, a);
+                char *text = read_file(path, NULL);
+                if (text == NULL)
+                    fail("@textfile %s: cannot read %s: %s", a, path, strerror(errno));
+                struct lines tl = split_lines(text);
+                char what[300];
+                snprintf(what, sizeof what, "@textfile %.200s", a);
+                emit_code(cur, tl.v, tl.n, "text", NULL, what, NO_MARK);
+                free(tl.v);
+                free(text);
             } else if (strcmp(name, "class") == 0) {
                 snprintf(classes + strlen(classes), sizeof classes - strlen(classes), " %s", a);
             } else if (strcmp(name, "split") == 0) {
@@ -1380,8 +1395,8 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
                 emit_bounds(cur, atoi(a));
                 budgets[column].other_px += 445;
             } else {
-                fail("unknown directive @%s (expected @code, @svg, @packet, @sequence, @bounds, "
-                     "@class or @split)",
+                fail("unknown directive @%s (expected @code, @svg, @textfile, @packet, @sequence, "
+                     "@bounds, @class or @split)",
                      name);
             }
             continue;
