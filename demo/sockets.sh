@@ -8,7 +8,7 @@
 #      tcp_upper_server2 (which reads up to the newline) the whole line;
 #   4. two clients connected at once to tcp_upper_server3, each answered by its own thread.
 #
-# It is paced for a lecture hall: a short pause between steps (PAUSE seconds, default 1), or,
+# It is paced for a lecture hall: a short pause between steps (PAUSE seconds, default 0.7), or,
 # with STEP=1, a wait for Enter before each scene. It finishes by itself.
 #
 #   sh demo/sockets.sh [BINDIR]          (what `make demo-sockets` runs; STEP=1 and PAUSE=S
@@ -17,7 +17,7 @@
 set -eu
 bin=${1:-bin}
 relay_bin=${LOSSY_RELAY:-build/tools/lossy_relay}
-pause=${PAUSE:-1}
+pause=${PAUSE:-0.7}
 step=${STEP:-0}
 tmp=$(mktemp -d)
 pids=""
