@@ -6,7 +6,12 @@
  *   shows code that differs from the code the other suites run;
  * - deck 6's choking timeline is exactly what tools/slides/chokeline draws from a run of today's
  *   choker, so the figure never shows behaviour the code has lost;
- * - a directive that names a missing file, function or line stops the build with FILE:LINE;
+ * - deck 4's distribution-time figure and table are exactly what tools/slides/distplot draws
+ *   from the checked-in measurement, with no text under 18 px, and distplot refuses a
+ *   measurement with a D below its lower bound;
+ * - a directive that names a missing file, function or line stops the build with FILE:LINE, and
+ *   so do an excerpt with no highlighted line, a code slide with no takeaway, and a bencoded
+ *   example that the toolkit's own decoder or metainfo parser rejects;
  * - an excerpt keeps its comment and loses the lab markers.
  *
  * In headless Chromium (skipped, with the reason, when no Chromium is installed), each deck is
