@@ -6,7 +6,12 @@
  *   shows code that differs from the code the other suites run;
  * - deck 6's choking timeline is exactly what tools/slides/chokeline draws from a run of today's
  *   choker, so the figure never shows behaviour the code has lost;
- * - a directive that names a missing file, function or line stops the build with FILE:LINE;
+ * - deck 4's distribution-time figure and table are exactly what tools/slides/distplot draws
+ *   from the checked-in measurement, with no text under 18 px, and distplot refuses a
+ *   measurement with a D below its lower bound;
+ * - a directive that names a missing file, function or line stops the build with FILE:LINE, and
+ *   so do an excerpt with no highlighted line, a code slide with no takeaway, and a bencoded
+ *   example that the toolkit's own decoder or metainfo parser rejects;
  * - an excerpt keeps its comment and loses the lab markers.
  *
  * In headless Chromium (skipped, with the reason, when no Chromium is installed), each deck is
@@ -597,6 +602,78 @@ START_TEST(slides_choking_timeline_matches_the_choker)
 }
 END_TEST
 
+#define DISTPLOT "build/tools/distplot"
+
+/* Runs distplot on a measurement into dir; returns its exit status and its output in *out. */
+static int distplot(const char *json, const char *dir, char **out)
+{
+    ck_assert_msg(access(DISTPLOT, X_OK) == 0,
+                  "%s is missing; `make check` builds it (or run `make slides`)", DISTPLOT);
+    char *argv[] = {DISTPLOT, (char *)json, (char *)dir, NULL};
+    struct job j;
+    ck_assert_int_eq(job_start(&j, argv, NULL), 0);
+    jobs_wait(&j, 1, JOB_TIMEOUT_MS);
+    *out = j.out != NULL ? j.out : strdup("");
+    return j.status;
+}
+
+START_TEST(slides_distribution_figure_matches_the_measurement)
+{
+    char dir[] = "/tmp/check_slides_plot.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *out;
+    int st = distplot("slides/figures/distribution-time.json", dir, &out);
+    ck_assert_msg(st == 0, "distplot failed on the checked-in measurement:\n%s", out);
+    free(out);
+    static const char *const files[] = {"distribution-time-p2p.svg", "distribution-time-cs.svg",
+                                        "distribution-time.txt"};
+    for (size_t i = 0; i < 3; i++) {
+        char fresh[512], kept[512];
+        snprintf(fresh, sizeof fresh, "%s/%s", dir, files[i]);
+        snprintf(kept, sizeof kept, "slides/figures/%s", files[i]);
+        size_t la, lb;
+        char *a = read_text(fresh, &la), *b = read_text(kept, &lb);
+        ck_assert_msg(a != NULL && b != NULL && la == lb && memcmp(a, b, la) == 0,
+                      "%s differs from what distplot draws from the measurement now. Run `make "
+                      "slides` and commit slides/",
+                      kept);
+        /* Readable on a projector: no text below 18 px, and a ratio on every measured point. */
+        if (strstr(files[i], ".svg") != NULL) {
+            for (const char *p = strstr(b, "font-size=\""); p != NULL;
+                 p = strstr(p + 1, "font-size=\""))
+                ck_assert_msg(atof(p + 11) >= 18, "%s has text of %g px", kept, atof(p + 11));
+            ck_assert_msg(strstr(b, "\xc3\x97"
+                                    "1.") != NULL,
+                          "%s shows no ratio labels", kept);
+        }
+        free(a);
+        free(b);
+    }
+    remove_tree(dir);
+}
+END_TEST
+
+/* A client-server D of 7.99 s against a bound of 8.00 s is a measurement error: distplot must
+ * refuse it and draw nothing, so that no slide shows a ratio below 1. */
+START_TEST(slides_measurement_below_its_bound_is_refused)
+{
+    char dir[] = "/tmp/check_slides_plot.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *out;
+    int st = distplot("tests/slides/below-bound.json", dir, &out);
+    ck_assert_msg(st == 1, "distplot should refuse a D below its bound; it exited with %d:\n%s", st,
+                  out);
+    ck_assert_msg(strstr(out, "client-server, N = 2: measured D = 7.99 s is BELOW its lower "
+                              "bound 8.00 s") != NULL,
+                  "distplot should say which run is below its bound; it said:\n%s", out);
+    char path[512];
+    snprintf(path, sizeof path, "%s/distribution-time-p2p.svg", dir);
+    ck_assert_msg(access(path, F_OK) != 0, "distplot drew a figure from a wrong measurement");
+    free(out);
+    remove_tree(dir);
+}
+END_TEST
+
 /* Runs slidegen on one broken source and checks it fails with FILE:LINE and the reason, and
  * leaves no page behind. */
 static void expect_build_error(const char *src, const char *where, const char *reason)
@@ -646,6 +723,35 @@ START_TEST(slides_too_long_excerpt_fails_the_build)
 }
 END_TEST
 
+START_TEST(slides_excerpt_without_mark_fails_the_build)
+{
+    expect_build_error("tests/slides/missing-mark.md", "tests/slides/missing-mark.md:5:",
+                       "no mark \"TEXT\": highlight the line that matters");
+}
+END_TEST
+
+START_TEST(slides_code_slide_without_takeaway_fails_the_build)
+{
+    expect_build_error("tests/slides/no-takeaway.md",
+                       "tests/slides/no-takeaway.md:4:", "this slide shows code but no takeaway");
+}
+END_TEST
+
+/* The slip the lecture once had: "announce31:" before a 30-byte URL. */
+START_TEST(slides_wrong_bencode_length_fails_the_build)
+{
+    expect_build_error("tests/slides/bad-bencode.md", "tests/slides/bad-bencode.md:8:",
+                       "is not valid bencode (the toolkit's decoder says: offset 45");
+}
+END_TEST
+
+START_TEST(slides_torrent_that_is_not_metainfo_fails_the_build)
+{
+    expect_build_error("tests/slides/bad-metainfo.md", "tests/slides/bad-metainfo.md:6:",
+                       "not valid metainfo: info.pieces is 19 bytes");
+}
+END_TEST
+
 START_TEST(slides_excerpt_keeps_comment_and_drops_lab_markers)
 {
     need_slidegen();
@@ -668,6 +774,15 @@ START_TEST(slides_excerpt_keeps_comment_and_drops_lab_markers)
     ck_assert_msg(strstr(html, "lab2") == NULL, "a lab marker line leaked into the slide");
     ck_assert_msg(strstr(html, "__attribute__") == NULL, "the prototype leaked into the slide");
     ck_assert_msg(strstr(html, "not_this_one") == NULL, "the wrong definition was taken");
+    ck_assert_msg(
+        strstr(html, "<mark class=\"hl\">    <span class=\"kw\">return</span> a + b;</mark>") !=
+            NULL,
+        "the marked line is not highlighted");
+    ck_assert_msg(strstr(html, "<blockquote>The marked line is the one the slide is about.") !=
+                      NULL,
+                  "the takeaway is missing");
+    ck_assert_msg(strstr(html, "<span class=\"cm\">  # an integer</span>") != NULL,
+                  "the comment of a bencoded example is not shown as a comment");
     free(html);
     remove_tree(dir);
 }
@@ -854,6 +969,12 @@ static Suite *slides_suite(void)
     tcase_add_test(gen, slides_missing_file_fails_the_build);
     tcase_add_test(gen, slides_missing_from_text_fails_the_build);
     tcase_add_test(gen, slides_too_long_excerpt_fails_the_build);
+    tcase_add_test(gen, slides_distribution_figure_matches_the_measurement);
+    tcase_add_test(gen, slides_measurement_below_its_bound_is_refused);
+    tcase_add_test(gen, slides_excerpt_without_mark_fails_the_build);
+    tcase_add_test(gen, slides_code_slide_without_takeaway_fails_the_build);
+    tcase_add_test(gen, slides_wrong_bencode_length_fails_the_build);
+    tcase_add_test(gen, slides_torrent_that_is_not_metainfo_fails_the_build);
     tcase_add_test(gen, slides_excerpt_keeps_comment_and_drops_lab_markers);
     suite_add_tcase(s, gen);
 

@@ -190,6 +190,129 @@ START_TEST(svgplot_rejects_bad_input)
 }
 END_TEST
 
+/* The client-server panel of the slides: markers crowded at small N, each with a ratio label,
+ * 18 px text, the legend top left. */
+static char *crowded(size_t *len, enum svgplot_legend legend, size_t label_series)
+{
+    static const double x[] = {1, 2, 4, 8, 16, 32};
+    static const double b[] = {4, 8, 16, 32, 64, 128};
+    static const double mx[] = {2, 4, 8, 16, 32};
+    static const double my[] = {8.06, 16.05, 32.05, 64.21, 128.7};
+    static const char *const ratio[] = {"x1.01", "x1.00", "x1.00", "x1.00", "x1.01"};
+    struct svgplot_series s[] = {
+        {"lower bound", SVGPLOT_LINE, SVGPLOT_SQUARE, "#c0392b", x, b, 6},
+        {"measured D", SVGPLOT_MARKERS, SVGPLOT_SQUARE, "#c0392b", mx, my, 5},
+    };
+    struct svgplot_labels l = {label_series, ratio};
+    struct svgplot p = {.title = "client-server",
+                        .x_label = "N (peers)",
+                        .y_label = "D (seconds)",
+                        .width = 580,
+                        .height = 420,
+                        .series = s,
+                        .nseries = 2,
+                        .font_px = 18,
+                        .labels = &l,
+                        .nlabels = 1,
+                        .legend = legend};
+    return svgplot_render(&p, len);
+}
+
+/* Every font-size in the document is at least min; returns the smallest. */
+static double smallest_font(const char *svg)
+{
+    double least = 1e9;
+    for (const char *p = strstr(svg, "font-size=\""); p != NULL; p = strstr(p + 1, "font-size=\""))
+        if (atof(p + 11) < least)
+            least = atof(p + 11);
+    return least;
+}
+
+START_TEST(svgplot_font_option_sets_every_text_size)
+{
+    char *big = crowded(NULL, SVGPLOT_LEGEND_TOP_LEFT, 1), *dflt = sample(NULL, "t");
+    ck_assert_ptr_nonnull(big);
+    ck_assert_ptr_nonnull(dflt);
+    ck_assert_msg(smallest_font(big) >= 18, "a text of %g px with font_px 18", smallest_font(big));
+    /* Without the option the chart keeps its old sizes: 12 px ticks. */
+    ck_assert(smallest_font(dflt) == 12);
+    free(big);
+    free(dflt);
+}
+END_TEST
+
+/* A POINTS series draws a dashed join; the legend must show that line too, not only the
+ * marker. A MARKERS series draws no line at all. */
+START_TEST(svgplot_legend_shows_every_drawn_line)
+{
+    char *svg = sample(NULL, "t");
+    ck_assert_ptr_nonnull(svg);
+    /* Two POINTS series: two dashed joins in the plot and two in the legend. */
+    ck_assert_int_eq(count(svg, "stroke-dasharray=\"4 3\""), 4);
+    free(svg);
+    svg = crowded(NULL, SVGPLOT_LEGEND_TOP_LEFT, 1);
+    ck_assert_ptr_nonnull(svg);
+    ck_assert_int_eq(count(svg, "<polyline fill=\"none\""), 1); /* the bound only */
+    ck_assert_int_eq(count(svg, "stroke-dasharray"), 0);
+    free(svg);
+}
+END_TEST
+
+/* Reads the bold point labels' positions and checks that no two of them, nor a label and the
+ * legend, overlap (boxes as the renderer estimates them: 0.62 em a glyph, 1 em high). */
+START_TEST(svgplot_point_labels_clear_of_legend_and_each_other)
+{
+    /* The two corners this rising curve leaves empty (top right holds its last point, which no
+     * label placement can save: choose the legend's corner for the data). */
+    static const enum svgplot_legend corners[] = {SVGPLOT_LEGEND_TOP_LEFT,
+                                                  SVGPLOT_LEGEND_BOTTOM_RIGHT};
+    for (int corner = 0; corner < 2; corner++) {
+        char *svg = crowded(NULL, corners[corner], 1);
+        ck_assert_ptr_nonnull(svg);
+        double lx, ly, lw, lh;
+        const char *r = strstr(svg, "fill=\"white\" stroke=\"#888888\"");
+        ck_assert_ptr_nonnull(r);
+        while (r > svg && strncmp(r, "<rect", 5) != 0)
+            r--;
+        ck_assert_int_eq(
+            sscanf(r, "<rect x=\"%lf\" y=\"%lf\" width=\"%lf\" height=\"%lf\"", &lx, &ly, &lw, &lh),
+            4);
+        double x[8], y[8];
+        int n = 0;
+        for (const char *p = strstr(svg, "<text x="); p != NULL; p = strstr(p + 1, "<text x=")) {
+            const char *gt = strchr(p, '>');
+            if (strstr(p, "font-weight=\"bold\"") == NULL || strstr(p, "font-weight") > gt)
+                continue;
+            ck_assert_int_lt(n, 8);
+            ck_assert_int_eq(sscanf(p, "<text x=\"%lf\" y=\"%lf\"", &x[n], &y[n]), 2);
+            n++;
+        }
+        ck_assert_int_eq(n, 5);
+        double w = 0.62 * 18 * 5;
+        for (int i = 0; i < n; i++) {
+            ck_assert_msg(
+                !(x[i] < lx + lw && lx < x[i] + w && y[i] - 14.4 < ly + lh && ly < y[i] + 3.6),
+                "legend corner %d: label %d at %.1f,%.1f lies on the legend", corner, i, x[i],
+                y[i]);
+            for (int k = 0; k < i; k++)
+                ck_assert_msg(!(x[i] < x[k] + w && x[k] < x[i] + w && y[i] - 14.4 < y[k] + 3.6 &&
+                                y[k] - 14.4 < y[i] + 3.6),
+                              "legend corner %d: labels %d and %d overlap", corner, k, i);
+            ck_assert(x[i] >= 0 && x[i] + w <= 580 && y[i] >= 0 && y[i] <= 420);
+        }
+        free(svg);
+    }
+}
+END_TEST
+
+START_TEST(svgplot_rejects_labels_for_a_missing_series)
+{
+    errno = 0;
+    ck_assert_ptr_null(crowded(NULL, SVGPLOT_LEGEND_TOP_LEFT, 2));
+    ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
 static Suite *svgplot_suite(void)
 {
     Suite *s = suite_create("svgplot");
@@ -202,6 +325,10 @@ static Suite *svgplot_suite(void)
     tk_add_test(tc, svgplot_skips_missing_values);
     tk_add_test(tc, svgplot_same_data_same_bytes);
     tk_add_test(tc, svgplot_rejects_bad_input);
+    tk_add_test(tc, svgplot_font_option_sets_every_text_size);
+    tk_add_test(tc, svgplot_legend_shows_every_drawn_line);
+    tk_add_test(tc, svgplot_point_labels_clear_of_legend_and_each_other);
+    tk_add_test(tc, svgplot_rejects_labels_for_a_missing_series);
     return s;
 }
 

@@ -3,11 +3,12 @@
  *
  *   chokeline > slides/figures/choking-timeline.svg
  *
- * The figure shows whom one downloading peer ("us") uploads to during a minute: one row per
- * connected peer, time 0-60 s across, a bar where the peer is unchoked (regular slot or the
- * optimistic one) and the rate the choker saw at each re-choke. Nothing in it is drawn by hand:
- * the program links minitorrent/core/choker.c and rate.c, and drives them the way the shell's
- * torrent_tick does (minitorrent/shell/torrent.c), on a fake clock:
+ * The figure shows whom one downloading peer ("us") uploads to during a minute and the ten
+ * seconds that the re-choke at 60 s decides: one row per connected peer, time 0-70 s across, a bar
+ * where the peer is unchoked (regular slot or the optimistic one) and the rate the choker saw at
+ * each re-choke. Nothing in it is drawn by hand: the program links minitorrent/core/choker.c and
+ * rate.c, and drives them the way the shell's torrent_tick does (minitorrent/shell/torrent.c), on a
+ * fake clock:
  *
  *   - every second (the shell's loop ticks at least every 250 ms; the re-chokes fall on the
  *     same 10 s grid either way) it fills a choker_peer per connected peer (interested,
@@ -34,7 +35,8 @@
 
 /* ===================================================================== the script ========== */
 
-enum { SECONDS = 60, NPEERS = 7, KIB = 1024 };
+/* 70 s: the re-choke at 60 s (a rotation) gets a whole 10 s interval like every other one. */
+enum { SECONDS = 70, NPEERS = 7, KIB = 1024 };
 
 /* The seed given to the choker: it decides only which choked peer the optimistic slot moves
  * to. */
@@ -152,8 +154,8 @@ static void run(void)
 
 /* ===================================================================== the drawing ========= */
 
-/* Geometry: a label column, then 60 s across; one row per peer. */
-static const double X0 = 250, PX_PER_S = 14.6, TOP = 58, ROW = 50, BAR = 30, STUB = 40;
+/* Geometry: a label column, then 70 s across; one row per peer. */
+static const double X0 = 250, PX_PER_S = 13.0, TOP = 58, ROW = 50, BAR = 30;
 
 static double x_of(unsigned t)
 {
@@ -231,12 +233,6 @@ static void draw(void)
             printf("<text x=\"%.1f\" y=\"%.1f\" class=\"tl-rate%s\">%ld</text>\n", x_of(r * 10) + 8,
                    y + ROW / 2 + 6, on ? " tl-rate-on" : "", kib);
         }
-        /* The re-choke at 60 s starts the next minute: a short stub shows what it decided. */
-        const char *next = state[SECONDS][i] == CELL_REGULAR      ? "tl-reg"
-                           : state[SECONDS][i] == CELL_OPTIMISTIC ? "tl-opt"
-                                                                  : "tl-chk";
-        printf("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" class=\"%s\"/>\n",
-               x_of(SECONDS) + 1, y + (ROW - BAR) / 2, STUB, BAR, next);
     }
 
     /* Re-choke lines over the rows, and the time axis under them. */

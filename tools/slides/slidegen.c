@@ -16,6 +16,8 @@
  *       inlines an SVG from the slides folder; with `optional`, a missing file becomes a box
  *       saying PLACEHOLDER instead of an error (the measured plot before anyone has measured);
  *       `width` draws it PX wide, scaled.
+ *   @textfile FILE
+ *       shows a text file from the slides folder (a table a program measured) as a code block.
  *   @packet TITLE / @sequence LEFT RIGHT / @bounds MAX_N
  *       draw a byte layout, a message sequence or the Kurose-Ross bound chart as inline SVG,
  *       from the lines that follow up to a blank line (see slides/README.md).
@@ -29,6 +31,9 @@
  * and stops with status 1, and nothing half-written is left behind (each page is written to a
  * temporary name and renamed).
  */
+#include "bencode.h"
+#include "metainfo.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -341,6 +346,7 @@ static int is_lab_marker(const char *line)
 struct excerpt {
     char **v; /* lines, pointing into the source file's text */
     size_t n;
+    size_t mark; /* the line to highlight, as an index into v */
 };
 
 /* Parses the words after `@code`: FILE NAME or FILE struct NAME, then options. Quoted option
@@ -378,7 +384,7 @@ static struct excerpt code_excerpt(const char *root, char *args, struct buf *cap
     int nw = split_words(args, w, 12);
     if (nw < 2)
         fail("@code needs a file and a name: @code FILE NAME [nocomment] [from \"TEXT\"] "
-             "[to \"TEXT\"]");
+             "[to \"TEXT\"] mark \"TEXT\"");
     const char *file = w[0], *kind = NULL, *name = w[1];
     int a = 2;
     if (strcmp(w[1], "struct") == 0 || strcmp(w[1], "enum") == 0 || strcmp(w[1], "union") == 0) {
@@ -389,17 +395,19 @@ static struct excerpt code_excerpt(const char *root, char *args, struct buf *cap
         a = 3;
     }
     int with_comment = 1;
-    const char *from = NULL, *to = NULL;
+    const char *from = NULL, *to = NULL, *mark = NULL;
     for (; a < nw; a++) {
         if (strcmp(w[a], "nocomment") == 0)
             with_comment = 0;
+        else if (strcmp(w[a], "mark") == 0 && a + 1 < nw)
+            mark = w[++a];
         else if (strcmp(w[a], "from") == 0 && a + 1 < nw)
             from = w[++a];
         else if (strcmp(w[a], "to") == 0 && a + 1 < nw)
             to = w[++a];
         else
             fail("@code %s %s: unknown option '%s' (expected nocomment, from \"TEXT\", to "
-                 "\"TEXT\")",
+                 "\"TEXT\", mark \"TEXT\")",
                  file, name, w[a]);
     }
 
@@ -479,6 +487,16 @@ static struct excerpt code_excerpt(const char *root, char *args, struct buf *cap
         memmove(ex.v, ex.v + b, (e - b + 1) * sizeof *ex.v);
         ex.n = e - b + 1;
     }
+    /* Every excerpt highlights the one line the slide is about: a student looking at twenty
+     * lines of C needs to know where to look first. */
+    if (mark == NULL)
+        fail("@code %s %s: no mark \"TEXT\": highlight the line that matters (the first line "
+             "of the excerpt that holds TEXT)",
+             file, name);
+    for (ex.mark = 0; ex.mark < ex.n && strstr(ex.v[ex.mark], mark) == NULL; ex.mark++)
+        ;
+    if (ex.mark == ex.n)
+        fail("@code %s %s: no line of the excerpt contains the mark text \"%s\"", file, name, mark);
     buf_printf(caption, "%s · %s%s%s", file, kind ? kind : "", kind ? " " : "", name);
     if (kind == NULL && s.has_body && strchr(src.v[s.first], '(') != NULL &&
         !starts_with(src.v[s.first], "START_TEST"))
@@ -714,9 +732,11 @@ static size_t common_indent(char **v, size_t n)
     return ind == (size_t)-1 ? 0 : ind;
 }
 
-/* Writes a code block. lang is "c", "sh" or "text"; caption may be NULL. */
+/* Writes a code block. lang is "c", "sh", "bencode" or "text"; caption may be NULL; line mark
+ * (an index into v, or NO_MARK) is highlighted. */
+enum { NO_MARK = -1 };
 static void emit_code(struct buf *out, char **v, size_t n, const char *lang, const char *caption,
-                      const char *what)
+                      const char *what, long mark)
 {
     while (n > 0 && is_blank(v[n - 1]))
         n--;
@@ -754,12 +774,23 @@ static void emit_code(struct buf *out, char **v, size_t n, const char *lang, con
     int in_comment = 0;
     for (size_t i = 0; i < n; i++) {
         const char *l = strlen(v[i]) >= ind ? v[i] + ind : "";
-        if (strcmp(lang, "c") == 0)
+        if ((long)i == mark)
+            buf_puts(out, "<mark class=\"hl\">");
+        if (strcmp(lang, "c") == 0) {
             highlight_c(out, l, &in_comment);
-        else if (strcmp(lang, "sh") == 0)
+        } else if (strcmp(lang, "sh") == 0) {
             highlight_sh(out, l);
-        else
+        } else if (strcmp(lang, "bencode") == 0 && strstr(l, "  # ") != NULL) {
+            const char *hash = strstr(l, "  # ");
+            buf_esc(out, l, (size_t)(hash - l));
+            buf_puts(out, "<span class=\"cm\">");
+            buf_escs(out, hash);
+            buf_puts(out, "</span>");
+        } else {
             buf_escs(out, l);
+        }
+        if ((long)i == mark)
+            buf_puts(out, "</mark>");
         buf_puts(out, "\n");
     }
     buf_puts(out, "</code></pre></figure>\n");
@@ -1069,9 +1100,9 @@ static void emit_bounds(struct buf *out, int max_n)
     buf_printf(out,
                "<rect x=\"%.1f\" y=\"%.1f\" width=\"470\" height=\"86\" class=\"legend\"/>"
                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"cs\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\" class=\"ltext\">client-server bound</text>"
+               "<text x=\"%.1f\" y=\"%.1f\" class=\"ltext\">client-server lower bound</text>"
                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"p2p\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\" class=\"ltext\">P2P bound</text>\n",
+               "<text x=\"%.1f\" y=\"%.1f\" class=\"ltext\">P2P lower bound</text>\n",
                X0 + 20, Y0 - PH + 4, X0 + 36, Y0 - PH + 30, X0 + 96, Y0 - PH + 30, X0 + 110,
                Y0 - PH + 38, X0 + 36, Y0 - PH + 68, X0 + 96, Y0 - PH + 68, X0 + 110, Y0 - PH + 76);
     buf_puts(out, "</svg>\n");
@@ -1134,6 +1165,73 @@ static void emit_svg_file(struct buf *out, const char *slides_dir, char *args)
     free(text);
 }
 
+/* ===================================================================== bencode examples ==== */
+
+/* Checks one bencoded example with the toolkit's own decoder, and when it is a torrent (a
+ * dictionary with an "info" key) with its metainfo parser too, so that no slide shows bytes the
+ * code would reject. bytes[0..len) is the example; line is where it starts in the source. */
+static void check_one_bencode(const unsigned char *bytes, size_t len, size_t line)
+{
+    err_line = (int)line;
+    struct bencode_doc doc = {0};
+    struct bencode_error e;
+    if (bencode_decode(&doc, bytes, len, 0, &e) < 0)
+        fail("this bencoded example is not valid bencode (the toolkit's decoder says: %s); the "
+             "bytes it checked are \"%.*s\"",
+             e.msg, (int)(len < 300 ? len : 300), (const char *)bytes);
+    int torrent = doc.root->type == BENCODE_DICT && bencode_dict_get(doc.root, "info") != NULL;
+    bencode_doc_free(&doc);
+    if (torrent) {
+        struct metainfo m;
+        char err[256];
+        metainfo_init(&m);
+        if (metainfo_parse(&m, bytes, len, err, sizeof err) < 0)
+            fail("this torrent is valid bencode but not valid metainfo: %s", err);
+        metainfo_free(&m);
+    }
+}
+
+/* Checks a ```bencode block. Each line that starts in column 0 starts an example; an indented
+ * line continues the one above (its indentation is dropped, as is every line break), so a long
+ * dictionary can be laid out over several lines. "  # text" to the end of a line is a comment.
+ * "<N bytes: text>" stands for N bytes the slide does not spell out (20-byte hashes, say); the
+ * check uses N zero bytes in their place. first_line is the source line of v[0]. */
+static void check_bencode(char **v, size_t n, size_t first_line)
+{
+    struct buf ex = {0};
+    size_t start = first_line;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || (v[i][0] != ' ' && v[i][0] != '\t' && !is_blank(v[i]))) {
+            if (ex.len > 0)
+                check_one_bencode((const unsigned char *)ex.p, ex.len, start);
+            ex.len = 0;
+            start = first_line + i;
+            if (i == n)
+                break;
+        }
+        const char *l = skip_space(v[i]);
+        const char *hash = strstr(l, "  # ");
+        size_t end = hash ? (size_t)(hash - l) : strlen(l);
+        while (end > 0 && l[end - 1] == ' ')
+            end--;
+        for (size_t k = 0; k < end; k++) {
+            unsigned long nbytes;
+            char *after;
+            if (l[k] == '<' && isdigit((unsigned char)l[k + 1]) &&
+                (nbytes = strtoul(l + k + 1, &after, 10)) > 0 && nbytes <= 100000 &&
+                starts_with(after, " bytes") && strchr(after, '>') != NULL &&
+                (size_t)(strchr(after, '>') - l) < end) {
+                for (unsigned long z = 0; z < nbytes; z++)
+                    buf_add(&ex, "", 1);
+                k = (size_t)(strchr(after, '>') - l);
+                continue;
+            }
+            buf_add(&ex, l + k, 1);
+        }
+    }
+    free(ex.p);
+}
+
 /* ===================================================================== slides ============== */
 
 struct deck {
@@ -1154,6 +1252,7 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
     char list_tag[2][3] = {"ul", "ul"};
     int in_para = 0;
     int has_split = 0;
+    int ncode = 0, has_takeaway = 0; /* excerpts of C on the slide, and whether it says why */
     for (size_t i = b; i < e; i++)
         if (strcmp(L->v[i], "@split") == 0)
             has_split = 1;
@@ -1191,7 +1290,9 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
                 fail("code fence opened here is not closed before the end of the slide");
             char what[64];
             snprintf(what, sizeof what, "this code block");
-            emit_code(cur, L->v + i + 1, j - i - 1, lang, NULL, what);
+            if (strcmp(lang, "bencode") == 0)
+                check_bencode(L->v + i + 1, j - i - 1, i + 2);
+            emit_code(cur, L->v + i + 1, j - i - 1, lang, NULL, what, NO_MARK);
             i = j;
             continue;
         }
@@ -1208,12 +1309,26 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
                 struct buf cap = {0}, what = {0};
                 buf_printf(&what, "@code %s", a);
                 struct excerpt ex = code_excerpt(root, a, &cap);
-                emit_code(cur, ex.v, ex.n, "c", cap.p, what.p);
+                emit_code(cur, ex.v, ex.n, "c", cap.p, what.p, (long)ex.mark);
+                ncode++;
                 free(ex.v);
                 free(cap.p);
                 free(what.p);
             } else if (strcmp(name, "svg") == 0) {
                 emit_svg_file(cur, slides_dir, a);
+            } else if (strcmp(name, "textfile") == 0) {
+                /* A text file a program wrote (a table of measured numbers), shown as it is. */
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", slides_dir, a);
+                char *text = read_file(path, NULL);
+                if (text == NULL)
+                    fail("@textfile %s: cannot read %s: %s", a, path, strerror(errno));
+                struct lines tl = split_lines(text);
+                char what[300];
+                snprintf(what, sizeof what, "@textfile %.200s", a);
+                emit_code(cur, tl.v, tl.n, "text", NULL, what, NO_MARK);
+                free(tl.v);
+                free(text);
             } else if (strcmp(name, "class") == 0) {
                 snprintf(classes + strlen(classes), sizeof classes - strlen(classes), " %s", a);
             } else if (strcmp(name, "split") == 0) {
@@ -1280,8 +1395,8 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
                 emit_bounds(cur, atoi(a));
                 budgets[column].other_px += 445;
             } else {
-                fail("unknown directive @%s (expected @code, @svg, @packet, @sequence, @bounds, "
-                     "@class or @split)",
+                fail("unknown directive @%s (expected @code, @svg, @textfile, @packet, @sequence, "
+                     "@bounds, @class or @split)",
                      name);
             }
             continue;
@@ -1334,10 +1449,21 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
         }
         if (t[0] == '>' && (t[1] == ' ' || t[1] == '\0')) {
             CLOSE_BLOCKS();
+            has_takeaway = 1;
+            /* Consecutive "> " lines are one remark, wrapped in the source. */
+            struct buf quote = {0};
+            buf_puts(&quote, skip_space(t + 1));
+            while (i + 1 < e && L->v[i + 1][0] == '>' &&
+                   (L->v[i + 1][1] == ' ' || L->v[i + 1][1] == '\0')) {
+                i++;
+                buf_puts(&quote, " ");
+                buf_puts(&quote, skip_space(L->v[i] + 1));
+            }
             buf_puts(cur, "<blockquote>");
-            budget_text(strlen(t), 29, 44, has_split);
-            emit_inline(cur, skip_space(t + 1));
+            budget_text(quote.len, 29, 44, has_split);
+            emit_inline(cur, quote.p);
             buf_puts(cur, "</blockquote>\n");
+            free(quote.p);
             continue;
         }
         if (list_depth > 0) {
@@ -1358,6 +1484,12 @@ static void render_slide(struct deck *d, struct lines *L, size_t b, size_t e, in
     }
     CLOSE_BLOCKS();
 #undef CLOSE_BLOCKS
+    /* Code on a slide comes with the one sentence to remember from it. */
+    if (ncode > 0 && !has_takeaway) {
+        err_line = (int)b + 1;
+        fail("this slide shows code but no takeaway: add a \"> \" line that says what to remember "
+             "from it");
+    }
     /* A title too long for one line takes a second one from the body. */
     if (display_width(title) > 52) {
         budgets[0].other_px += 50;

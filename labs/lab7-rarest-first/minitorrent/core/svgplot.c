@@ -131,7 +131,13 @@ static int tick_decimals(double step)
 struct frame {
     double left, right, top, bottom; /* the plot area in pixels */
     double x_end, y_end;             /* the data values at the right and top edges */
+    double tick_px, text_px;         /* font sizes of tick values, and of every other text */
 };
+
+/* Average advance of a glyph of the generic sans-serif font, in ems. Text widths are unknown
+ * without the font (a browser picks it), so boxes are sized from this generous average: DejaVu
+ * Sans, the widest common default, averages about 0.6 em over lowercase text. */
+#define GLYPH_EM 0.62
 
 static double px(const struct frame *f, double x)
 {
@@ -143,14 +149,22 @@ static double py(const struct frame *f, double y)
     return f->bottom - y / f->y_end * (f->bottom - f->top);
 }
 
-/* Draws one marker centred on (x, y) in pixels. */
-static void marker(struct sbuf *b, enum svgplot_marker m, double x, double y, const char *color)
+/* Returns the half-width of a marker: 4.5 px at the default sizes, growing with the text so
+ * that a marker stays visible beside 18 px labels. */
+static double marker_r(const struct frame *f)
+{
+    return f->text_px > 14 ? (double)(long)(f->text_px * 3.4 + 0.5) / 10 : 4.5;
+}
+
+/* Draws one marker of half-width r centred on (x, y) in pixels. */
+static void marker(struct sbuf *b, enum svgplot_marker m, double x, double y, double r,
+                   const char *color)
 {
     if (m == SVGPLOT_SQUARE)
-        sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/>\n",
-                  x - 4.5, y - 4.5, color);
+        sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%g\" height=\"%g\" fill=\"%s\"/>\n",
+                  x - r, y - r, 2 * r, 2 * r, color);
     else
-        sb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\"/>\n", x, y, color);
+        sb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%g\" fill=\"%s\"/>\n", x, y, r, color);
 }
 
 /* Draws the grid, the axes, their ticks with values, and the two axis labels. */
@@ -165,13 +179,13 @@ static void draw_axes(struct sbuf *b, const struct svgplot *p, const struct fram
     sb_printf(b, "</g>\n");
 
     /* Tick values: x below the axis, y to its left. */
-    sb_printf(b, "<g font-size=\"12\" fill=\"#222222\">\n");
+    sb_printf(b, "<g font-size=\"%.0f\" fill=\"#222222\">\n", f->tick_px);
     for (double v = 0; v <= f->x_end * (1 + 1e-9); v += xstep)
         sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f</text>\n", px(f, v),
-                  f->bottom + 18, xd, v);
+                  f->bottom + 6 + f->tick_px, xd, v);
     for (double v = 0; v <= f->y_end * (1 + 1e-9); v += ystep)
         sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n", f->left - 8,
-                  py(f, v) + 4, yd, v);
+                  py(f, v) + f->tick_px / 3, yd, v);
     sb_printf(b, "</g>\n<g stroke=\"black\" stroke-width=\"1\">\n");
     for (double v = 0; v <= f->x_end * (1 + 1e-9); v += xstep)
         sb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", px(f, v),
@@ -188,66 +202,161 @@ static void draw_axes(struct sbuf *b, const struct svgplot *p, const struct fram
               f->left, f->top, f->left, f->bottom, f->right, f->bottom);
 
     sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (f->left + f->right) / 2,
-              f->bottom + 44);
+              f->bottom + 14 + 2.14 * f->text_px);
     sb_text(b, p->x_label);
     sb_printf(b, "</text>\n");
-    double cy = (f->top + f->bottom) / 2;
+    double cy = (f->top + f->bottom) / 2, lx = f->text_px * 1.43;
     sb_printf(b,
-              "<text x=\"20\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 20 %.1f)\">",
-              cy, cy);
+              "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 %.0f "
+              "%.1f)\">",
+              lx, cy, lx, cy);
     sb_text(b, p->y_label);
     sb_printf(b, "</text>\n");
 }
 
-/* Draws one series: a polyline through its finite points, and markers for a point series. */
-static void draw_series(struct sbuf *b, const struct svgplot_series *s, const struct frame *f)
+/* The stroke of a series' line: solid and wide for a curve, thin and dashed for the join of a
+ * point series. The legend draws the same strokes. */
+static const char *line_stroke(enum svgplot_style style)
 {
-    sb_printf(b, "<g>\n<polyline fill=\"none\" stroke=\"%s\" %s points=\"", s->color,
-              s->style == SVGPLOT_LINE ? "stroke-width=\"2.5\""
-                                       : "stroke-width=\"1\" stroke-dasharray=\"4 3\"");
-    bool first = true;
-    for (size_t i = 0; i < s->n; i++) {
-        if (!is_number(s->x[i]) || !is_number(s->y[i]))
-            continue;
-        sb_printf(b, "%s%.1f,%.1f", first ? "" : " ", px(f, s->x[i]), py(f, s->y[i]));
-        first = false;
-    }
-    sb_printf(b, "\"/>\n");
-    if (s->style == SVGPLOT_POINTS)
-        for (size_t i = 0; i < s->n; i++)
-            if (is_number(s->x[i]) && is_number(s->y[i]))
-                marker(b, s->marker, px(f, s->x[i]), py(f, s->y[i]), s->color);
-    sb_printf(b, "</g>\n");
+    return style == SVGPLOT_LINE ? "stroke-width=\"2.5\""
+                                 : "stroke-width=\"1\" stroke-dasharray=\"4 3\"";
 }
 
-/* Draws the legend in the plot's top-left corner, where both curves start low. */
-static void draw_legend(struct sbuf *b, const struct svgplot *p, const struct frame *f)
+/* Returns the number of characters in a UTF-8 string (bytes that do not continue one). */
+static size_t text_chars(const char *s)
 {
-    double x = f->left + 14, y = f->top + 10;
+    size_t n = 0;
+    for (; s != NULL && *s != '\0'; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* A rectangle in pixels, for keeping labels off the legend and off each other. */
+struct box {
+    double x0, y0, x1, y1;
+};
+
+static bool overlaps(const struct box *a, const struct box *b)
+{
+    return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
+
+/* Where the legend goes: a corner of the plot area, sized to its longest label. */
+static struct box legend_box(const struct svgplot *p, const struct frame *f)
+{
+    double fs = f->text_px;
     size_t longest = 0;
     for (size_t i = 0; i < p->nseries; i++) {
-        size_t n = p->series[i].label != NULL ? strlen(p->series[i].label) : 0;
+        size_t n = text_chars(p->series[i].label);
         if (n > longest)
             longest = n;
     }
-    /* Text widths are unknown without a font, so the box is sized from an average glyph width
-     * of 7 pixels at 13 px; a generous guess keeps the text inside the box. */
-    double w = 52 + 7.0 * (double)longest, h = 10 + 20.0 * (double)p->nseries;
+    /* The sample column is 3.3 em wide; the text after it is sized from the average glyph. */
+    double w = fs * 4.2 + GLYPH_EM * fs * (double)longest, h = fs * 0.7 + fs * 1.43 * p->nseries;
+    double x = f->left + 14, y = f->top + 10;
+    if (p->legend == SVGPLOT_LEGEND_TOP_RIGHT || p->legend == SVGPLOT_LEGEND_BOTTOM_RIGHT)
+        x = f->right - 14 - w;
+    if (p->legend == SVGPLOT_LEGEND_BOTTOM_RIGHT)
+        y = f->bottom - 10 - h;
+    return (struct box){x, y, x + w, y + h};
+}
+
+enum { MAX_PLACED = 64 };
+
+/* Labels already placed in this chart, and the legend: a new label avoids them. */
+struct placed {
+    struct box b[MAX_PLACED];
+    size_t n;
+};
+
+/* Writes one point label near the marker at (x, y): right of it if there is room, else above
+ * or below on the right, else on the left; the first spot that stays in the plot and clear of
+ * the legend and the labels before it. */
+static void point_label(struct sbuf *b, const char *text, double x, double y, const char *color,
+                        const struct frame *f, struct placed *pl)
+{
+    double fs = f->text_px, r = marker_r(f), w = GLYPH_EM * fs * (double)text_chars(text);
+    /* Candidate baselines: (left edge, baseline) of the text. */
+    const double cand[][2] = {
+        {x + r + 5, y + fs / 3},     {x + r + 3, y - r - 3},     {x + r + 3, y + r + fs},
+        {x - r - 5 - w, y + fs / 3}, {x - r - 3 - w, y - r - 3}, {x - r - 3 - w, y + r + fs},
+    };
+    size_t ncand = sizeof cand / sizeof cand[0], pick = ncand;
+    for (size_t c = 0; c < ncand && pick == ncand; c++) {
+        struct box t = {cand[c][0], cand[c][1] - fs * 0.8, cand[c][0] + w, cand[c][1] + fs * 0.2};
+        bool ok = t.x0 >= f->left && t.x1 <= f->right + r && t.y0 >= f->top - fs * 0.5 &&
+                  t.y1 <= f->bottom;
+        for (size_t k = 0; ok && k < pl->n; k++)
+            ok = !overlaps(&t, &pl->b[k]);
+        if (ok)
+            pick = c;
+    }
+    if (pick == ncand)
+        pick = cand[0][0] + w <= f->right + r ? 0 : 4; /* crowded: right, or above-left */
+    if (pl->n < MAX_PLACED)
+        pl->b[pl->n++] = (struct box){cand[pick][0], cand[pick][1] - fs * 0.8, cand[pick][0] + w,
+                                      cand[pick][1] + fs * 0.2};
+    sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" font-weight=\"bold\">", cand[pick][0],
+              cand[pick][1], color);
+    sb_text(b, text);
+    sb_printf(b, "</text>\n");
+}
+
+/* Draws one series: a polyline through its finite points (not for MARKERS), markers for a
+ * point series, and its point labels (NULL for none) beside the markers. */
+static void draw_series(struct sbuf *b, const struct svgplot_series *s, const char *const *labels,
+                        const struct frame *f, struct placed *pl)
+{
+    sb_printf(b, "<g>\n");
+    if (s->style != SVGPLOT_MARKERS) {
+        sb_printf(b, "<polyline fill=\"none\" stroke=\"%s\" %s points=\"", s->color,
+                  line_stroke(s->style));
+        bool first = true;
+        for (size_t i = 0; i < s->n; i++) {
+            if (!is_number(s->x[i]) || !is_number(s->y[i]))
+                continue;
+            sb_printf(b, "%s%.1f,%.1f", first ? "" : " ", px(f, s->x[i]), py(f, s->y[i]));
+            first = false;
+        }
+        sb_printf(b, "\"/>\n");
+    }
+    if (s->style == SVGPLOT_LINE) {
+        sb_printf(b, "</g>\n");
+        return;
+    }
+    double r = marker_r(f);
+    for (size_t i = 0; i < s->n; i++)
+        if (is_number(s->x[i]) && is_number(s->y[i]))
+            marker(b, s->marker, px(f, s->x[i]), py(f, s->y[i]), r, s->color);
+    for (size_t i = 0; labels != NULL && i < s->n; i++)
+        if (is_number(s->x[i]) && is_number(s->y[i]) && labels[i] != NULL)
+            point_label(b, labels[i], px(f, s->x[i]), py(f, s->y[i]), s->color, f, pl);
+    sb_printf(b, "</g>\n");
+}
+
+/* Draws the legend (by default in the plot's top-left corner, where rising curves start low).
+ * Each row shows what its series draws: the line, the marker, or the marker on its dashed
+ * join. */
+static void draw_legend(struct sbuf *b, const struct svgplot *p, const struct frame *f)
+{
+    struct box lb = legend_box(p, f);
+    double x = lb.x0, y = lb.y0, fs = f->text_px, row = fs * 1.43, sample = fs * 3.3;
     sb_printf(b,
               "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" "
               "stroke=\"#888888\"/>\n",
-              x, y, w, h);
+              x, y, lb.x1 - lb.x0, lb.y1 - lb.y0);
     for (size_t i = 0; i < p->nseries; i++) {
         const struct svgplot_series *s = &p->series[i];
-        double ry = y + 15 + 20.0 * (double)i;
-        if (s->style == SVGPLOT_LINE)
+        double ry = y + fs * 0.35 + row * ((double)i + 0.5);
+        if (s->style != SVGPLOT_MARKERS)
             sb_printf(b,
                       "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                      "stroke-width=\"2.5\"/>\n",
-                      x + 8, ry, x + 38, ry, s->color);
-        else
-            marker(b, s->marker, x + 23, ry, s->color);
-        sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 46, ry + 4.5);
+                      "%s/>\n",
+                      x + fs * 0.55, ry, x + sample - fs * 0.55, ry, s->color,
+                      line_stroke(s->style));
+        if (s->style != SVGPLOT_LINE)
+            marker(b, s->marker, x + sample / 2, ry, marker_r(f), s->color);
+        sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + sample + fs * 0.25, ry + fs / 3);
         sb_text(b, s->label);
         sb_printf(b, "</text>\n");
     }
@@ -276,16 +385,39 @@ char *svgplot_render(const struct svgplot *p, size_t *len)
         }
     }
     int width = p->width > 0 ? p->width : 720, height = p->height > 0 ? p->height : 450;
-    double xstep = svgplot_tick_step(xmax, 10), ystep = svgplot_tick_step(ymax, 6);
+    /* Labelled points need room above the highest one for their text. */
+    bool labelled = p->labels != NULL && p->nlabels > 0;
+    for (size_t i = 0; labelled && i < p->nlabels; i++)
+        if (p->labels[i].series >= p->nseries) {
+            errno = EINVAL;
+            return NULL;
+        }
+    double xstep = svgplot_tick_step(xmax, 10),
+           ystep = svgplot_tick_step(labelled ? ymax * 1.08 : ymax, 6);
+    double fs = p->font_px > 0 ? p->font_px : 0;
     struct frame f = {
         .left = 80,
         .right = width - 24,
         .top = p->title != NULL ? 48 : 20,
         .bottom = height - 64,
         .x_end = axis_end(xmax, xstep),
-        .y_end = axis_end(ymax, ystep),
+        .y_end = axis_end(labelled ? ymax * 1.08 : ymax, ystep),
+        .tick_px = fs > 0 ? fs : 12,
+        .text_px = fs > 0 ? fs : 14,
     };
-
+    if (fs > 0) {
+        /* Margins in proportion to the text: the rotated y label and the widest tick value on
+         * the left, the tick values and the x label below, the title above. */
+        int digits = 1;
+        for (double v = f.y_end; v >= 10 && digits < 12; v /= 10)
+            digits++;
+        int yd = tick_decimals(ystep);
+        double tick_w = GLYPH_EM * fs * (double)(digits + (yd > 0 ? yd + 1 : 0));
+        f.left = fs * 2.2 + 12 + tick_w;
+        f.right = width - fs * 1.2;
+        f.top = p->title != NULL ? fs * 2.6 + 8 : fs;
+        f.bottom = height - (fs * 3.3 + 10);
+    }
     struct sbuf b = {.p = malloc(4096), .cap = 4096};
     if (b.p == NULL) {
         errno = ENOMEM;
@@ -295,18 +427,25 @@ char *svgplot_render(const struct svgplot *p, size_t *len)
     sb_printf(&b,
               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-              "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"14\">\n"
+              "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"%.0f\">\n"
               "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n",
-              width, height, width, height, width, height);
+              width, height, width, height, f.text_px, width, height);
     if (p->title != NULL) {
-        sb_printf(&b, "<text x=\"%.1f\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">",
-                  (double)width / 2);
+        sb_printf(&b, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"%.0f\">",
+                  (double)width / 2, fs > 0 ? fs * 1.6 : 28.0, f.text_px + 2);
         sb_text(&b, p->title);
         sb_printf(&b, "</text>\n");
     }
     draw_axes(&b, p, &f, xstep, ystep);
-    for (size_t i = 0; i < p->nseries; i++)
-        draw_series(&b, &p->series[i], &f);
+    struct placed pl = {.n = 1};
+    pl.b[0] = legend_box(p, &f);
+    for (size_t i = 0; i < p->nseries; i++) {
+        const char *const *labels = NULL;
+        for (size_t k = 0; labelled && k < p->nlabels; k++)
+            if (p->labels[k].series == i)
+                labels = p->labels[k].text;
+        draw_series(&b, &p->series[i], labels, &f, &pl);
+    }
     draw_legend(&b, p, &f);
     sb_printf(&b, "</svg>\n");
     if (b.failed) {
