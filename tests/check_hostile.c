@@ -610,6 +610,50 @@ static int connect_from(const char *local, int port, bool nonblocking)
     return fd;
 }
 
+/* Connects e (loaded with ep_load_torrent) to 127.0.0.1:port from address local. Returns 0 or
+ * -1. */
+static int ep_connect_from(struct ep *e, const char *local, int port)
+{
+    e->fd = connect_from(local, port, false);
+    if (e->fd < 0)
+        return -1;
+    wire_framer_init(&e->framer, true, wire_max_len_for(e->geom.piece_count));
+    e->framer_ready = true;
+    e->in_start = e->in_end = 0;
+    return 0;
+}
+
+/* One address may hold only a few of the victim's slots (here --max-peers 8: 4), even with
+ * connections that handshake correctly, each under its own peer id; a real peer from another
+ * address still gets in and gets its file. */
+START_TEST(hostile_attack_one_address_holds_few_slots)
+{
+    enum { TRIES = 8, PER_ADDRESS = 4 };
+    if (!can_bind("127.0.0.2"))
+        tk_skip("cannot bind 127.0.0.2: no 127/8 loopback here");
+    int port = start_seed_victim("256K", (const char *const[]){"--max-peers", "8", NULL});
+    static struct ep e[TRIES];
+    int took = 0;
+    for (int i = 0; i < TRIES; i++) {
+        ck_assert_int_eq(ep_load_torrent(&e[i], fx.torrent, 30 + (unsigned)i), 0);
+        ck_assert_msg(ep_connect_from(&e[i], "127.0.0.2", port) == 0,
+                      "cannot connect from 127.0.0.2: %s", strerror(errno));
+        /* A connection refused at once gets no handshake back. */
+        took += ep_handshake(&e[i], ep_scaled_ms(3000)) == 0;
+    }
+    printf(
+        "hostile_attack_one_address_holds_few_slots: %d of %d connections from one address taken\n",
+        took, TRIES);
+    ck_assert_msg(took == PER_ADDRESS, "the victim took %d connections from one address; cap %d",
+                  took, PER_ADDRESS);
+    start_legit(NULL);
+    legit_finishes(60000);
+    for (int i = 0; i < TRIES; i++)
+        ep_close(&e[i]);
+    finish();
+}
+END_TEST
+
 enum attack_kind {
     ATTACK_UNREQUESTED = 1, /* item 1: wrong blocks nobody asked for, into pieces in progress */
     ATTACK_SQUAT = 2,       /* item 2: connections that never handshake, re-opened when closed */
@@ -762,12 +806,8 @@ static void *attacker_main(void *arg)
     }
     while (!atomic_load(&a->stop)) {
         new_peer_id(a);
-        a->e.fd = connect_from(a->from, a->port, false);
-        if (a->e.fd >= 0) {
+        if (ep_connect_from(&a->e, a->from, a->port) == 0) {
             atomic_fetch_add(&a->connects, 1);
-            wire_framer_init(&a->e.framer, true, wire_max_len_for(a->e.geom.piece_count));
-            a->e.framer_ready = true;
-            a->e.in_start = a->e.in_end = 0;
             if (ep_handshake(&a->e, 2000) == 0) {
                 atomic_fetch_add(&a->sessions, 1);
                 if (a->kind == ATTACK_UNREQUESTED)
@@ -1098,6 +1138,7 @@ static Suite *hostile_suite(void)
     tk_add_test(tc, hostile_attack_unrequested_blocks_do_not_stall_a_leecher);
     tk_add_test(tc, hostile_attack_handshake_squatters_do_not_lock_out_a_leecher);
     tk_add_test(tc, hostile_attack_banned_liar_cannot_come_back);
+    tk_add_test(tc, hostile_attack_one_address_holds_few_slots);
     return s;
 }
 
