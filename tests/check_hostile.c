@@ -441,8 +441,9 @@ static int reap_closed(int *fds, int n)
 }
 
 /* A thousand connections at once against --max-peers 20: the victim's descriptors stay bounded,
- * the connections over the cap are closed at once, the ones under it at the handshake deadline
- * (10 s by default), and a real peer gets its download. */
+ * the connections over the cap (here all but two: connections from one address still in their
+ * handshake are at most two) are closed at once, the rest at the handshake deadline (10 s by
+ * default), and a real peer gets its download. */
 START_TEST(hostile_thousand_connections)
 {
     enum { FLOOD = 1000, CAP = 20 };
@@ -487,7 +488,8 @@ START_TEST(hostile_thousand_connections)
     check_rss("the victim", rss_before, rss_flood);
 
     /* The connections under the cap never send a handshake: the handshake deadline frees their
-     * slots, and the real peer, which the victim turned away until then, gets its download. */
+     * slots, and the real peer, from the same address and so turned away until then, gets its
+     * download. */
     start_legit(NULL);
     legit_finishes(90000);
     deadline = tk_now_ms() + ep_scaled_ms(20000);

@@ -12,7 +12,6 @@
 #include "peer.h"
 #include "clock.h"
 #include "io.h"
-#include "sha1.h"
 #include "threads.h"
 #include "torrent.h"
 
@@ -255,6 +254,9 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
                                                    : SMARTBAN_UNREQUESTED;
     enum smartban_verdict v = smartban_admit(origin);
     pthread_mutex_lock(&t->lock);
+    /* A peer already dropped may still have blocks in our read buffer: none of them is kept. */
+    if (v == SMARTBAN_KEEP && p->kill)
+        v = SMARTBAN_DROP;
     if (v != SMARTBAN_KEEP) {
         if (v == SMARTBAN_STRIKE)
             strike_locked(t, p->key, "sent a block we never asked for, in piece", b.index);

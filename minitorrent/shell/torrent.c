@@ -232,13 +232,15 @@ bool torrent_banned_locked(const struct torrent *t, const struct sockaddr *addr)
     return false;
 }
 
-/* The budget of connections still in their handshake: a quarter of max_peers, 4 to 16. */
+/* The budget of incoming connections still in their handshake: half of max_peers, 8 to 64. At
+ * the start of a swarm every peer dials every other at once, so the budget must hold a burst of
+ * honest newcomers whose threads have not read their handshakes yet. */
 static size_t max_pending(const struct torrent *t)
 {
     if (t->cfg.max_pending > 0)
         return t->cfg.max_pending;
-    size_t n = t->cfg.max_peers / 4;
-    return n < 4 ? 4 : n > 16 ? 16 : n;
+    size_t n = t->cfg.max_peers / 2;
+    return n < 8 ? 8 : n > 64 ? 64 : n;
 }
 
 /* The connections one IP address may hold: a quarter of max_peers, at least 4. One address is
@@ -253,8 +255,14 @@ static size_t max_per_address(const struct torrent *t)
     return n < 4 ? 4 : n;
 }
 
-/* Connections from one address still in their handshake: a real client needs one at a time. */
-enum { MAX_PENDING_PER_ADDRESS = 2 };
+enum {
+    /* Connections from one address still in their handshake: a real client needs one at a time. */
+    MAX_PENDING_PER_ADDRESS = 2,
+    /* When the pending budget is full, a newcomer may close a connection that has waited this
+     * long without a handshake. A real peer sends its handshake within a round trip; one that
+     * is still silent after this long is likely a squatter. */
+    PENDING_GRACE_MS = 250
+};
 
 /* Says whether p holds a slot of max_peers: it finished its handshake, or we dialled it (a
  * connection we chose to make). An incoming connection still in its handshake holds a slot of
@@ -322,9 +330,10 @@ bool torrent_room_for_handshaken_locked(struct torrent *t, const struct peer *p)
 
 /* Decides whether to take a new incoming connection from addr, before it has said anything: not
  * from a banned address, not past two connections in their handshake from one address or
- * max_per_address in all, and within the pending budget (when that is full, the oldest pending
- * connection is closed: a real peer handshakes within a round trip, so the one that has waited
- * longest is the likeliest squatter). Called with the lock held. */
+ * max_per_address in all, and within the pending budget. When that is full, the connection that
+ * has waited longest for its handshake is closed to make room, if it waited PENDING_GRACE_MS:
+ * it is the likeliest squatter, and a squatter cannot hold a slot for long that way, however many
+ * addresses it has. Otherwise the newcomer is refused. Called with the lock held. */
 static bool admit_incoming_locked(struct torrent *t, const struct sockaddr *addr)
 {
     if (t->stopping || torrent_banned_locked(t, addr))
@@ -346,6 +355,8 @@ static bool admit_incoming_locked(struct torrent *t, const struct sockaddr *addr
     if (pending_here >= MAX_PENDING_PER_ADDRESS || here >= max_per_address(t))
         return false;
     if (npending >= max_pending(t)) {
+        if (clock_ms() - oldest->since_ms < PENDING_GRACE_MS)
+            return false;
         if (t->cfg.verbose)
             printf("peer %s: no handshake yet, closed to make room\n", oldest->name);
         oldest->kill = true;

@@ -44,7 +44,7 @@ struct torrent_config {
     uint64_t handshake_timeout_ms; /* drop a connection with no handshake by then (default 10000,
                                       and never more than peer_timeout_ms) */
     size_t max_pending;            /* incoming connections still in their handshake, held apart from
-                                      max_peers (0: a quarter of max_peers, 4 to 16) */
+                                      max_peers (0: half of max_peers, 8 to 64) */
     size_t max_per_address; /* connections from or to one IP address (0: a quarter of max_peers,
                                at least 4); still in the handshake, at most 2 of them */
     int verbose;            /* print connections and tracker replies */
