@@ -5,17 +5,74 @@
  * The tests build a struct torrent by hand with fake peers (no threads, no sockets: a fake peer's
  * wake-up pipe is -1, so waking it writes nowhere) and call the functions that work on it.
  */
+/* RTLD_NEXT, for the fault injection below (glibc only). */
+#define _GNU_SOURCE 1
 #include "testlib.h"
 #include "clock.h"
+#include "evilpeer.h"
 #include "peer.h"
 #include "torrent.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- fault injection: a pthread_mutex_init that fails on demand -------------------------------
+ * Defined in the test program, this one replaces the C library's for every caller in the program
+ * (the toolkit's code included); it passes on to the real one unless told to fail. It needs
+ * glibc's RTLD_NEXT, and is left out under a sanitizer, whose runtime replaces the same
+ * function. */
+#if defined(__GLIBC__) && !EP_SANITIZED
+#include <dlfcn.h>
+#define TK_CAN_FAIL_MUTEX 1
+static int fail_mutex_init; /* the error the next calls return; 0: call the real function */
+
+int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+    if (fail_mutex_init != 0)
+        return fail_mutex_init;
+    int (*real)(pthread_mutex_t *, const pthread_mutexattr_t *);
+    *(void **)&real = dlsym(RTLD_NEXT, "pthread_mutex_init");
+    return real(m, a);
+}
+#else
+#define TK_CAN_FAIL_MUTEX 0
+#endif
+
+/* A lock that cannot be made is an error the caller hears of, not a lock used uninitialised:
+ * limiter_init fails with the error number in errno, and torrent_open says so before it
+ * opens anything (and torrent_stop and torrent_close then touch nothing it did not make). */
+START_TEST(torrent_open_reports_a_lock_it_cannot_make)
+{
+#if TK_CAN_FAIL_MUTEX
+    struct limiter l;
+    fail_mutex_init = EAGAIN;
+    int rc = limiter_init(&l, 1000, 0);
+    int e = errno;
+    fail_mutex_init = 0;
+    ck_assert_int_eq(rc, -1);
+    ck_assert_int_eq(e, EAGAIN);
+
+    static struct torrent t;
+    struct torrent_config cfg;
+    torrent_config_defaults(&cfg);
+    char err[256] = "";
+    fail_mutex_init = EAGAIN;
+    rc = torrent_open(&t, "/nonexistent/x.torrent", &cfg, false, err, sizeof err);
+    fail_mutex_init = 0;
+    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(strstr(err, "lock") != NULL, "torrent_open said: %s", err);
+    torrent_stop(&t);
+    torrent_close(&t);
+#else
+    tk_skip("no way to make pthread_mutex_init fail here (glibc without a sanitizer only)");
+#endif
+}
+END_TEST
 
 /* Sets up the parts of a torrent that torrent_tick and the ban list use. */
 static void fake_torrent(struct torrent *t)
@@ -196,6 +253,7 @@ static Suite *torrent_suite(void)
     tk_add_test(tc, torrent_tick_ranks_every_peer_past_1024);
     tk_add_test(tc, torrent_tick_two_torrents_in_two_threads);
     tk_add_test(tc, torrent_ban_by_address_any_port);
+    tk_add_test(tc, torrent_open_reports_a_lock_it_cannot_make);
     return s;
 }
 
