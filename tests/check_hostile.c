@@ -573,6 +573,15 @@ enum { ATK_SIZE = 2 * 1024 * 1024, ATK_SQUATTERS = 60 };
 #define ATK_PIECE "64K" /* 4 blocks a piece: room for a wrong block that is not the last */
 #define ATK_RATE "1M"
 
+/* Counts the lines of a child's output that contain what. */
+static int count_lines(const struct tk_proc *p, const char *what)
+{
+    int n = 0;
+    for (const char *l = p->out; (l = strstr(l, what)) != NULL; l++)
+        n++;
+    return n;
+}
+
 /* Says whether this machine lets a socket bind addr (127.0.0.x other than 127.0.0.1 is Linux's
  * loopback; macOS and the BSDs have only 127.0.0.1 until an alias is added). */
 static bool can_bind(const char *addr)
@@ -653,6 +662,41 @@ START_TEST(hostile_attack_one_address_holds_few_slots)
     for (int i = 0; i < TRIES; i++)
         ep_close(&e[i]);
     finish();
+}
+END_TEST
+
+/* Connections that never handshake, from many addresses (two from each, the most one address
+ * may have in its handshake), fill the victim's budget for connections in their handshake (here
+ * --max-peers 16: 8). A real peer that comes later still gets in: the connection that has waited
+ * longest without a handshake is closed to make room for it, and it gets its file. */
+START_TEST(hostile_attack_squatters_from_many_addresses_make_room)
+{
+    enum { ADDRS = 8, EACH = 2 };
+    char from[ADDRS][16];
+    for (int i = 0; i < ADDRS; i++) {
+        snprintf(from[i], sizeof from[i], "127.0.0.%d", 40 + i);
+        if (!can_bind(from[i]))
+            tk_skip("cannot bind %s: no 127/8 loopback here", from[i]);
+    }
+    int port = start_seed_victim("256K", (const char *const[]){"--max-peers", "16", "-v", NULL});
+    int fds[ADDRS * EACH];
+    for (int i = 0; i < ADDRS * EACH; i++) {
+        fds[i] = connect_from(from[i / EACH], port, false);
+        ck_assert_msg(fds[i] >= 0, "cannot connect from %s: %s", from[i / EACH], strerror(errno));
+    }
+    start_legit(NULL);
+    legit_finishes(60000);
+    for (int i = 0; i < ADDRS * EACH; i++)
+        close(fds[i]);
+    /* The victim prints (-v) each connection it closes to make room; its output is complete
+     * once it has exited. */
+    finish();
+    int evicted = count_lines(&victim, "no handshake yet, closed");
+    printf("hostile_attack_squatters_from_many_addresses_make_room: %d squatters closed to make "
+           "room\n",
+           evicted);
+    ck_assert_msg(evicted >= 1, "the real peer got in without closing a squatter:\n%s",
+                  mf_tail(&victim));
 }
 END_TEST
 
@@ -842,15 +886,6 @@ static void attacker_stop(struct attacker *a)
 {
     atomic_store(&a->stop, true);
     pthread_join(a->thread, NULL);
-}
-
-/* Counts the lines of a child's output that contain what. */
-static int count_lines(const struct tk_proc *p, const char *what)
-{
-    int n = 0;
-    for (const char *l = p->out; (l = strstr(l, what)) != NULL; l++)
-        n++;
-    return n;
 }
 
 /* Downloads into folder `dir` (under the scratch folder) and returns the milliseconds from the
@@ -1141,6 +1176,7 @@ static Suite *hostile_suite(void)
     tk_add_test(tc, hostile_attack_handshake_squatters_do_not_lock_out_a_leecher);
     tk_add_test(tc, hostile_attack_banned_liar_cannot_come_back);
     tk_add_test(tc, hostile_attack_one_address_holds_few_slots);
+    tk_add_test(tc, hostile_attack_squatters_from_many_addresses_make_room);
     return s;
 }
 
