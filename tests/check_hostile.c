@@ -810,20 +810,29 @@ out:
 }
 
 /* Item 2: keeps ATK_SQUATTERS connections open to the victim that never send a byte, and opens
- * a new one as soon as the victim closes one. */
+ * a new one when the victim closes one, every 50 ms: soon enough to take any slot freed under
+ * the old rules long before the leecher's next try (a second later). Re-opening faster turns the
+ * attack into a flood of connections, whose cost in processor time (about 7000 connections a
+ * second, refused at once, on two cores) slows the victim down whatever it does with them; the
+ * defence against that is a firewall, not the client. */
 static void attack_squat(struct attacker *a)
 {
     int fds[ATK_SQUATTERS];
     for (int i = 0; i < ATK_SQUATTERS; i++)
         fds[i] = -1;
+    long long next_open = 0;
     while (!atomic_load(&a->stop)) {
         struct pollfd pfd[ATK_SQUATTERS];
+        bool reopen = tk_now_ms() >= next_open;
+        if (reopen)
+            next_open = tk_now_ms() + 50;
         for (int i = 0; i < ATK_SQUATTERS; i++) {
-            if (fds[i] < 0 && (fds[i] = connect_from(a->from, a->port, true)) >= 0)
+            if (reopen && fds[i] < 0 && (fds[i] = connect_from(a->from, a->port, true)) >= 0)
                 atomic_fetch_add(&a->connects, 1);
             pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
         }
-        if (poll(pfd, ATK_SQUATTERS, 20) <= 0)
+        long long left = next_open - tk_now_ms();
+        if (poll(pfd, ATK_SQUATTERS, left > 0 ? (int)left : 0) <= 0)
             continue;
         for (int i = 0; i < ATK_SQUATTERS; i++) {
             if (fds[i] < 0 || pfd[i].revents == 0)
