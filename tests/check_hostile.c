@@ -672,7 +672,7 @@ END_TEST
 START_TEST(hostile_attack_squatters_from_many_addresses_make_room)
 {
     enum { ADDRS = 8, EACH = 2 };
-    char from[ADDRS][16];
+    char from[ADDRS][24];
     for (int i = 0; i < ADDRS; i++) {
         snprintf(from[i], sizeof from[i], "127.0.0.%d", 40 + i);
         if (!can_bind(from[i]))
