@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* The victim's content: 1 MiB and a bit, in 256 KiB pieces, so there are 5 pieces (a bitfield of
@@ -439,8 +441,9 @@ static int reap_closed(int *fds, int n)
 }
 
 /* A thousand connections at once against --max-peers 20: the victim's descriptors stay bounded,
- * the connections over the cap are closed at once, the ones under it at the handshake deadline
- * (10 s by default), and a real peer gets its download. */
+ * the connections over the cap (here all but two: connections from one address still in their
+ * handshake are at most two) are closed at once, the rest at the handshake deadline (10 s by
+ * default), and a real peer gets its download. */
 START_TEST(hostile_thousand_connections)
 {
     enum { FLOOD = 1000, CAP = 20 };
@@ -485,7 +488,8 @@ START_TEST(hostile_thousand_connections)
     check_rss("the victim", rss_before, rss_flood);
 
     /* The connections under the cap never send a handshake: the handshake deadline frees their
-     * slots, and the real peer, which the victim turned away until then, gets its download. */
+     * slots, and the real peer, from the same address and so turned away until then, gets its
+     * download. */
     start_legit(NULL);
     legit_finishes(90000);
     deadline = tk_now_ms() + ep_scaled_ms(20000);
@@ -553,6 +557,504 @@ START_TEST(hostile_wrong_data_sender_is_dropped)
            sent, failed, strikes);
     ep_bad_seeder_stop(&liar);
     ck_assert_int_eq(tk_stop(&legit, ep_scaled_ms(10000)), 0);
+    finish();
+}
+END_TEST
+
+/* ===================================================================== attacks on a leecher */
+
+/* Attacks 1, 2 and 8 of the hardening review, each against a real `minitorrent get` that has an
+ * honest seeder limited to ATK_RATE: the leecher must finish with a correct file in less than
+ * twice the time the same download takes unattacked, measured first in the same test (so a slow
+ * machine or a sanitizer build slows both alike). The attackers come from addresses of their own
+ * (127.0.0.2 and up, which Linux routes to the loopback), as attackers on a network do; a ban
+ * by address would otherwise hit the honest seeder on 127.0.0.1 too. */
+enum { ATK_SIZE = 2 * 1024 * 1024, ATK_SQUATTERS = 60 };
+#define ATK_PIECE "64K" /* 4 blocks a piece: room for a wrong block that is not the last */
+#define ATK_RATE "1M"
+
+/* Counts the lines of a child's output that contain what. */
+static int count_lines(const struct tk_proc *p, const char *what)
+{
+    int n = 0;
+    for (const char *l = p->out; (l = strstr(l, what)) != NULL; l++)
+        n++;
+    return n;
+}
+
+/* Says whether this machine lets a socket bind addr (127.0.0.x other than 127.0.0.1 is Linux's
+ * loopback; macOS and the BSDs have only 127.0.0.1 until an alias is added). */
+static bool can_bind(const char *addr)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    bool ok = fd >= 0 && inet_pton(AF_INET, addr, &a.sin_addr) == 1 &&
+              bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* Opens a socket bound to local (port 0) and starts connecting it to 127.0.0.1:port, without
+ * waiting. Sends time out after 200 ms, so an attacker thread never blocks on a victim that does
+ * not read. Returns the socket or -1. */
+static int connect_from(const char *local, int port, bool nonblocking)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {0}, to = {0};
+    a.sin_family = to.sin_family = AF_INET;
+    inet_pton(AF_INET, local, &a.sin_addr);
+    to.sin_port = htons((uint16_t)port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {0, 200 * 1000};
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (nonblocking)
+        (void)fcntl(fd, F_SETFL, O_NONBLOCK);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        (connect(fd, (struct sockaddr *)&to, sizeof to) < 0 && errno != EINPROGRESS)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Connects e (loaded with ep_load_torrent) to 127.0.0.1:port from address local. Returns 0 or
+ * -1. */
+static int ep_connect_from(struct ep *e, const char *local, int port)
+{
+    e->fd = connect_from(local, port, false);
+    if (e->fd < 0)
+        return -1;
+    wire_framer_init(&e->framer, true, wire_max_len_for(e->geom.piece_count));
+    e->framer_ready = true;
+    e->in_start = e->in_end = 0;
+    return 0;
+}
+
+/* One address may hold only a few of the victim's slots (here --max-peers 8: 4), even with
+ * connections that handshake correctly, each under its own peer id; a real peer from another
+ * address still gets in and gets its file. */
+START_TEST(hostile_attack_one_address_holds_few_slots)
+{
+    enum { TRIES = 8, PER_ADDRESS = 4 };
+    if (!can_bind("127.0.0.2"))
+        tk_skip("cannot bind 127.0.0.2: no 127/8 loopback here");
+    int port = start_seed_victim("256K", (const char *const[]){"--max-peers", "8", NULL});
+    static struct ep e[TRIES];
+    int took = 0;
+    for (int i = 0; i < TRIES; i++) {
+        ck_assert_int_eq(ep_load_torrent(&e[i], fx.torrent, 30 + (unsigned)i), 0);
+        ck_assert_msg(ep_connect_from(&e[i], "127.0.0.2", port) == 0,
+                      "cannot connect from 127.0.0.2: %s", strerror(errno));
+        /* A connection refused at once gets no handshake back. */
+        took += ep_handshake(&e[i], ep_scaled_ms(3000)) == 0;
+    }
+    printf(
+        "hostile_attack_one_address_holds_few_slots: %d of %d connections from one address taken\n",
+        took, TRIES);
+    ck_assert_msg(took == PER_ADDRESS, "the victim took %d connections from one address; cap %d",
+                  took, PER_ADDRESS);
+    start_legit(NULL);
+    legit_finishes(60000);
+    for (int i = 0; i < TRIES; i++)
+        ep_close(&e[i]);
+    finish();
+}
+END_TEST
+
+/* Connections that never handshake, from many addresses (two from each, the most one address
+ * may have in its handshake), fill the victim's budget for connections in their handshake (here
+ * --max-peers 16: 8). A real peer that comes later still gets in: the connection that has waited
+ * longest without a handshake is closed to make room for it, and it gets its file. */
+START_TEST(hostile_attack_squatters_from_many_addresses_make_room)
+{
+    enum { ADDRS = 8, EACH = 2 };
+    char from[ADDRS][24];
+    for (int i = 0; i < ADDRS; i++) {
+        snprintf(from[i], sizeof from[i], "127.0.0.%d", 40 + i);
+        if (!can_bind(from[i]))
+            tk_skip("cannot bind %s: no 127/8 loopback here", from[i]);
+    }
+    int port = start_seed_victim("256K", (const char *const[]){"--max-peers", "16", "-v", NULL});
+    int fds[ADDRS * EACH];
+    for (int i = 0; i < ADDRS * EACH; i++) {
+        fds[i] = connect_from(from[i / EACH], port, false);
+        ck_assert_msg(fds[i] >= 0, "cannot connect from %s: %s", from[i / EACH], strerror(errno));
+    }
+    start_legit(NULL);
+    legit_finishes(60000);
+    for (int i = 0; i < ADDRS * EACH; i++)
+        close(fds[i]);
+    /* The victim prints (-v) each connection it closes to make room; its output is complete
+     * once it has exited. */
+    finish();
+    int evicted = count_lines(&victim, "no handshake yet, closed");
+    printf("hostile_attack_squatters_from_many_addresses_make_room: %d squatters closed to make "
+           "room\n",
+           evicted);
+    ck_assert_msg(evicted >= 1, "the real peer got in without closing a squatter:\n%s",
+                  mf_tail(&victim));
+}
+END_TEST
+
+enum attack_kind {
+    ATTACK_UNREQUESTED = 1, /* item 1: wrong blocks nobody asked for, into pieces in progress */
+    ATTACK_SQUAT = 2,       /* item 2: connections that never handshake, re-opened when closed */
+    ATTACK_LIAR = 8         /* item 8: wrong answers to requests, back with a new id when dropped */
+};
+
+struct attacker {
+    enum attack_kind kind;
+    const char *from; /* our address */
+    int port;         /* the victim's */
+    struct ep e;      /* loaded with the torrent; a new peer id for every connection */
+    pthread_t thread;
+    atomic_bool stop;
+    atomic_uint connects; /* connections opened */
+    atomic_uint sessions; /* connections the victim answered with its handshake */
+    atomic_uint blocks;   /* wrong blocks delivered */
+};
+
+/* Gives the attacker's next connection a peer id never used before. */
+static void new_peer_id(struct attacker *a)
+{
+    char id[32];
+    snprintf(id, sizeof id, "-EV0001-%06u%06u", (unsigned)a->kind, atomic_load(&a->connects));
+    memcpy(a->e.peer_id, id, 20);
+}
+
+/* Item 1: after the handshake, sends a wrong copy of the first block of every piece the victim
+ * lacks (by its BITFIELD and HAVEs), round and round, never the last block of a piece, so an
+ * honest peer completes each spoiled piece. Returns when the victim closes the connection. */
+static void attack_unrequested(struct attacker *a)
+{
+    uint32_t n = a->e.geom.piece_count, next = 0;
+    bool *has = calloc(n, sizeof *has);
+    unsigned char *msg = malloc(WIRE_PIECE_HEADER_SIZE + WIRE_BLOCK_LEN);
+    unsigned char *junk = malloc(WIRE_BLOCK_LEN);
+    if (has == NULL || msg == NULL || junk == NULL)
+        goto out;
+    for (size_t i = 0; i < WIRE_BLOCK_LEN; i++)
+        junk[i] = (unsigned char)(i * 13 + 1);
+    while (!atomic_load(&a->stop)) {
+        struct wire_msg m;
+        int r;
+        while ((r = ep_next_msg(&a->e, 0, &m)) == 1) {
+            if (m.type == WIRE_HAVE && m.index < n)
+                has[m.index] = true;
+            if (m.type == WIRE_BITFIELD)
+                for (uint32_t i = 0; i < n && i / 8 < m.data_len; i++)
+                    has[i] = (m.data[i / 8] >> (7 - i % 8)) & 1;
+        }
+        if (r == 0)
+            break;
+        for (int k = 0; k < 4; k++) {
+            uint32_t tries = 0;
+            while (tries < n && has[next % n])
+                next++, tries++;
+            if (tries == n)
+                break;
+            uint32_t i = next++ % n;
+            size_t len = wire_put_piece(msg, WIRE_PIECE_HEADER_SIZE + WIRE_BLOCK_LEN, i, 0, junk,
+                                        WIRE_BLOCK_LEN);
+            if (ep_send(&a->e, msg, len) < 0)
+                goto out;
+            atomic_fetch_add(&a->blocks, 1);
+        }
+        poll(NULL, 0, 2);
+    }
+out:
+    free(has);
+    free(msg);
+    free(junk);
+}
+
+/* Item 8: says it has every piece, unchokes, and answers every request with wrong bytes until
+ * the victim closes the connection. */
+static void attack_liar(struct attacker *a)
+{
+    size_t nbytes = (a->e.geom.piece_count + 7) / 8;
+    unsigned char *msg = malloc(WIRE_PIECE_HEADER_SIZE + WIRE_MAX_BLOCK_LEN + nbytes);
+    unsigned char *junk = malloc(WIRE_MAX_BLOCK_LEN);
+    unsigned char *bits = calloc(1, nbytes);
+    if (msg == NULL || junk == NULL || bits == NULL)
+        goto out;
+    for (size_t i = 0; i < WIRE_MAX_BLOCK_LEN; i++)
+        junk[i] = (unsigned char)(i * 31 + 7);
+    for (uint32_t i = 0; i < a->e.geom.piece_count; i++)
+        bits[i / 8] |= (unsigned char)(0x80u >> (i % 8));
+    size_t n = wire_put_bitfield(msg, WIRE_BITFIELD_HEADER_SIZE + nbytes, bits, nbytes);
+    n += wire_put_unchoke(msg + n);
+    if (ep_send(&a->e, msg, n) < 0)
+        goto out;
+    while (!atomic_load(&a->stop)) {
+        struct wire_msg m;
+        int r = ep_next_msg(&a->e, 50, &m);
+        if (r == 0)
+            break;
+        if (r < 0 || m.type != WIRE_REQUEST)
+            continue;
+        n = wire_put_piece(msg, WIRE_PIECE_HEADER_SIZE + WIRE_MAX_BLOCK_LEN, m.index, m.begin, junk,
+                           m.length);
+        if (n == 0 || ep_send(&a->e, msg, n) < 0)
+            break;
+        atomic_fetch_add(&a->blocks, 1);
+    }
+out:
+    free(msg);
+    free(junk);
+    free(bits);
+}
+
+/* Item 2: keeps ATK_SQUATTERS connections open to the victim that never send a byte, and opens
+ * a new one when the victim closes one, every 50 ms: soon enough to take any slot freed under
+ * the old rules long before the leecher's next try (a second later). Re-opening faster turns the
+ * attack into a flood of connections, whose cost in processor time (about 7000 connections a
+ * second, refused at once, on two cores) slows the victim down whatever it does with them; the
+ * defence against that is a firewall, not the client. */
+static void attack_squat(struct attacker *a)
+{
+    int fds[ATK_SQUATTERS];
+    for (int i = 0; i < ATK_SQUATTERS; i++)
+        fds[i] = -1;
+    long long next_open = 0;
+    while (!atomic_load(&a->stop)) {
+        struct pollfd pfd[ATK_SQUATTERS];
+        bool reopen = tk_now_ms() >= next_open;
+        if (reopen)
+            next_open = tk_now_ms() + 50;
+        for (int i = 0; i < ATK_SQUATTERS; i++) {
+            if (reopen && fds[i] < 0 && (fds[i] = connect_from(a->from, a->port, true)) >= 0)
+                atomic_fetch_add(&a->connects, 1);
+            pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+        }
+        long long left = next_open - tk_now_ms();
+        if (poll(pfd, ATK_SQUATTERS, left > 0 ? (int)left : 0) <= 0)
+            continue;
+        for (int i = 0; i < ATK_SQUATTERS; i++) {
+            if (fds[i] < 0 || pfd[i].revents == 0)
+                continue;
+            char c[512];
+            ssize_t r = read(fds[i], c, sizeof c);
+            if (r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR)))
+                continue; /* the victim's handshake: still open */
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+    for (int i = 0; i < ATK_SQUATTERS; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+/* The attacker's thread: connects, handshakes with a new peer id, attacks, and when the victim
+ * closes the connection comes back, until told to stop. */
+static void *attacker_main(void *arg)
+{
+    struct attacker *a = arg;
+    if (a->kind == ATTACK_SQUAT) {
+        attack_squat(a);
+        return NULL;
+    }
+    while (!atomic_load(&a->stop)) {
+        new_peer_id(a);
+        if (ep_connect_from(&a->e, a->from, a->port) == 0) {
+            atomic_fetch_add(&a->connects, 1);
+            if (ep_handshake(&a->e, 2000) == 0) {
+                atomic_fetch_add(&a->sessions, 1);
+                if (a->kind == ATTACK_UNREQUESTED)
+                    attack_unrequested(a);
+                else
+                    attack_liar(a);
+            }
+            ep_close(&a->e);
+        }
+        poll(NULL, 0, 50); /* a pause between tries, as a real client's reconnect timer */
+    }
+    return NULL;
+}
+
+/* Starts an attacker of the given kind from address `from` against port. */
+static void attacker_start(struct attacker *a, enum attack_kind kind, const char *from, int port)
+{
+    ck_assert_int_eq(ep_load_torrent(&a->e, fx.torrent, 90 + kind), 0);
+    a->kind = kind;
+    a->from = from;
+    a->port = port;
+    atomic_init(&a->stop, false);
+    atomic_init(&a->connects, 0);
+    atomic_init(&a->sessions, 0);
+    atomic_init(&a->blocks, 0);
+    ck_assert_int_eq(pthread_create(&a->thread, NULL, attacker_main, a), 0);
+}
+
+static void attacker_stop(struct attacker *a)
+{
+    atomic_store(&a->stop, true);
+    pthread_join(a->thread, NULL);
+}
+
+/* Downloads into folder `dir` (under the scratch folder) and returns the milliseconds from the
+ * start of `get` to its exit, or -1 when it did not exit within timeout_ms. The copy is checked
+ * byte for byte. */
+static long long timed_get(const char *dir, struct tk_proc *p, int timeout_ms)
+{
+    char path[256];
+    mf_path(&fx, path, sizeof path, dir);
+    long long t0 = tk_now_ms();
+    mf_start_get(&fx, p, path, (const char *const[]){"-v", NULL});
+    int st = tk_wait_exit(p, timeout_ms);
+    long long ms = tk_now_ms() - t0;
+    if (st == -1) {
+        (void)tk_stop(p, ep_scaled_ms(10000));
+        return -1;
+    }
+    ck_assert_msg(st == 0, "the leecher in %s exited with %d:\n%s", dir, st, mf_tail(p));
+    char dst[256];
+    mf_path(&fx, dst, sizeof dst, dir);
+    snprintf(dst + strlen(dst), sizeof dst - strlen(dst), "/data.bin");
+    ck_assert_msg(mf_same_file(src, dst), "the copy in %s differs from the original", dir);
+    return ms;
+}
+
+/* Starts the tracker and a seeder limited to ATK_RATE, and measures the unattacked download:
+ * *port gets the seeder's port, *base_ms the time. Skips the test where from cannot be bound. */
+static void attack_baseline(const char *from, int *port, long long *base_ms)
+{
+    if (!can_bind(from))
+        tk_skip("cannot bind %s: no 127/8 loopback here", from);
+    mf_make_root(&fx, "hostile", (const char *const[]){"seed", "base", "attacked", NULL});
+    mf_path(&fx, src, sizeof src, "seed/data.bin");
+    mf_write_random(src, ATK_SIZE, 17);
+    mf_start_tracker(&fx);
+    mf_create_torrent(&fx, src, ATK_PIECE);
+    char dir[256];
+    mf_path(&fx, dir, sizeof dir, "seed");
+    *port = mf_start_seed(&fx, &victim, dir, (const char *const[]){"--up-rate", ATK_RATE, NULL});
+    mf_wait_seeders(&fx, 1, ep_scaled_ms(20000));
+    *base_ms = timed_get("base", &legit, ep_scaled_ms(60000));
+    ck_assert_msg(*base_ms > 0, "the unattacked download did not finish");
+}
+
+/* Waits for the attacked download and checks it took less than twice the baseline. */
+static long long attacked_get(long long base_ms, const char *what)
+{
+    long long ms = timed_get("attacked", &legit, (int)(4 * base_ms) + ep_scaled_ms(10000));
+    ck_assert_msg(ms >= 0, "%s: the leecher did not finish in %lld ms (unattacked: %lld ms):\n%s",
+                  what, 4 * base_ms + ep_scaled_ms(10000), base_ms, mf_tail(&legit));
+    ck_assert_msg(ms < 2 * base_ms, "%s: the download took %lld ms, unattacked %lld ms", what, ms,
+                  base_ms);
+    return ms;
+}
+
+/* Item 1: a peer that sends wrong blocks nobody asked for into the pieces being downloaded (never
+ * the last block of a piece, so the honest seeder completes each one) once kept a download at
+ * 5 of 64 pieces for good. No such block may enter a piece: no piece fails its hash, and the
+ * sender is struck and dropped at its second block. */
+START_TEST(hostile_attack_unrequested_blocks_do_not_stall_a_leecher)
+{
+    long long base;
+    int port;
+    attack_baseline("127.0.0.3", &port, &base);
+    /* The attacker connects to the leecher as soon as it listens. */
+    static struct attacker a;
+    char dir[256];
+    mf_path(&fx, dir, sizeof dir, "attacked");
+    long long t0 = tk_now_ms();
+    int lport = mf_start_get(&fx, &legit, dir, (const char *const[]){"-v", NULL});
+    attacker_start(&a, ATTACK_UNREQUESTED, "127.0.0.3", lport);
+    int st = tk_wait_exit(&legit, (int)(4 * base) + ep_scaled_ms(10000));
+    long long ms = tk_now_ms() - t0;
+    attacker_stop(&a);
+    ck_assert_msg(st == 0,
+                  "the attacked leecher exited with %d after %lld ms (unattacked %lld):\n%s", st,
+                  ms, base, mf_tail(&legit));
+    char dst[256];
+    mf_path(&fx, dst, sizeof dst, "attacked/data.bin");
+    ck_assert_msg(mf_same_file(src, dst), "the attacked copy differs from the original");
+    int failed = count_lines(&legit, "failed its hash"),
+        struck = count_lines(&legit, "never asked for");
+    printf("hostile_attack_unrequested_blocks_do_not_stall_a_leecher: unattacked %lld ms, attacked "
+           "%lld "
+           "ms; the attacker sent %u blocks over %u connections (%u accepted); %d pieces failed, "
+           "%d strikes\n",
+           base, ms, atomic_load(&a.blocks), atomic_load(&a.connects), atomic_load(&a.sessions),
+           failed, struck);
+    ck_assert_msg(ms < 2 * base, "the attacked download took %lld ms, unattacked %lld ms", ms,
+                  base);
+    ck_assert_msg(atomic_load(&a.blocks) > 0, "the attacker never sent a block: nothing tested");
+    ck_assert_msg(failed == 0, "%d pieces failed: a block nobody asked for entered a piece",
+                  failed);
+    ck_assert_msg(struck >= 1, "the sender of unasked blocks was never struck");
+    finish();
+}
+END_TEST
+
+/* Item 2: sixty connections from one address that never handshake, re-opened as soon as the
+ * seeder closes them, once locked every real peer out of the seeder. Connections in their
+ * handshake now wait in a small budget of their own, two at most from one address, and never
+ * hold the slots of peers that have handshaken. */
+START_TEST(hostile_attack_handshake_squatters_do_not_lock_out_a_leecher)
+{
+    long long base;
+    int port;
+    attack_baseline("127.0.0.2", &port, &base);
+    static struct attacker a;
+    attacker_start(&a, ATTACK_SQUAT, "127.0.0.2", port);
+    /* The squatters are in place before the leecher comes. */
+    long long deadline = tk_now_ms() + ep_scaled_ms(10000);
+    while (atomic_load(&a.connects) < ATK_SQUATTERS && tk_now_ms() < deadline)
+        poll(NULL, 0, 10);
+    ck_assert_msg(atomic_load(&a.connects) >= ATK_SQUATTERS, "only %u squatters connected",
+                  atomic_load(&a.connects));
+    long long ms = attacked_get(base, "handshake squatters");
+    attacker_stop(&a);
+    printf("hostile_attack_handshake_squatters_do_not_lock_out_a_leecher: unattacked %lld ms, "
+           "attacked "
+           "%lld ms; %d squatters opened %u connections\n",
+           base, ms, ATK_SQUATTERS, atomic_load(&a.connects));
+    finish();
+}
+END_TEST
+
+/* Item 8: a peer that answers requests with wrong data and, each time it is dropped, comes back
+ * with a new peer id, once did so 1139 times in one download. Its address is banned when it is
+ * dropped, for the rest of the download: it never gets a second session. */
+START_TEST(hostile_attack_banned_liar_cannot_come_back)
+{
+    long long base;
+    int port;
+    attack_baseline("127.0.0.4", &port, &base);
+    static struct attacker a;
+    char dir[256];
+    mf_path(&fx, dir, sizeof dir, "attacked");
+    long long t0 = tk_now_ms();
+    int lport = mf_start_get(&fx, &legit, dir, (const char *const[]){"-v", NULL});
+    attacker_start(&a, ATTACK_LIAR, "127.0.0.4", lport);
+    int st = tk_wait_exit(&legit, (int)(4 * base) + ep_scaled_ms(10000));
+    long long ms = tk_now_ms() - t0;
+    attacker_stop(&a);
+    ck_assert_msg(st == 0,
+                  "the attacked leecher exited with %d after %lld ms (unattacked %lld):\n%s", st,
+                  ms, base, mf_tail(&legit));
+    char dst[256];
+    mf_path(&fx, dst, sizeof dst, "attacked/data.bin");
+    ck_assert_msg(mf_same_file(src, dst), "the attacked copy differs from the original");
+    unsigned sessions = atomic_load(&a.sessions), connects = atomic_load(&a.connects);
+    printf("hostile_attack_banned_liar_cannot_come_back: unattacked %lld ms, attacked %lld ms; the "
+           "liar "
+           "sent %u wrong blocks, %u sessions of %u connections; %d pieces failed, %d strikes\n",
+           base, ms, atomic_load(&a.blocks), sessions, connects,
+           count_lines(&legit, "failed its hash"), count_lines(&legit, "sent bad data"));
+    ck_assert_msg(atomic_load(&a.blocks) > 0, "the leecher never asked the liar: nothing tested");
+    ck_assert_msg(sessions == 1 && connects > 1,
+                  "the liar got %u sessions in %u connections: it was %s", sessions, connects,
+                  connects > 1 ? "let back in" : "never dropped");
+    ck_assert_msg(ms < 2 * base, "the attacked download took %lld ms, unattacked %lld ms", ms,
+                  base);
     finish();
 }
 END_TEST
@@ -676,6 +1178,14 @@ static Suite *hostile_suite(void)
     tk_add_test(tc, hostile_thousand_connections);
     tk_add_test(tc, hostile_wrong_data_sender_is_dropped);
     tk_add_test(tc, hostile_tracker_announce_flood);
+
+    /* hostile_attack_: attacks against a leecher, timed against the same download unattacked. */
+    tc = tk_tcase(s, "hostile_attack", 120);
+    tk_add_test(tc, hostile_attack_unrequested_blocks_do_not_stall_a_leecher);
+    tk_add_test(tc, hostile_attack_handshake_squatters_do_not_lock_out_a_leecher);
+    tk_add_test(tc, hostile_attack_banned_liar_cannot_come_back);
+    tk_add_test(tc, hostile_attack_one_address_holds_few_slots);
+    tk_add_test(tc, hostile_attack_squatters_from_many_addresses_make_room);
     return s;
 }
 

@@ -130,8 +130,9 @@ static void log_event(char *log, size_t cap, const struct session_event *ev)
         uint32_t bad = 0;
         for (uint32_t k = 0; k < b->length; k++)
             bad += ev->data[k] != (unsigned char)((b->begin + k) % 251);
-        snprintf(log + n, cap - n, "BLOCK %u:%u:%u%s%s\n", b->index, b->begin, b->length,
-                 ev->unsolicited ? " unsolicited" : "", bad ? " CORRUPT" : "");
+        snprintf(log + n, cap - n, "BLOCK %u:%u:%u%s%s%s\n", b->index, b->begin, b->length,
+                 ev->unsolicited ? " unsolicited" : "", ev->withdrawn ? " withdrawn" : "",
+                 bad ? " CORRUPT" : "");
         break;
     }
     case SESSION_EV_REQUEST:
@@ -379,10 +380,44 @@ START_TEST(session_choke_returns_outstanding_requests)
     feed(&s, st.buf, st.n, 0, 0, log, sizeof log);
     ck_assert_str_eq(log, "BITFIELD\nUNCHOKED\n"
                           "CHOKED 1:0:16384 1:16384:16384 2:0:16384\n"
-                          "BLOCK 1:0:16384 unsolicited\n");
+                          "BLOCK 1:0:16384 unsolicited withdrawn\n");
     ck_assert_uint_eq(s.n_ours, 0);
     ck_assert_uint_eq(session_pipeline_room(&s), 0);
     ck_assert_int_eq(session_request(&s, 1, 0, 16384), SESSION_E_CHOKED);
+    session_free(&s);
+}
+END_TEST
+
+/* A block may come after we withdrew its request (we cancelled it, or the peer choked us while
+ * it was on the wire): the session flags it "withdrawn", an honest late answer. A second copy of
+ * that block, and a block we never asked for, are not: only a peer that sends blocks nobody
+ * asked for makes those, and the shell strikes it. */
+START_TEST(session_late_block_is_withdrawn_unasked_block_is_not)
+{
+    struct session_config cfg;
+    make_config(&cfg);
+    struct session s;
+    open_session(&s, &cfg);
+    struct stream st = {.n = 0};
+    const unsigned char bits[1] = {0xf0};
+    put_bitfield(&st, bits, 1);
+    put_simple(&st, WIRE_UNCHOKE);
+    char log[1024] = "";
+    feed(&s, st.buf, st.n, 0, 0, log, sizeof log);
+    ck_assert_int_eq(session_request(&s, 1, 0, 16384), 0);
+    ck_assert_int_eq(session_request(&s, 2, 0, 16384), 0);
+    ck_assert_int_eq(session_cancel(&s, 1, 0, 16384), 0);
+    st.n = 0;
+    put_piece(&st, 1, 0, 16384);     /* sent before our CANCEL reached the peer */
+    put_piece(&st, 1, 0, 16384);     /* the same block again: answers nothing now */
+    put_piece(&st, 0, 16384, 16384); /* never asked for */
+    put_piece(&st, 2, 0, 16384);     /* asked for */
+    log[0] = '\0';
+    feed(&s, st.buf, st.n, 0, 0, log, sizeof log);
+    ck_assert_str_eq(log, "BLOCK 1:0:16384 unsolicited withdrawn\n"
+                          "BLOCK 1:0:16384 unsolicited\n"
+                          "BLOCK 0:16384:16384 unsolicited\n"
+                          "BLOCK 2:0:16384\n");
     session_free(&s);
 }
 END_TEST
@@ -567,6 +602,63 @@ START_TEST(session_peer_requests_default_fits_libtorrent_depth)
     ck_assert_msg(s.n_theirs == 500 && strstr(log, "DROPPED") == NULL,
                   "fed 500 requests, expected all queued, got %zu queued, first drop: %.40s",
                   s.n_theirs, strstr(log, "DROPPED") ? strstr(log, "DROPPED") : "none");
+    session_free(&s);
+}
+END_TEST
+
+/* The peer's requests wait in a ring: serving the oldest moves no other entry (a queue shifted
+ * with memmove costs up to 2048 moves per block served), and the order holds when the ring wraps
+ * around its end and a CANCEL takes an entry out of the middle. */
+START_TEST(session_peer_queue_is_a_ring)
+{
+    struct session_config cfg;
+    make_config(&cfg);
+    cfg.max_peer_requests = 4;
+    struct session s;
+    open_session(&s, &cfg);
+    ck_assert_int_eq(session_set_choking(&s, false), 0);
+    struct stream st = {.n = 0};
+    for (uint32_t i = 0; i < 4; i++) /* A B C D: blocks 0:0 1:0 2:0 3:0 */
+        put_request(&st, i, 0, i == 3 ? LAST_LEN : 16384);
+    char log[1024] = "";
+    feed(&s, st.buf, st.n, 0, 0, log, sizeof log);
+    ck_assert_uint_eq(s.n_theirs, 4);
+
+    struct session_block before[4], b;
+    memcpy(before, s.theirs, sizeof before);
+    ck_assert(session_next_peer_request(&s, &b));
+    ck_assert(b.index == 0);
+    for (int i = 1; i < 4; i++)
+        ck_assert_msg(memcmp(&s.theirs[i], &before[i], sizeof b) == 0,
+                      "serving the oldest request moved entry %d of the queue", i);
+    ck_assert(session_next_peer_request(&s, &b));
+    ck_assert(b.index == 1);
+
+    /* E F wrap around the end; D, now in the middle, is cancelled. */
+    st.n = 0;
+    put_request(&st, 0, 16384, 16384);
+    put_request(&st, 1, 16384, 16384);
+    put_request(&st, 2, 16384, 16384); /* the ring is full: dropped */
+    put_cancel(&st, 3, 0, LAST_LEN);
+    log[0] = '\0';
+    feed(&s, st.buf, st.n, 0, 0, log, sizeof log);
+    ck_assert_str_eq(log, "REQUEST 0:16384:16384\nREQUEST 1:16384:16384\n"
+                          "DROPPED 2:16384:16384\nCANCEL 3:0:5000\n");
+    ck_assert_uint_eq(s.n_theirs, 3);
+    const uint32_t want[][2] = {{2, 0}, {0, 16384}, {1, 16384}};
+    for (int i = 0; i < 3; i++) {
+        ck_assert(session_next_peer_request(&s, &b));
+        ck_assert_msg(b.index == want[i][0] && b.begin == want[i][1],
+                      "request %d out of the ring: %u:%u, expected %u:%u", i, b.index, b.begin,
+                      want[i][0], want[i][1]);
+    }
+    ck_assert(!session_next_peer_request(&s, &b));
+    /* Empty again after wrapping: a new request is served next. */
+    st.n = 0;
+    put_request(&st, 3, 0, LAST_LEN);
+    feed(&s, st.buf, st.n, 0, 0, log, sizeof log);
+    ck_assert(session_next_peer_request(&s, &b));
+    ck_assert(b.index == 3 && b.length == LAST_LEN);
     session_free(&s);
 }
 END_TEST
@@ -873,11 +965,13 @@ static Suite *session_suite(void)
     tk_add_test(tc, session_connected_to_self_is_error);
     tk_add_test(tc, session_scripted_download_any_chunking);
     tk_add_test(tc, session_choke_returns_outstanding_requests);
+    tk_add_test(tc, session_late_block_is_withdrawn_unasked_block_is_not);
     tk_add_test(tc, session_request_refusals);
     tk_add_test(tc, session_late_bitfield_replaces);
     tk_add_test(tc, session_bad_have_and_bitfield_are_errors);
     tk_add_test(tc, session_peer_requests_bounded_and_cancelled);
     tk_add_test(tc, session_peer_requests_default_fits_libtorrent_depth);
+    tk_add_test(tc, session_peer_queue_is_a_ring);
     tk_add_test(tc, session_out_of_range_request_is_error);
     tk_add_test(tc, session_serves_block);
     tk_add_test(tc, session_flags_sent_only_on_change);

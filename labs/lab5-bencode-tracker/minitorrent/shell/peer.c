@@ -12,12 +12,10 @@
 #include "peer.h"
 #include "clock.h"
 #include "io.h"
-#include "sha1.h"
 #include "threads.h"
 #include "torrent.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,53 +78,12 @@ static void recount_availability(struct torrent *t, struct peer *p)
     p->counted_valid = true;
 }
 
-/* Returns the suspect record of piece index, or NULL. Called with the lock held. */
-static struct suspect *find_suspect(struct torrent *t, uint32_t index)
-{
-    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
-        if (t->suspects[i].used && t->suspects[i].index == index)
-            return &t->suspects[i];
-    return NULL;
-}
-
 /* Returns the pieces this peer may be asked for: its own, less the pieces that failed with
- * blocks of several peers and are being fetched again by another peer alone. Fetched from one
- * peer, such a piece either passes (and then the earlier senders of wrong blocks are found) or
- * fails with a single sender, who is then known. Without this a fast liar that slips a block into
- * every piece keeps every piece failing, and none ever passes to tell who lied. Called with the
- * lock held; the result is valid until the lock is released. */
-static const struct bitfield *suspects_offer_locked(struct torrent *t, const struct peer *p)
+ * blocks of several peers and are being fetched again by another peer alone (see
+ * core/smartban.h). Called with the lock held; the result is valid until the lock is released. */
+static const struct bitfield *offer_locked(struct torrent *t, const struct peer *p)
 {
-    bool any = false;
-    for (size_t i = 0; i < TORRENT_SUSPECTS && !any; i++)
-        any = t->suspects[i].used && t->suspects[i].refetcher != 0 &&
-              t->suspects[i].refetcher != p->key;
-    if (!any)
-        return &p->counted;
-    memcpy(t->offer.bits, p->counted.bits, p->counted.nbytes);
-    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
-        if (t->suspects[i].used && t->suspects[i].refetcher != 0 &&
-            t->suspects[i].refetcher != p->key)
-            bitfield_clear(&t->offer, t->suspects[i].index);
-    return &t->offer;
-}
-
-/* The first peer asked for a block of a suspect piece fetches the rest of it alone. Called with
- * the lock held. */
-static void claim_suspect_locked(struct torrent *t, const struct peer *p, uint32_t index)
-{
-    struct suspect *sp = find_suspect(t, index);
-    if (sp != NULL && sp->refetcher == 0)
-        sp->refetcher = p->key;
-}
-
-/* Frees the suspect pieces this peer was fetching alone, for another peer to take: it left, or
- * it choked us. Called with the lock held. */
-static void release_suspects_locked(struct torrent *t, const struct peer *p)
-{
-    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
-        if (t->suspects[i].used && t->suspects[i].refetcher == p->key)
-            t->suspects[i].refetcher = 0;
+    return smartban_offer(&t->smartban, p->key, &p->counted, &t->offer);
 }
 
 /* Queues what the shared state asks of this connection: HAVE for new pieces, the choke decision,
@@ -174,7 +131,7 @@ static void sync_locked(struct torrent *t, struct peer *p)
      * pieces, deeper end-game queues wasted about 9 % of all the bytes uploaded). */
     if (picker_endgame(&t->picker))
         depth = s->n_ours == 0 ? 1 : 0;
-    const struct bitfield *offer = suspects_offer_locked(t, p);
+    const struct bitfield *offer = offer_locked(t, p);
     while (s->n_ours < depth && session_pipeline_room(s) > 0) {
         struct picker_block b;
         if (!picker_next(&t->picker, offer, outstanding, s, &b))
@@ -183,7 +140,7 @@ static void sync_locked(struct torrent *t, struct peer *p)
             picker_giveup(&t->picker, &b);
             break;
         }
-        claim_suspect_locked(t, p, b.index);
+        smartban_claim(&t->smartban, p->key, b.index);
     }
 }
 
@@ -221,107 +178,25 @@ static int serve_requests(struct torrent *t, struct peer *p, unsigned char *bloc
     return 0;
 }
 
-/* Gives the peer with this key a strike for a bad piece, and drops it after MAX_STRIKES. The
- * peer may have left already; then there is nobody to punish. Called with the lock held. */
-static void strike_locked(struct torrent *t, uint64_t key, uint32_t index)
+/* Gives the peer with this key a strike (what for: a sentence for the log), and drops it after
+ * MAX_STRIKES. A dropped peer's address is banned for the rest of the download, so a liar that
+ * comes back under a new peer id is refused at once. The peer may have left already; then there
+ * is nobody to punish. Called with the lock held. */
+static void strike_locked(struct torrent *t, uint64_t key, const char *what, uint32_t index)
 {
     for (struct peer *q = t->peers; q != NULL; q = q->next) {
         if (q->key != key || q->finished)
             continue;
-        if (++q->strikes >= MAX_STRIKES) {
+        if (++q->strikes >= MAX_STRIKES && !q->kill) {
             q->kill = true;
+            torrent_ban_locked(t, (struct sockaddr *)&q->addr);
             peer_wake(q);
         }
         if (t->cfg.verbose)
-            printf("peer %s: sent bad data for piece %u (strike %u%s)\n", q->name, index,
-                   q->strikes, q->kill ? ", dropped" : "");
+            printf("peer %s: %s %u (strike %u%s)\n", q->name, what, index, q->strikes,
+                   q->kill ? ", dropped and banned" : "");
         return;
     }
-}
-
-/* Writes the SHA-1 of block b of a piece of the given size held in buf. */
-static void block_digest(const unsigned char *buf, uint32_t size, uint32_t b, unsigned char out[20])
-{
-    uint32_t begin = b * WIRE_BLOCK_LEN;
-    sha1(buf + begin, size - begin < WIRE_BLOCK_LEN ? size - begin : WIRE_BLOCK_LEN, out);
-}
-
-/* A piece failed its hash. If one peer sent every block, that peer lied. If several did, the
- * liar cannot be told yet (a strike for each would punish honest peers for sharing a piece with a
- * liar), so who sent which block, and a digest of each bad block, are kept until the piece is
- * fetched again and passes. Called with the lock held. */
-static void bad_piece_locked(struct torrent *t, uint32_t index, uint32_t size,
-                             const unsigned char *buf)
-{
-    const uint64_t *from = t->block_from + (size_t)index * t->blocks_per_piece;
-    uint32_t nblocks = (size + WIRE_BLOCK_LEN - 1) / WIRE_BLOCK_LEN;
-    struct suspect *again = find_suspect(t, index);
-    if (again != NULL)
-        again->refetcher = 0; /* the next attempt goes to whichever peer asks first */
-    bool alone = true;
-    for (uint32_t b = 1; b < nblocks; b++)
-        alone = alone && from[b] == from[0];
-    if (alone) {
-        strike_locked(t, from[0], index);
-        return;
-    }
-    /* A piece that fails again keeps its first record: it is judged once the piece passes. */
-    if (again != NULL)
-        return;
-    /* A free slot, or else one picked by the index: the records are a bounded, best-effort
-     * memory, and losing one only lets a liar go unpunished for that piece. */
-    struct suspect *s = &t->suspects[index % TORRENT_SUSPECTS];
-    for (size_t i = 0; i < TORRENT_SUSPECTS; i++)
-        if (!t->suspects[i].used) {
-            s = &t->suspects[i];
-            break;
-        }
-    if (s->from == NULL) {
-        s->from = malloc(t->blocks_per_piece * sizeof *s->from);
-        s->digest = malloc(t->blocks_per_piece * sizeof *s->digest);
-        if (s->from == NULL || s->digest == NULL) {
-            free(s->from);
-            free(s->digest);
-            s->from = NULL;
-            s->digest = NULL;
-            return;
-        }
-    }
-    s->used = true;
-    s->index = index;
-    s->refetcher = 0;
-    memcpy(s->from, from, nblocks * sizeof *from);
-    for (uint32_t b = 0; b < nblocks; b++)
-        block_digest(buf, size, b, s->digest[b]);
-}
-
-/* A piece passed its hash after it once failed with blocks of several peers: each peer whose
- * block then differs from the good one sent wrong data, and gets one strike for the piece.
- * Called with the lock held. */
-static void good_piece_locked(struct torrent *t, uint32_t index, uint32_t size,
-                              const unsigned char *buf)
-{
-    struct suspect *s = find_suspect(t, index);
-    if (s == NULL)
-        return;
-    uint32_t nblocks = (size + WIRE_BLOCK_LEN - 1) / WIRE_BLOCK_LEN;
-    uint64_t struck[8]; /* one strike per peer per piece, however many blocks it spoiled */
-    size_t nstruck = 0;
-    for (uint32_t b = 0; b < nblocks; b++) {
-        unsigned char d[20];
-        block_digest(buf, size, b, d);
-        if (memcmp(d, s->digest[b], 20) == 0 || s->from[b] == 0)
-            continue;
-        bool seen = false;
-        for (size_t i = 0; i < nstruck; i++)
-            seen = seen || struck[i] == s->from[b];
-        if (seen)
-            continue;
-        strike_locked(t, s->from[b], index);
-        if (nstruck < sizeof struck / sizeof struck[0])
-            struck[nstruck++] = s->from[b];
-    }
-    s->used = false;
 }
 
 /* Hashes a piece that just got its last block and records the verdict. A good piece is announced
@@ -338,10 +213,13 @@ static void verify_piece(struct torrent *t, struct peer *p, uint32_t index, unsi
     }
     picker_verified(&t->picker, index, good == 1);
     uint32_t size = picker_piece_size(&t->picker, index);
+    uint64_t culprits[SMARTBAN_MAX_CULPRITS];
     if (good == 1) {
         t->have_log[t->have_log_len++] = index;
         t->downloaded += size;
-        good_piece_locked(t, index, size, buf);
+        size_t n = smartban_passed(&t->smartban, index, buf, culprits);
+        for (size_t i = 0; i < n; i++)
+            strike_locked(t, culprits[i], "sent bad data for piece", index);
         /* Everyone gets to send a HAVE for it: at once where no HAVE went out lately, and
          * otherwise when the connection's batch window ends (see HAVE_BATCH_MS). */
         for (struct peer *q = t->peers; q != NULL; q = q->next)
@@ -350,23 +228,41 @@ static void verify_piece(struct torrent *t, struct peer *p, uint32_t index, unsi
     } else {
         t->wasted += size;
         t->hash_failures++;
-        bad_piece_locked(t, index, size, buf);
         if (t->cfg.verbose)
             printf("piece %u failed its hash check; fetching it again\n", index);
+        size_t n = smartban_failed(&t->smartban, index, buf, culprits);
+        for (size_t i = 0; i < n; i++)
+            strike_locked(t, culprits[i], "sent bad data for piece", index);
     }
     pthread_cond_broadcast(&t->changed);
     pthread_mutex_unlock(&t->lock);
 }
 
-/* Stores a block that arrived. The check, the write and the bookkeeping happen under the lock, so
- * no block is ever written over a piece that is being verified or is already verified. Returns
- * 0, or -1 on a disk error. */
+/* Stores a block that arrived. Only a block we asked this peer for may enter a piece: a peer that
+ * sends blocks nobody asked for could spoil the pieces in progress while the blame for the
+ * failed hash fell on the honest senders of the other blocks. Such a block is dropped and its
+ * sender struck (core/smartban.h). The check, the write and the bookkeeping happen under the
+ * lock, so no block is ever written over a piece that is being verified or is already verified.
+ * Returns 0, or -1 on a disk error. */
 static int on_block(struct torrent *t, struct peer *p, const struct session_event *ev,
                     unsigned char *piecebuf)
 {
     struct picker_block b = {ev->block.index, ev->block.begin, ev->block.length};
     uint64_t now = clock_ms();
+    enum smartban_origin origin = !ev->unsolicited ? SMARTBAN_REQUESTED
+                                  : ev->withdrawn  ? SMARTBAN_WITHDRAWN
+                                                   : SMARTBAN_UNREQUESTED;
+    enum smartban_verdict v = smartban_admit(origin);
     pthread_mutex_lock(&t->lock);
+    /* A peer already dropped may still have blocks in our read buffer: none of them is kept. */
+    if (v == SMARTBAN_KEEP && p->kill)
+        v = SMARTBAN_DROP;
+    if (v != SMARTBAN_KEEP) {
+        if (v == SMARTBAN_STRIKE)
+            strike_locked(t, p->key, "sent a block we never asked for, in piece", b.index);
+        pthread_mutex_unlock(&t->lock);
+        return 0;
+    }
     rate_add(&t->down_rate, b.length, now);
     rate_add(&p->to_us, b.length, now);
     p->last_block_ms = now;
@@ -380,9 +276,7 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
             return -1;
         }
         /* Who sent this copy of the block, in case its piece fails its hash. */
-        if (b.begin % WIRE_BLOCK_LEN == 0)
-            t->block_from[(size_t)b.index * t->blocks_per_piece + b.begin / WIRE_BLOCK_LEN] =
-                p->key;
+        smartban_stored(&t->smartban, p->key, b.index, b.begin);
     }
     pthread_mutex_unlock(&t->lock);
     if (a == PICKER_PIECE_COMPLETE)
@@ -427,12 +321,19 @@ static int on_event(struct torrent *t, struct peer *p, const struct session_even
     case SESSION_EV_HANDSHAKE:
         pthread_mutex_lock(&t->lock);
         memcpy(p->peer_id, ev->peer_id, 20);
-        p->handshaken = true;
-        if (!keep_connection(t, p))
-            rc = -1;
+        /* Only now does an incoming connection ask for one of the max_peers slots. */
+        const char *why = NULL;
+        if (!torrent_room_for_handshaken_locked(t, p)) {
+            why = "no room for another peer, closing";
+        } else {
+            p->handshaken = true;
+            if (!keep_connection(t, p))
+                why = "already connected, closing";
+        }
+        rc = why == NULL ? 0 : -1;
         pthread_mutex_unlock(&t->lock);
         if (t->cfg.verbose)
-            printf("peer %s: %s\n", p->name, rc == 0 ? "connected" : "already connected, closing");
+            printf("peer %s: %s\n", p->name, why == NULL ? "connected" : why);
         break;
     case SESSION_EV_BITFIELD:
     case SESSION_EV_HAVE:
@@ -449,7 +350,7 @@ static int on_event(struct torrent *t, struct peer *p, const struct session_even
         break;
     case SESSION_EV_CHOKED:
         pthread_mutex_lock(&t->lock);
-        release_suspects_locked(t, p);
+        smartban_release(&t->smartban, p->key);
         for (size_t i = 0; i < ev->nblocks; i++) {
             struct picker_block b = {ev->blocks[i].index, ev->blocks[i].begin,
                                      ev->blocks[i].length};
@@ -584,7 +485,7 @@ static void release_shared(struct torrent *t, struct peer *p)
             struct picker_block b = {p->s.ours[i].index, p->s.ours[i].begin, p->s.ours[i].length};
             picker_giveup(&t->picker, &b);
         }
-    release_suspects_locked(t, p);
+    smartban_release(&t->smartban, p->key);
     p->finished = true;
     pthread_cond_broadcast(&t->changed);
     pthread_mutex_unlock(&t->lock);
@@ -598,7 +499,11 @@ static void *peer_main(void *arg)
     unsigned char *piecebuf = malloc(t->mi.piece_length);
     if (buf == NULL || piecebuf == NULL || dial(t, p) < 0 || start_session(t, p) < 0)
         goto out;
-    fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+    if (net_set_nonblocking(p->fd) < 0) {
+        if (t->cfg.verbose)
+            printf("peer %s: cannot make the socket non-blocking: %s\n", p->name, strerror(errno));
+        goto out;
+    }
     uint64_t handshake_deadline = clock_ms() + t->cfg.handshake_timeout_ms;
     if (t->cfg.handshake_timeout_ms > t->cfg.peer_timeout_ms)
         handshake_deadline = clock_ms() + t->cfg.peer_timeout_ms;
@@ -688,13 +593,15 @@ int peer_spawn(struct torrent *t, int fd, const struct sockaddr *addr, socklen_t
     memcpy(&p->addr, addr, addrlen);
     p->addrlen = addrlen;
     net_addr_str(addr, p->name, sizeof p->name);
-    if (pipe(p->wake) < 0 || bitfield_init(&p->counted, t->mi.piece_count) < 0) {
+    /* Both ends of the wake-up pipe are non-blocking: the reader drains it without waiting, and
+     * a writer never blocks on a full pipe (a full pipe means a wake-up is pending anyway). */
+    if (pipe(p->wake) < 0 || net_set_nonblocking(p->wake[0]) < 0 ||
+        net_set_nonblocking(p->wake[1]) < 0 || bitfield_init(&p->counted, t->mi.piece_count) < 0) {
         peer_free(p);
         return -1;
     }
-    fcntl(p->wake[0], F_SETFL, O_NONBLOCK);
-    fcntl(p->wake[1], F_SETFL, O_NONBLOCK);
     p->key = ++t->next_key;
+    p->since_ms = clock_ms();
     rate_init(&p->to_us, 20000, clock_ms());
     rate_init(&p->from_us, 20000, clock_ms());
     p->last_block_ms = clock_ms();

@@ -41,7 +41,9 @@ struct peer {
     struct bitfield counted; /* the pieces of this peer counted in the picker's availability */
     bool counted_valid;
     uint32_t haves_sent;       /* how far into the torrent's have_log this peer has been told */
-    uint32_t strikes;          /* pieces that failed their hash because of this peer's blocks */
+    uint32_t strikes;          /* offences: a piece that failed because of its blocks, or a block
+                                  we never asked it for */
+    uint64_t since_ms;         /* when the connection was made (accepted, or dial started) */
     bool want_unchoke;         /* the choking decision for this peer */
     bool wake_pending;         /* a wake-up byte is in the pipe and the thread has not looked yet */
     bool have_quiet;           /* HAVEs went out less than HAVE_BATCH_MS ago: newer pieces wait for

@@ -51,7 +51,8 @@ void session_config_defaults(struct session_config *cfg)
      * waits for its own request time out (a minute in libtorrent) before it asks again. Real
      * clients pipeline deeply on a fast link: libtorrent keeps up to 500 requests outstanding
      * (max_out_request_queue) to a peer that did not tell it a limit with BEP 10's "reqq", so
-     * a smaller queue here stalls a download from us. 2048 entries of 12 bytes stay small. */
+     * a smaller queue here stalls a download from us. 2048 entries of 12 bytes stay small, and
+     * the queue is a ring, so serving one costs the same however long the queue is. */
     cfg->max_peer_requests = 2048;
     cfg->outbox_max = 1u << 20;
     /* BEP 3 peers drop a connection after about two minutes of silence; a keep-alive at 90 s
@@ -106,11 +107,80 @@ static size_t find_block(const struct session_block *list, size_t n, uint32_t in
     return n;
 }
 
-/* Removes entry i from list[0..*n), keeping the order (the lists are short: a few hundred). */
+/* Removes entry i from list[0..*n), keeping the order. Used for our own requests, at most
+ * pipeline_depth of them (64 in minitorrent), where the order tells which is oldest. */
 static void remove_at(struct session_block *list, size_t *n, size_t i)
 {
     memmove(list + i, list + i + 1, (*n - i - 1) * sizeof *list);
     (*n)--;
+}
+
+/* ---- the peer's requests: a ring ------------------------------------------------------------
+ * The peer's requests wait in a ring of max_peer_requests entries: theirs[theirs_head] is the
+ * oldest, and the n_theirs entries follow it, wrapping at the end of the array. Taking the oldest
+ * (once per block served) and adding one are O(1); only a CANCEL, rare outside the end game, looks
+ * through the ring and closes the gap it leaves. */
+
+/* Returns the position in the array of the i-th oldest queued request of the peer. */
+static size_t theirs_at(const struct session *s, size_t i)
+{
+    return (s->theirs_head + i) % s->cfg.max_peer_requests;
+}
+
+/* Appends a request of the peer at the newest end; the caller checked there is room. */
+static void theirs_push(struct session *s, struct session_block b)
+{
+    s->theirs[theirs_at(s, s->n_theirs)] = b;
+    s->n_theirs++;
+}
+
+/* Removes the peer's request for b, if queued, keeping the order of the others. Returns true
+ * when it was there. */
+static bool theirs_remove(struct session *s, const struct session_block *b)
+{
+    size_t i = 0;
+    while (i < s->n_theirs) {
+        const struct session_block *q = &s->theirs[theirs_at(s, i)];
+        if (q->index == b->index && q->begin == b->begin && q->length == b->length)
+            break;
+        i++;
+    }
+    if (i == s->n_theirs)
+        return false;
+    for (; i + 1 < s->n_theirs; i++)
+        s->theirs[theirs_at(s, i)] = s->theirs[theirs_at(s, i + 1)];
+    s->n_theirs--;
+    return true;
+}
+
+/* ---- requests we withdrew ------------------------------------------------------------------
+ * A block we asked for may still arrive after we cancelled the request, or after the peer choked
+ * us (it was on the wire already). Such a block is honest, unlike one never asked for, so the
+ * last few withdrawn requests are remembered, in a ring of 2 * pipeline_depth entries where the
+ * newest overwrites the oldest: a choke withdraws at most pipeline_depth at once. */
+
+/* Remembers that we withdrew our request for b. */
+static void withdrawn_add(struct session *s, const struct session_block *b)
+{
+    size_t cap = 2 * s->cfg.pipeline_depth;
+    s->withdrawn[s->withdrawn_next] = *b;
+    s->withdrawn_next = (s->withdrawn_next + 1) % cap;
+    if (s->n_withdrawn < cap)
+        s->n_withdrawn++;
+}
+
+/* Returns true when b answers a request we withdrew, and forgets that request: a second copy of
+ * the same block is no longer an answer to anything. */
+static bool withdrawn_take(struct session *s, uint32_t index, uint32_t begin, uint32_t length)
+{
+    for (size_t i = 0; i < s->n_withdrawn; i++) {
+        struct session_block *w = &s->withdrawn[i];
+        if (w->index == index && w->begin == begin && w->length == length) {
+            w->length = 0; /* no block has length 0, so this entry matches nothing now */
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Says whether [begin, begin + length) is a valid block of piece index in this torrent. */
@@ -219,8 +289,9 @@ int session_init(struct session *s, const struct session_config *cfg, uint64_t n
 
     s->ours = calloc(s->cfg.pipeline_depth, sizeof *s->ours);
     s->dropped = calloc(s->cfg.pipeline_depth, sizeof *s->dropped);
+    s->withdrawn = calloc(2 * s->cfg.pipeline_depth, sizeof *s->withdrawn);
     s->theirs = calloc(s->cfg.max_peer_requests, sizeof *s->theirs);
-    if (s->ours == NULL || s->dropped == NULL || s->theirs == NULL)
+    if (s->ours == NULL || s->dropped == NULL || s->withdrawn == NULL || s->theirs == NULL)
         goto fail;
     if (bitfield_init(&s->peer_has, cfg->geom.piece_count) < 0)
         goto fail;
@@ -249,11 +320,13 @@ void session_free(struct session *s)
     bitfield_free(&s->peer_has);
     free(s->ours);
     free(s->dropped);
+    free(s->withdrawn);
     free(s->theirs);
     free(s->out);
-    s->ours = s->dropped = s->theirs = NULL;
+    s->ours = s->dropped = s->withdrawn = s->theirs = NULL;
     s->out = NULL;
-    s->n_ours = s->n_theirs = 0;
+    s->n_ours = s->n_theirs = s->theirs_head = 0;
+    s->n_withdrawn = s->withdrawn_next = 0;
     s->out_start = s->out_end = s->out_cap = 0;
 }
 
@@ -286,6 +359,8 @@ static int on_choke(struct session *s, struct session_event *ev)
 {
     s->peer_choking = true;
     memcpy(s->dropped, s->ours, s->n_ours * sizeof *s->ours);
+    for (size_t i = 0; i < s->n_ours; i++)
+        withdrawn_add(s, &s->ours[i]);
     ev->blocks = s->dropped;
     ev->nblocks = s->n_ours;
     s->n_ours = 0;
@@ -293,12 +368,14 @@ static int on_choke(struct session *s, struct session_event *ev)
     return SESSION_EV_CHOKED;
 }
 
-/* A block arrived. A block we did not (or no longer) ask for is still valid data, e.g. one the
- * peer sent just before choking us; the shell decides whether to keep it. */
+/* A block arrived. One we did not ask for is flagged unsolicited, and one that answers a request
+ * we withdrew (cancelled, or dropped by the peer's choke) also withdrawn: that one an honest peer
+ * may send, a block never asked for it does not. The shell decides what to keep. */
 static int on_piece(struct session *s, const struct wire_msg *m, struct session_event *ev)
 {
     size_t i = find_block(s->ours, s->n_ours, m->index, m->begin, m->length);
     ev->unsolicited = i == s->n_ours;
+    ev->withdrawn = ev->unsolicited && withdrawn_take(s, m->index, m->begin, m->length);
     if (!ev->unsolicited)
         remove_at(s->ours, &s->n_ours, i);
     s->payload_down += m->length;
@@ -315,7 +392,7 @@ static int on_request(struct session *s, struct session_event *ev)
         ev->type = SESSION_EV_REQUEST_DROPPED;
         return SESSION_EV_REQUEST_DROPPED;
     }
-    s->theirs[s->n_theirs++] = ev->block;
+    theirs_push(s, ev->block);
     ev->type = SESSION_EV_REQUEST;
     return SESSION_EV_REQUEST;
 }
@@ -367,13 +444,10 @@ static int on_message(struct session *s, const struct wire_msg *m, struct sessio
         return on_request(s, ev);
     case WIRE_PIECE:
         return on_piece(s, m, ev);
-    case WIRE_CANCEL: {
-        size_t i = find_block(s->theirs, s->n_theirs, m->index, m->begin, m->length);
-        if (i < s->n_theirs)
-            remove_at(s->theirs, &s->n_theirs, i);
+    case WIRE_CANCEL:
+        (void)theirs_remove(s, &ev->block);
         ev->type = SESSION_EV_CANCEL;
         break;
-    }
     default:
         /* PORT (we run no DHT), the extension protocol (id 20) and any other id. */
         ev->msg_id = m->id;
@@ -472,7 +546,7 @@ int session_set_choking(struct session *s, bool choking)
     /* BEP 3: once choked, a peer's pending requests are discarded; it asks again after the next
      * unchoke. (With the fast extension we would send REJECT_REQUEST for each instead.) */
     if (choking)
-        s->n_theirs = 0;
+        s->n_theirs = s->theirs_head = 0;
     return 0;
 }
 
@@ -549,6 +623,7 @@ int session_cancel(struct session *s, uint32_t index, uint32_t begin, uint32_t l
     err = send_msg(s, msg, wire_put_cancel(msg, index, begin, length));
     if (err < 0)
         return err;
+    withdrawn_add(s, &s->ours[i]);
     remove_at(s->ours, &s->n_ours, i);
     return 0;
 }
@@ -557,8 +632,9 @@ bool session_next_peer_request(struct session *s, struct session_block *out)
 {
     if (s->n_theirs == 0)
         return false;
-    *out = s->theirs[0];
-    remove_at(s->theirs, &s->n_theirs, 0);
+    *out = s->theirs[s->theirs_head];
+    s->theirs_head = theirs_at(s, 1);
+    s->n_theirs--;
     return true;
 }
 

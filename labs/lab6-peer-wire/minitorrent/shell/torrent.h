@@ -18,6 +18,7 @@
 #include "metainfo.h"
 #include "picker.h"
 #include "rate.h"
+#include "smartban.h"
 #include "storage.h"
 
 #include <pthread.h>
@@ -42,7 +43,11 @@ struct torrent_config {
     uint64_t peer_timeout_ms; /* drop a peer silent for this long (default 180000) */
     uint64_t handshake_timeout_ms; /* drop a connection with no handshake by then (default 10000,
                                       and never more than peer_timeout_ms) */
-    int verbose;                   /* print connections and tracker replies */
+    size_t max_pending;            /* incoming connections still in their handshake, held apart from
+                                      max_peers (0: half of max_peers, 8 to 64) */
+    size_t max_per_address; /* connections from or to one IP address (0: a quarter of max_peers,
+                               at least 4); still in the handshake, at most 2 of them */
+    int verbose;            /* print connections and tracker replies */
 };
 
 /* Fills cfg with the defaults. */
@@ -50,17 +55,13 @@ void torrent_config_defaults(struct torrent_config *cfg);
 
 struct peer; /* one connection; see peer.h */
 
-/* A piece that failed its hash with blocks from more than one peer. Which block was wrong cannot
- * be told yet; once the piece passes, each recorded block is compared with the good one, and the
- * peer whose block differs is the liar. (libtorrent calls this "smart ban".) */
-enum { TORRENT_SUSPECTS = 16 };
-struct suspect {
-    bool used;
-    uint32_t index;
-    uint64_t *from;              /* per block of the piece: who sent the bad copy */
-    unsigned char (*digest)[20]; /* per block: SHA-1 of the bad copy */
-    uint64_t refetcher;          /* the one peer asked for the piece again (0: none chosen yet) */
-};
+/* Addresses of peers dropped for bad data, refused for the rest of the download. A bounded list:
+ * past TORRENT_BANS the oldest entry makes room (a real client keeps a larger table, or bans
+ * whole address ranges). */
+enum { TORRENT_BANS = 256 };
+
+/* The bits of torrent.made. */
+enum { MADE_LOCK = 1, MADE_CHANGED = 2, MADE_ANNOUNCE_COND = 4, MADE_UP = 8, MADE_DOWN = 16 };
 
 struct torrent {
     struct torrent_config cfg;
@@ -82,12 +83,11 @@ struct torrent {
     struct picker picker;
     uint32_t *have_log; /* pieces in the order we verified them: peers send HAVE from it */
     uint32_t have_log_len;
-    uint64_t *block_from; /* per 16 KiB block of the torrent: the key of the peer that sent
-                             the copy on disk (0: none yet) */
-    uint32_t blocks_per_piece;
-    struct suspect *suspects; /* pieces that failed with blocks of several peers (peer.c) */
-    struct bitfield offer;    /* scratch, under the lock: what a peer may be asked for now */
-    struct peer *peers;       /* every connection, live or finished but not yet reaped */
+    struct smartban smartban;        /* who sent which block, to find a liar (core/smartban.h) */
+    struct bitfield offer;           /* scratch, under the lock: what a peer may be asked for now */
+    struct sockaddr_storage *banned; /* TORRENT_BANS addresses (ports ignored); see above */
+    size_t nbanned, ban_next;
+    struct peer *peers; /* every connection, live or finished but not yet reaped */
     size_t npeers;
     uint64_t next_key;
     uint64_t downloaded, uploaded; /* payload bytes: verified pieces in, blocks out */
@@ -95,12 +95,16 @@ struct torrent {
     uint64_t hash_failures;
     struct rate down_rate, up_rate; /* payload bytes per second, for the status line */
     struct choker choker;
+    struct choker_peer *choker_peers; /* torrent_tick's scratch, grown to the number of peers */
+    struct peer **choker_who;
+    size_t choker_cap;
     bool stopping;
     bool announce_completed; /* the download finished: tell the tracker */
     char fatal[256];         /* set when the torrent cannot go on (a disk error) */
 
     pthread_t listener, announcer;
     bool threads_started;
+    unsigned made; /* MADE_* bits: what torrent_open set up, for torrent_close to undo */
 };
 
 /* Loads the .torrent file, opens the files under cfg->dir and checks which pieces are already
@@ -148,7 +152,19 @@ void torrent_tick(struct torrent *t);
 void torrent_wait(struct torrent *t, int timeout_ms);
 
 /* Dials a peer at addr (used by the announcer, and by tests). Returns 0, or -1 when the peer limit
- * is reached or the thread cannot start. */
+ * is reached, the address is banned, or the thread cannot start. */
 int torrent_add_peer(struct torrent *t, const struct sockaddr *addr, socklen_t addrlen);
+
+/* Bans addr's IP address for the rest of the download: no connection from or to it again.
+ * Called with the lock held (peer.c, when it drops a peer for bad data). */
+void torrent_ban_locked(struct torrent *t, const struct sockaddr *addr);
+
+/* Returns true when addr's IP address is banned. Called with the lock held. */
+bool torrent_banned_locked(const struct torrent *t, const struct sockaddr *addr);
+
+/* Says whether a connection that just finished its handshake may stay: the peers past their
+ * handshake stay within max_peers (the idlest may be closed to make room) and those of one
+ * address within max_per_address. Called with the lock held. */
+bool torrent_room_for_handshaken_locked(struct torrent *t, const struct peer *p);
 
 #endif

@@ -35,13 +35,13 @@ struct session_config {
     struct wire_geometry geom;   /* piece count and sizes, for range checks */
     uint32_t max_msg_len;        /* framer cap; 0: wire_max_len_for(piece count) */
     size_t pipeline_depth;       /* requests we keep outstanding to this peer */
-    size_t max_peer_requests;    /* requests of the peer we queue; more are dropped */
+    size_t max_peer_requests;    /* requests of the peer we queue; more are dropped (ring) */
     size_t outbox_max;           /* bytes the outbox may hold before actions are refused */
     uint64_t keepalive_ms;       /* send a keep-alive after this long without sending */
     uint64_t idle_timeout_ms;    /* give up on a peer silent for this long */
 };
 
-/* Fills cfg with the defaults (pipeline 16, 256 queued peer requests, 1 MiB outbox, keep-alive
+/* Fills cfg with the defaults (pipeline 16, 2048 queued peer requests, 1 MiB outbox, keep-alive
  * after 90 s, idle timeout 180 s) and zeroes the rest; the caller then sets the hash, our peer
  * id and the geometry. */
 void session_config_defaults(struct session_config *cfg);
@@ -94,9 +94,11 @@ const char *session_strerror(int err);
 /* What session_feed found. Pointers stay valid until the next call on the session. */
 struct session_event {
     enum session_event_type type;
-    struct session_block block;         /* HAVE (index), BLOCK, REQUEST(_DROPPED), CANCEL */
-    const unsigned char *data;          /* BLOCK: block.length bytes */
-    bool unsolicited;                   /* BLOCK: we had not requested it (or it was dropped) */
+    struct session_block block; /* HAVE (index), BLOCK, REQUEST(_DROPPED), CANCEL */
+    const unsigned char *data;  /* BLOCK: block.length bytes */
+    bool unsolicited;           /* BLOCK: not among our outstanding requests */
+    bool withdrawn; /* BLOCK, unsolicited: it answers a request we cancelled, or one the peer's
+                       CHOKE dropped (an honest late block); false: we never asked for it */
     const struct session_block *blocks; /* CHOKED: the requests to give back to the picker */
     size_t nblocks;
     const unsigned char *peer_id;  /* HANDSHAKE: 20 bytes */
@@ -131,9 +133,13 @@ struct session {
 
     struct session_block *ours; /* our outstanding requests, at most cfg.pipeline_depth */
     size_t n_ours;
-    struct session_block *dropped; /* the list a CHOKED event points to */
-    struct session_block *theirs;  /* the peer's queued requests, oldest first */
-    size_t n_theirs;
+    struct session_block *dropped;   /* the list a CHOKED event points to */
+    struct session_block *withdrawn; /* requests we withdrew lately: a ring of 2 * pipeline_depth
+                                        (see session.c) */
+    size_t n_withdrawn, withdrawn_next;
+    struct session_block *theirs; /* the peer's queued requests: a ring of max_peer_requests,
+                                     the oldest at theirs_head, n_theirs in all */
+    size_t theirs_head, n_theirs;
 
     unsigned char *out; /* the outbox: bytes [out_start, out_end) wait to be sent */
     size_t out_start, out_end, out_cap;

@@ -3,13 +3,20 @@
  */
 #include "limiter.h"
 
+#include <errno.h>
+
 /* Bytes one connection may move at once under a limit: small steps keep many connections
  * sharing the rate evenly, instead of one taking a whole second's worth in a single read. */
 enum { STEP = 16 * 1024 + 13 };
 
-void limiter_init(struct limiter *l, uint64_t rate_Bps, uint64_t now_ms)
+int limiter_init(struct limiter *l, uint64_t rate_Bps, uint64_t now_ms)
 {
-    pthread_mutex_init(&l->lock, NULL);
+    /* pthread functions return the error number instead of setting errno. */
+    int rc = pthread_mutex_init(&l->lock, NULL);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
     uint64_t burst = rate_Bps / 10 > STEP ? rate_Bps / 10 : STEP;
     tb_init(&l->tb, rate_Bps, burst, now_ms);
     /* The bucket starts empty: a full one would let the first burst through faster than the
@@ -18,6 +25,7 @@ void limiter_init(struct limiter *l, uint64_t rate_Bps, uint64_t now_ms)
         (void)tb_take(&l->tb, (size_t)burst, now_ms);
     l->debt = 0;
     l->used = false;
+    return 0;
 }
 
 void limiter_free(struct limiter *l)

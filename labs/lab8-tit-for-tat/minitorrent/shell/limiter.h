@@ -23,8 +23,9 @@ struct limiter {
     bool used;     /* false until the first call of limiter_allow() */
 };
 
-/* rate_Bps 0 means no limit. */
-void limiter_init(struct limiter *l, uint64_t rate_Bps, uint64_t now_ms);
+/* Sets up a limiter of rate_Bps bytes per second (0: no limit). Returns 0, or -1 with errno set
+ * when its mutex cannot be made (then nothing needs freeing). */
+int limiter_init(struct limiter *l, uint64_t rate_Bps, uint64_t now_ms);
 void limiter_free(struct limiter *l);
 
 /* Returns how many bytes (at most want) a connection may move now; 0 means wait *wait_ms first. */

@@ -110,12 +110,28 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     t->listen_fd = t->stop_pipe[0] = t->stop_pipe[1] = -1;
     t->seeding_only = seeding_only;
     metainfo_init(&t->mi);
-    pthread_mutex_init(&t->lock, NULL);
-    pthread_cond_init(&t->changed, NULL);
-    pthread_cond_init(&t->announce_cond, NULL);
+    /* Each of these can fail (out of memory or another resource); pthread functions return the
+     * error number rather than setting errno. What was made is recorded in t->made, so that
+     * torrent_stop and torrent_close touch only that. */
+    int prc = pthread_mutex_init(&t->lock, NULL);
+    if (prc == 0)
+        t->made |= MADE_LOCK;
+    if (prc == 0 && (prc = pthread_cond_init(&t->changed, NULL)) == 0)
+        t->made |= MADE_CHANGED;
+    if (prc == 0 && (prc = pthread_cond_init(&t->announce_cond, NULL)) == 0)
+        t->made |= MADE_ANNOUNCE_COND;
+    if (prc != 0) {
+        snprintf(err, errlen, "cannot create the torrent's lock: %s", strerror(prc));
+        return -1;
+    }
+    if (limiter_init(&t->up, cfg->up_rate, clock_ms()) == 0)
+        t->made |= MADE_UP;
+    if (!(t->made & MADE_UP) || limiter_init(&t->down, cfg->down_rate, clock_ms()) < 0) {
+        snprintf(err, errlen, "cannot create a rate limiter: %s", strerror(errno));
+        return -1;
+    }
+    t->made |= MADE_DOWN;
     make_peer_id(t->peer_id);
-    limiter_init(&t->up, cfg->up_rate, clock_ms());
-    limiter_init(&t->down, cfg->down_rate, clock_ms());
     rate_init(&t->down_rate, 5000, clock_ms());
     rate_init(&t->up_rate, 5000, clock_ms());
     struct choker_config cc;
@@ -160,10 +176,10 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     rc = picker_init(&t->picker, &pc, &have);
     bitfield_free(&have);
     t->have_log = calloc(t->mi.piece_count, sizeof *t->have_log);
-    t->blocks_per_piece = (t->mi.piece_length + WIRE_BLOCK_LEN - 1) / WIRE_BLOCK_LEN;
-    t->block_from = calloc((size_t)t->mi.piece_count * t->blocks_per_piece, sizeof *t->block_from);
-    t->suspects = calloc(TORRENT_SUSPECTS, sizeof *t->suspects);
-    if (rc < 0 || t->have_log == NULL || t->block_from == NULL || t->suspects == NULL ||
+    t->banned = calloc(TORRENT_BANS, sizeof *t->banned);
+    if (rc < 0 || t->have_log == NULL || t->banned == NULL ||
+        smartban_init(&t->smartban, t->mi.piece_count, t->mi.piece_length, t->mi.total_length, 0) <
+            0 ||
         bitfield_init(&t->offer, t->mi.piece_count) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -173,19 +189,110 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
 
 /* ===================================================================== listener =========== */
 
+/* ===================================================================== who may connect ==== */
+
+/* Returns true when a and b name the same IP address, whatever their ports. */
+static bool same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+    struct sockaddr_storage x, y;
+    memcpy(&x, a,
+           a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    memcpy(&y, b,
+           b->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    struct sockaddr_storage *both[2] = {&x, &y};
+    for (int i = 0; i < 2; i++) {
+        if (both[i]->ss_family == AF_INET)
+            ((struct sockaddr_in *)both[i])->sin_port = 0;
+        else if (both[i]->ss_family == AF_INET6)
+            ((struct sockaddr_in6 *)both[i])->sin6_port = 0;
+        else
+            return false;
+    }
+    return net_same_addr((struct sockaddr *)&x, (struct sockaddr *)&y) == 1;
+}
+
+void torrent_ban_locked(struct torrent *t, const struct sockaddr *addr)
+{
+    if (torrent_banned_locked(t, addr))
+        return;
+    size_t len =
+        addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    memset(&t->banned[t->ban_next], 0, sizeof t->banned[t->ban_next]);
+    memcpy(&t->banned[t->ban_next], addr, len);
+    t->ban_next = (t->ban_next + 1) % TORRENT_BANS;
+    if (t->nbanned < TORRENT_BANS)
+        t->nbanned++;
+}
+
+bool torrent_banned_locked(const struct torrent *t, const struct sockaddr *addr)
+{
+    for (size_t i = 0; i < t->nbanned; i++)
+        if (same_host((const struct sockaddr *)&t->banned[i], addr))
+            return true;
+    return false;
+}
+
+/* The budget of incoming connections still in their handshake: half of max_peers, 8 to 64. At
+ * the start of a swarm every peer dials every other at once, so the budget must hold a burst of
+ * honest newcomers whose threads have not read their handshakes yet. */
+static size_t max_pending(const struct torrent *t)
+{
+    if (t->cfg.max_pending > 0)
+        return t->cfg.max_pending;
+    size_t n = t->cfg.max_peers / 2;
+    return n < 8 ? 8 : n > 64 ? 64 : n;
+}
+
+/* The connections one IP address may hold: a quarter of max_peers, at least 4. One address is
+ * usually one computer, and a real client needs one connection to it (libtorrent allows one per
+ * address unless told otherwise); a few more let peers behind one NAT, or a test on one
+ * loopback address, work together. */
+static size_t max_per_address(const struct torrent *t)
+{
+    if (t->cfg.max_per_address > 0)
+        return t->cfg.max_per_address;
+    size_t n = t->cfg.max_peers / 4;
+    return n < 4 ? 4 : n;
+}
+
+enum {
+    /* Connections from one address still in their handshake: a real client needs one at a time. */
+    MAX_PENDING_PER_ADDRESS = 2,
+    /* When the pending budget is full, a newcomer may close a connection that has waited this
+     * long without a handshake. A real peer sends its handshake within a round trip; one that
+     * is still silent after this long is likely a squatter. */
+    PENDING_GRACE_MS = 250
+};
+
+/* Says whether p holds a slot of max_peers: it finished its handshake, or we dialled it (a
+ * connection we chose to make). An incoming connection still in its handshake holds a slot of
+ * the small pending budget instead, so connections that never handshake cannot take the slots
+ * of real peers. */
+static bool holds_slot(const struct peer *p)
+{
+    return !p->finished && !p->kill && (p->handshaken || p->outgoing);
+}
+
+/* Says whether p is an incoming connection still in its handshake. */
+static bool pending(const struct peer *p)
+{
+    return !p->finished && !p->kill && !p->handshaken && !p->outgoing;
+}
+
 /* At the connection cap, makes room for a newcomer by closing the connection that has gone
  * longest without a block moving either way, if that is longer than a sixth of the peer time out
  * (30 s by default). Without this, anyone could fill every slot with connections that handshake
  * and then send only keep-alives, which keep the idle time out from ever firing, and lock every
  * real peer out for good. Real clients do the same: a full client drops its least useful peer.
- * Returns true when a connection was told to close. Called with the lock held. */
-static bool evict_idlest_locked(struct torrent *t, uint64_t now)
+ * keep is never chosen. Returns true when a connection was told to close. Called with the lock
+ * held. */
+static bool evict_idlest_locked(struct torrent *t, uint64_t now, const struct peer *keep)
 {
     uint64_t idle_min = t->cfg.peer_timeout_ms / 6;
     struct peer *victim = NULL;
     uint64_t victim_active = 0;
     for (struct peer *p = t->peers; p != NULL; p = p->next) {
-        if (p->finished || p->kill)
+        if (p == keep || !holds_slot(p))
             continue;
         uint64_t active =
             p->last_block_ms > p->last_upload_ms ? p->last_block_ms : p->last_upload_ms;
@@ -203,6 +310,58 @@ static bool evict_idlest_locked(struct torrent *t, uint64_t now)
                (unsigned long long)(now - victim_active));
     victim->kill = true;
     peer_wake(victim);
+    return true;
+}
+
+bool torrent_room_for_handshaken_locked(struct torrent *t, const struct peer *p)
+{
+    size_t held = 0, here = 0;
+    for (struct peer *q = t->peers; q != NULL; q = q->next) {
+        if (q == p || !holds_slot(q))
+            continue;
+        held++;
+        here += same_host((struct sockaddr *)&q->addr, (struct sockaddr *)&p->addr);
+    }
+    if (here >= max_per_address(t))
+        return false;
+    /* A peer we dialled took its slot when we dialled it. */
+    return p->outgoing || held < t->cfg.max_peers || evict_idlest_locked(t, clock_ms(), p);
+}
+
+/* Decides whether to take a new incoming connection from addr, before it has said anything: not
+ * from a banned address, not past two connections in their handshake from one address or
+ * max_per_address in all, and within the pending budget. When that is full, the connection that
+ * has waited longest for its handshake is closed to make room, if it waited PENDING_GRACE_MS:
+ * it is the likeliest squatter, and a squatter cannot hold a slot for long that way, however many
+ * addresses it has. Otherwise the newcomer is refused. Called with the lock held. */
+static bool admit_incoming_locked(struct torrent *t, const struct sockaddr *addr)
+{
+    if (t->stopping || torrent_banned_locked(t, addr))
+        return false;
+    size_t npending = 0, pending_here = 0, here = 0;
+    struct peer *oldest = NULL;
+    for (struct peer *p = t->peers; p != NULL; p = p->next) {
+        if (p->finished || p->kill)
+            continue;
+        bool same = same_host((struct sockaddr *)&p->addr, addr);
+        here += same;
+        if (!pending(p))
+            continue;
+        npending++;
+        pending_here += same;
+        if (oldest == NULL || p->since_ms < oldest->since_ms)
+            oldest = p;
+    }
+    if (pending_here >= MAX_PENDING_PER_ADDRESS || here >= max_per_address(t))
+        return false;
+    if (npending >= max_pending(t)) {
+        if (clock_ms() - oldest->since_ms < PENDING_GRACE_MS)
+            return false;
+        if (t->cfg.verbose)
+            printf("peer %s: no handshake yet, closed to make room\n", oldest->name);
+        oldest->kill = true;
+        peer_wake(oldest);
+    }
     return true;
 }
 
@@ -230,14 +389,11 @@ static void *listener_main(void *arg)
             }
             continue;
         }
+        /* A newcomer waits in the pending budget until its handshake; only then does it take
+         * one of the max_peers slots (torrent_room_for_handshaken_locked, from its thread). */
         pthread_mutex_lock(&t->lock);
-        size_t live = 0;
-        for (struct peer *p = t->peers; p != NULL; p = p->next)
-            live += !p->finished && !p->kill;
-        /* The connection cap holds for peers that call us as well as those we call; a full
-         * peer may still close an idle connection to let a newcomer in. */
-        bool room = live < t->cfg.max_peers || evict_idlest_locked(t, clock_ms());
-        if (t->stopping || !room || peer_spawn(t, fd, (struct sockaddr *)&ss, len) < 0)
+        if (!admit_incoming_locked(t, (struct sockaddr *)&ss) ||
+            peer_spawn(t, fd, (struct sockaddr *)&ss, len) < 0)
             close(fd);
         pthread_mutex_unlock(&t->lock);
     }
@@ -305,11 +461,14 @@ static socklen_t peer_sockaddr(const struct tracker_peer *tp, struct sockaddr_st
 int torrent_add_peer(struct torrent *t, const struct sockaddr *addr, socklen_t addrlen)
 {
     pthread_mutex_lock(&t->lock);
-    size_t live = 0;
-    for (struct peer *p = t->peers; p != NULL; p = p->next)
-        live += !p->finished;
+    size_t held = 0, here = 0;
+    for (struct peer *p = t->peers; p != NULL; p = p->next) {
+        held += holds_slot(p);
+        here += !p->finished && !p->kill && same_host((struct sockaddr *)&p->addr, addr);
+    }
     int rc = -1;
-    if (!t->stopping && live < t->cfg.max_peers && !connected_to(t, addr))
+    if (!t->stopping && held < t->cfg.max_peers && here < max_per_address(t) &&
+        !connected_to(t, addr) && !torrent_banned_locked(t, addr))
         rc = peer_spawn(t, -1, addr, addrlen);
     pthread_mutex_unlock(&t->lock);
     return rc;
@@ -438,6 +597,8 @@ void torrent_reap(struct torrent *t)
 
 void torrent_stop(struct torrent *t)
 {
+    if (!(t->made & MADE_ANNOUNCE_COND))
+        return; /* torrent_open failed before any thread could start */
     pthread_mutex_lock(&t->lock);
     bool started = t->threads_started;
     t->stopping = true;
@@ -486,35 +647,64 @@ void torrent_close(struct torrent *t)
             close(t->stop_pipe[i]);
     picker_free(&t->picker);
     free(t->have_log);
-    free(t->block_from);
-    for (size_t i = 0; t->suspects != NULL && i < TORRENT_SUSPECTS; i++) {
-        free(t->suspects[i].from);
-        free(t->suspects[i].digest);
-    }
-    free(t->suspects);
+    smartban_free(&t->smartban);
+    free(t->banned);
+    free(t->choker_peers);
+    free(t->choker_who);
     bitfield_free(&t->offer);
     storage_close(&t->store);
     metainfo_free(&t->mi);
-    limiter_free(&t->up);
-    limiter_free(&t->down);
-    pthread_cond_destroy(&t->changed);
-    pthread_cond_destroy(&t->announce_cond);
-    pthread_mutex_destroy(&t->lock);
+    if (t->made & MADE_UP)
+        limiter_free(&t->up);
+    if (t->made & MADE_DOWN)
+        limiter_free(&t->down);
+    if (t->made & MADE_CHANGED)
+        pthread_cond_destroy(&t->changed);
+    if (t->made & MADE_ANNOUNCE_COND)
+        pthread_cond_destroy(&t->announce_cond);
+    if (t->made & MADE_LOCK)
+        pthread_mutex_destroy(&t->lock);
+    t->made = 0;
 }
 
 /* ===================================================================== choking ============ */
 
-enum { MAX_CHOKER_PEERS = 1024 };
+/* Makes the choker's scratch arrays hold at least n peers. They belong to the torrent (two
+ * torrents in one process each have their own) and grow with the peer list, so no peer is ever
+ * left out of a round. Returns 0, or -1 when memory runs out. Called with the lock held. */
+static int choker_room_locked(struct torrent *t, size_t n)
+{
+    if (n <= t->choker_cap)
+        return 0;
+    size_t cap = t->choker_cap ? t->choker_cap : 64;
+    while (cap < n)
+        cap *= 2;
+    struct choker_peer *cp = realloc(t->choker_peers, cap * sizeof *cp);
+    if (cp == NULL)
+        return -1;
+    t->choker_peers = cp;
+    struct peer **who = realloc(t->choker_who, cap * sizeof *who);
+    if (who == NULL)
+        return -1;
+    t->choker_who = who;
+    t->choker_cap = cap;
+    return 0;
+}
 
 void torrent_tick(struct torrent *t)
 {
-    static struct choker_peer cp[MAX_CHOKER_PEERS]; /* only the caller's thread runs this */
-    struct peer *who[MAX_CHOKER_PEERS];
     uint64_t now = clock_ms();
     pthread_mutex_lock(&t->lock);
+    /* Out of memory, the round waits for the next tick rather than leave some peers out. */
+    if (choker_room_locked(t, t->npeers) < 0) {
+        pthread_mutex_unlock(&t->lock);
+        return;
+    }
+    struct choker_peer *cp = t->choker_peers;
+    struct peer **who = t->choker_who;
     size_t n = 0, unchoked = 0;
     bool waiting = false; /* an interested peer is choked */
-    for (struct peer *p = t->peers; p != NULL && n < MAX_CHOKER_PEERS; p = p->next) {
+    for (struct peer *p = t->peers; p != NULL; p = p->next) {
         if (p->finished || !p->handshaken)
             continue;
         cp[n] = (struct choker_peer){
