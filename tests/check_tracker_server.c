@@ -13,6 +13,7 @@
 #include "net.h"
 #include "tracker_http.h"
 #include "tracker_server.h"
+#include "tracker_state.h"
 #include "tracker_udp.h"
 #include "url.h"
 
@@ -261,20 +262,24 @@ static uint64_t udp_cid(int fd)
     return cid;
 }
 
-/* Sends an announce with connection id cid; returns the parse result of the answer, with the
- * tracker's error text in err. */
-static int udp_announce_with(int fd, uint64_t cid, char *err, size_t errlen)
+/* Sends an announce of torrent info_hash by peer `id` (one repeated byte) listening on port, with
+ * a BEP 15 key, and returns the parse result of the answer, with the tracker's error text in
+ * err. */
+static int udp_announce_full(int fd, uint64_t cid, const unsigned char info_hash[20], int id,
+                             uint16_t port, uint32_t key, enum tracker_event ev, char *err,
+                             size_t errlen)
 {
     struct tracker_udp_announce_req req;
     memset(&req, 0, sizeof req);
     req.connection_id = cid;
     req.transaction_id = 0x5678;
-    fill_id(req.info_hash, 'h');
-    fill_id(req.peer_id, 'u');
+    memcpy(req.info_hash, info_hash, 20);
+    fill_id(req.peer_id, id);
     req.left = 10;
-    req.event = TRACKER_EVENT_STARTED;
+    req.event = ev;
+    req.key = key;
     req.num_want = -1;
-    req.port = 7000;
+    req.port = port;
     unsigned char pkt[TRACKER_UDP_ANNOUNCE_REQ_LEN], resp[TRACKER_UDP_PACKET_MAX];
     tracker_udp_encode_announce_req(pkt, &req);
     size_t n = udp_ask(fd, pkt, sizeof pkt, resp, sizeof resp);
@@ -282,6 +287,14 @@ static int udp_announce_with(int fd, uint64_t cid, char *err, size_t errlen)
     struct tracker_peer peers[8];
     size_t np;
     return tracker_udp_parse_announce_resp(resp, n, 0x5678, 4, &ar, peers, 8, &np, err, errlen);
+}
+
+/* Sends an announce with connection id cid for torrent 'h' by peer 'u' on port 7000. */
+static int udp_announce_with(int fd, uint64_t cid, char *err, size_t errlen)
+{
+    unsigned char h[20];
+    fill_id(h, 'h');
+    return udp_announce_full(fd, cid, h, 'u', 7000, 0, TRACKER_EVENT_STARTED, err, errlen);
 }
 
 /* ================================================================ HTTP announces */
@@ -395,15 +408,16 @@ START_TEST(tracker_server_http_stopped_removes)
 }
 END_TEST
 
-/* The address recorded is the connection's source address, not the "ip" parameter; a peer that
- * announces again from another address is moved there, not listed twice. */
-START_TEST(tracker_server_http_new_address_updates)
+/* The address recorded is the connection's source address, not the "ip" parameter. An announce
+ * of the same peer id from another address (the id is public: non-compact replies list it) can
+ * neither move the entry nor remove it with "stopped"; only the same BEP 7 key moves it. */
+START_TEST(tracker_server_http_peer_id_hijack_refused)
 {
     start_default();
     char target[512];
     struct http_reply *h = malloc(sizeof *h);
     ck_assert_ptr_nonnull(h);
-    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1&ip=10.9.9.9");
+    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1&ip=10.9.9.9&key=s3cret");
     http_get("127.0.0.1", target, h);
     ck_assert_int_eq(h->status, 200);
     struct announce_result r;
@@ -411,16 +425,140 @@ START_TEST(tracker_server_http_new_address_updates)
     ck_assert_int_eq(r.npeers, 1);
     ck_assert_int_eq(count_peer(r.peers, r.npeers, "127.0.0.1", 6001), 1);
 
+    /* The attacker, from 127.0.0.2: same peer id and port, no key or a wrong one. */
+    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1");
     if (http_get("127.0.0.2", target, h) < 0) {
         free(h);
         tracker_server_stop(&srv);
         tk_skip("cannot bind 127.0.0.2 on this machine");
     }
+    expect_failure(h, 200, "another address");
+    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1&key=guess");
+    http_get("127.0.0.2", target, h);
+    expect_failure(h, 200, "another address");
+    announce_target(target, sizeof target, 'a', '1', 6001, "&event=stopped");
+    http_get("127.0.0.3", target, h);
+    expect_failure(h, 200, "another address");
+    announce_ok(srv.http_url, 'a', '2', 6002, 100, TRACKER_EVENT_NONE, &r);
+    ck_assert_int_eq(r.npeers, 1);
+    ck_assert_int_eq(count_peer(r.peers, r.npeers, "127.0.0.1", 6001), 1);
+
+    /* The owner itself moves, proving itself with its key. */
+    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1&key=s3cret");
+    http_get("127.0.0.2", target, h);
     ck_assert_int_eq(h->status, 200);
     announce_ok(srv.http_url, 'a', '2', 6002, 100, TRACKER_EVENT_NONE, &r);
     ck_assert_int_eq(r.npeers, 1);
     ck_assert_int_eq(count_peer(r.peers, r.npeers, "127.0.0.2", 6001), 1);
+    struct tracker_server_stats st;
+    tracker_server_stats(&srv, &st);
+    ck_assert_uint_eq(st.peers, 2);
     free(h);
+    tracker_server_stop(&srv);
+}
+END_TEST
+
+/* The same over UDP, where the key is BEP 15's 32-bit field. */
+START_TEST(tracker_server_udp_peer_id_hijack_refused)
+{
+    start_default();
+    int owner = udp_open();
+    int evil = udp_open_at("127.0.0.2");
+    if (evil < 0) {
+        close(owner);
+        tracker_server_stop(&srv);
+        tk_skip("cannot bind 127.0.0.2 on this machine");
+    }
+    unsigned char h[20];
+    fill_id(h, 'h');
+    char err[256] = "";
+    uint64_t cid = udp_cid(owner), ecid = udp_cid(evil);
+    ck_assert_int_eq(
+        udp_announce_full(owner, cid, h, 'u', 7000, 0xfeed, TRACKER_EVENT_STARTED, err, sizeof err),
+        TRACKER_UDP_OK);
+    ck_assert_int_eq(
+        udp_announce_full(evil, ecid, h, 'u', 7000, 0xbad, TRACKER_EVENT_STOPPED, err, sizeof err),
+        TRACKER_UDP_ETRACKER);
+    ck_assert_msg(strstr(err, "another address") != NULL, "error packet said: %s", err);
+    ck_assert_int_eq(
+        udp_announce_full(evil, ecid, h, 'u', 7000, 0, TRACKER_EVENT_NONE, err, sizeof err),
+        TRACKER_UDP_ETRACKER);
+    struct tracker_server_stats st;
+    tracker_server_stats(&srv, &st);
+    ck_assert_uint_eq(st.peers, 1);
+    /* The right key moves it; the count stays at one peer. */
+    ck_assert_int_eq(
+        udp_announce_full(evil, ecid, h, 'u', 7000, 0xfeed, TRACKER_EVENT_NONE, err, sizeof err),
+        TRACKER_UDP_OK);
+    struct announce_result r;
+    announce_ok(srv.http_url, 'h', '2', 6002, 100, TRACKER_EVENT_STARTED, &r);
+    ck_assert_int_eq(r.npeers, 1);
+    ck_assert_int_eq(count_peer(r.peers, r.npeers, "127.0.0.2", 7000), 1);
+    close(owner);
+    close(evil);
+    tracker_server_stop(&srv);
+}
+END_TEST
+
+/* The attack: 1024 UDP announces with random info hashes from one address. That address gets
+ * its share (64 torrents by default) and is then refused, over UDP and over HTTP alike, while
+ * another address still adds a new torrent. Without the cap per address the flood took all 1024
+ * torrent slots and every newcomer was told "tracker full". */
+START_TEST(tracker_server_flood_from_one_address_is_capped)
+{
+    start_default();
+    int fd = udp_open();
+    uint64_t cid = udp_cid(fd);
+    const uint64_t seed = 0xf100d;
+    uint64_t rng = seed;
+    int ok = 0, refused = 0;
+    char err[256] = "", last_err[256] = "";
+    for (int i = 0; i < 1024; i++) {
+        unsigned char h[20];
+        for (int k = 0; k < 20; k += 4) {
+            uint64_t r = tracker_state_rand(&rng);
+            memcpy(h + k, &r, 4);
+        }
+        int rc = udp_announce_full(fd, cid, h, 'f', (uint16_t)(2000 + i), 0, TRACKER_EVENT_STARTED,
+                                   err, sizeof err);
+        if (rc == TRACKER_UDP_OK) {
+            ok++;
+        } else {
+            refused++;
+            snprintf(last_err, sizeof last_err, "%s", err);
+        }
+    }
+    printf("tracker_server_flood_from_one_address_is_capped (seed %llx): %d accepted, %d "
+           "refused: %s\n",
+           (unsigned long long)seed, ok, refused, last_err);
+    ck_assert_int_eq(ok, 64);
+    ck_assert_msg(strstr(last_err, "for your address") != NULL, "refused with: %s", last_err);
+    struct tracker_server_stats st;
+    tracker_server_stats(&srv, &st);
+    ck_assert_uint_eq(st.torrents, 64);
+
+    /* The flooder over HTTP: refused too. */
+    struct announce_result r;
+    ck_assert_int_ne(
+        announce_as(srv.http_url, 'z', 'f', 6001, 1, TRACKER_EVENT_STARTED, &r, err, sizeof err),
+        0);
+    ck_assert_msg(strstr(err, "for your address") != NULL, "announce said: %s", err);
+    close(fd);
+
+    /* Someone else: welcome. */
+    char target[512];
+    announce_target(target, sizeof target, 'n', '2', 6002, "&compact=1");
+    struct http_reply *hr = malloc(sizeof *hr);
+    ck_assert_ptr_nonnull(hr);
+    if (http_get("127.0.0.2", target, hr) < 0) {
+        free(hr);
+        tracker_server_stop(&srv);
+        tk_skip("cannot bind 127.0.0.2, so the other-address case was not run");
+    }
+    ck_assert_int_eq(hr->status, 200);
+    tracker_server_stats(&srv, &st);
+    ck_assert_uint_eq(st.torrents, 65);
+    free(hr);
     tracker_server_stop(&srv);
 }
 END_TEST
@@ -941,7 +1079,9 @@ static Suite *tracker_server_suite(void)
     tk_add_test(tc, tracker_server_http_compact_reply);
     tk_add_test(tc, tracker_server_http_noncompact_reply);
     tk_add_test(tc, tracker_server_http_stopped_removes);
-    tk_add_test(tc, tracker_server_http_new_address_updates);
+    tk_add_test(tc, tracker_server_http_peer_id_hijack_refused);
+    tk_add_test(tc, tracker_server_udp_peer_id_hijack_refused);
+    tk_add_test(tc, tracker_server_flood_from_one_address_is_capped);
     tk_add_test(tc, tracker_server_expiry_of_stale_peer);
     tk_add_test(tc, tracker_server_ipv6_peers);
     tk_add_test(tc, tracker_server_dual_stack_lists_ipv4);
