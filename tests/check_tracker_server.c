@@ -5,7 +5,14 @@
  * Each test starts a tracker in its own process (Check forks every test) on 127.0.0.1, port 0,
  * with a fake clock the test moves by hand: peer expiry and UDP connection-id expiry are tested
  * in microseconds. The last tests run the real `minitorrent tracker` program.
+ *
+ * Two tests make system calls fail on purpose: this program defines its own fcntl() and
+ * pthread_mutex_init(), which take the place of the C library's (a program's own definitions win
+ * when symbols are resolved) and pass every call through to the real ones unless a test arms a
+ * failure. That needs dlsym(RTLD_NEXT), a common extension of glibc and the BSDs: elsewhere those
+ * tests skip.
  */
+#define _GNU_SOURCE /* RTLD_NEXT in <dlfcn.h> on glibc */
 #include "testlib.h"
 #include "announce.h"
 #include "bytes.h"
@@ -18,7 +25,11 @@
 #include "url.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -28,6 +39,61 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* ---------------------------------------------------------------- failures on demand */
+
+#ifdef RTLD_NEXT
+/* The real functions, found once. */
+static int (*real_fcntl)(int, int, ...);
+static int (*real_mutex_init)(pthread_mutex_t *, const pthread_mutexattr_t *);
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+
+static void find_real(void)
+{
+    *(void **)&real_fcntl = dlsym(RTLD_NEXT, "fcntl");
+    *(void **)&real_mutex_init = dlsym(RTLD_NEXT, "pthread_mutex_init");
+}
+
+/* What to break: FAIL_NEXT_NONBLOCK fails the next call that sets O_NONBLOCK, FAIL_THREAD_NONBLOCK
+ * every such call from a thread other than the test's own (the tracker's), FAIL_NEXT_MUTEX the
+ * next pthread_mutex_init. */
+enum { FAIL_NONE, FAIL_NEXT_NONBLOCK, FAIL_THREAD_NONBLOCK, FAIL_NEXT_MUTEX };
+static _Atomic int fail_mode = FAIL_NONE;
+static pthread_t test_thread;
+
+/* This program's fcntl: the C library's, unless a test armed a failure of O_NONBLOCK. */
+int fcntl(int fd, int cmd, ...)
+{
+    pthread_once(&real_once, find_real);
+    va_list ap;
+    va_start(ap, cmd);
+    /* Every fcntl command takes an int, a pointer or nothing: reading a pointer-sized value and
+     * passing it on is what C libraries' own wrappers do. */
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    if (cmd == F_SETFL && ((intptr_t)arg & O_NONBLOCK) != 0) {
+        int mode = atomic_load(&fail_mode);
+        int expected = FAIL_NEXT_NONBLOCK;
+        if ((mode == FAIL_NEXT_NONBLOCK &&
+             atomic_compare_exchange_strong(&fail_mode, &expected, FAIL_NONE)) ||
+            (mode == FAIL_THREAD_NONBLOCK && !pthread_equal(pthread_self(), test_thread))) {
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    return real_fcntl(fd, cmd, arg);
+}
+
+/* This program's pthread_mutex_init: the C library's, unless a test armed a failure. */
+int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+    pthread_once(&real_once, find_real);
+    int expected = FAIL_NEXT_MUTEX;
+    if (atomic_compare_exchange_strong(&fail_mode, &expected, FAIL_NONE))
+        return EAGAIN;
+    return real_mutex_init(m, a);
+}
+#endif
 
 /* ---------------------------------------------------------------- a tracker with a fake clock */
 
@@ -862,6 +928,65 @@ START_TEST(tracker_server_stop_releases_everything)
 }
 END_TEST
 
+/* When a socket cannot be made non-blocking or the lock cannot be made, the tracker does not
+ * start (with a message), rather than run a loop that one slow client could stall or a lock that
+ * was never initialised. */
+START_TEST(tracker_server_start_checks_its_system_calls)
+{
+#ifdef RTLD_NEXT
+    struct tracker_server_config cfg;
+    test_config(&cfg);
+    char err[256] = "";
+    int base = tk_count_fds();
+    atomic_store(&fail_mode, FAIL_NEXT_NONBLOCK);
+    ck_assert_int_eq(tracker_server_start(&srv, &cfg, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "non-blocking") != NULL, "message: %s", err);
+    ck_assert_int_eq(tk_count_fds(), base);
+
+    atomic_store(&fail_mode, FAIL_NEXT_MUTEX);
+    ck_assert_int_eq(tracker_server_start(&srv, &cfg, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "lock") != NULL, "message: %s", err);
+    ck_assert_int_eq(tk_count_fds(), base);
+
+    atomic_store(&fail_mode, FAIL_NONE);
+    start(&cfg);
+    tracker_server_stop(&srv);
+#else
+    tk_skip("no dlsym(RTLD_NEXT) here to make system calls fail on purpose");
+#endif
+}
+END_TEST
+
+/* A connection that cannot be made non-blocking is closed at once, unanswered: served blocking,
+ * a client that stops reading could stall the loop that serves everyone. The next one is served
+ * as usual. */
+START_TEST(tracker_server_drops_a_connection_it_cannot_make_non_blocking)
+{
+#ifdef RTLD_NEXT
+    test_thread = pthread_self();
+    start_default();
+    char target[512], req[1024];
+    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1");
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", target);
+    atomic_store(&fail_mode, FAIL_THREAD_NONBLOCK);
+    int fd = tk_connect_port("127.0.0.1", srv.http_port);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(writen(fd, req, (size_t)n), n);
+    ck_assert_int_eq(tk_wait_readable(fd, 5000), 1);
+    char buf[256];
+    ssize_t r = read(fd, buf, sizeof buf);
+    ck_assert_msg(r <= 0, "the tracker answered on a blocking connection: %.*s", (int)r, buf);
+    close(fd);
+    atomic_store(&fail_mode, FAIL_NONE);
+    struct announce_result res;
+    announce_ok(srv.http_url, 'a', '1', 6001, 100, TRACKER_EVENT_STARTED, &res);
+    tracker_server_stop(&srv);
+#else
+    tk_skip("no dlsym(RTLD_NEXT) here to make system calls fail on purpose");
+#endif
+}
+END_TEST
+
 /* ================================================================ UDP */
 
 /* Announce and scrape over UDP through the tracker client; HTTP and UDP share one state. */
@@ -1091,6 +1216,8 @@ static Suite *tracker_server_suite(void)
     tk_add_test(tc, tracker_server_http_silent_client_times_out);
     tk_add_test(tc, tracker_server_flood_keeps_fds_bounded);
     tk_add_test(tc, tracker_server_stop_releases_everything);
+    tk_add_test(tc, tracker_server_start_checks_its_system_calls);
+    tk_add_test(tc, tracker_server_drops_a_connection_it_cannot_make_non_blocking);
     tk_add_test(tc, tracker_server_udp_announce_and_scrape);
     tk_add_test(tc, tracker_server_udp_wrong_connection_id);
     tk_add_test(tc, tracker_server_udp_expired_connection_id);
