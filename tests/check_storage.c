@@ -129,7 +129,7 @@ static void make_torrent(struct metainfo *mi, const char *name, size_t nfiles, c
         benc_put_cstr(&b, "files");
         benc_list_begin(&b);
         for (size_t i = 0; i < nfiles; i++) {
-            char fname[16];
+            char fname[32];
             snprintf(fname, sizeof fname, "f%04zu", i);
             benc_dict_begin(&b);
             benc_put_cstr(&b, "length");
