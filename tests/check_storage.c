@@ -13,6 +13,7 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -457,6 +458,68 @@ START_TEST(storage_get_does_not_follow_links)
 }
 END_TEST
 
+/* ================================================================ many threads */
+
+struct reader {
+    struct storage *st;
+    unsigned seed;
+    int bad; /* pieces that failed their check, or could not be read */
+};
+
+/* Verifies every piece of the torrent, in an order drawn from the reader's seed. */
+static void *read_all_pieces(void *arg)
+{
+    struct reader *r = arg;
+    uint32_t n = r->st->mi->piece_count;
+    unsigned char *buf = malloc(PIECE);
+    unsigned x = r->seed;
+    for (uint32_t k = 0; k < 3 * n; k++) {
+        uint32_t p = next_rand(&x) % n;
+        if (buf == NULL || storage_verify_piece(r->st, p, buf) != 1)
+            r->bad++;
+    }
+    free(buf);
+    return NULL;
+}
+
+/* Sixteen threads read pieces of a 1200-file torrent at random through one storage, twice as
+ * many as it keeps files open: they share open files, wait for a free slot when every slot is
+ * in use, and never lose a descriptor to another thread's eviction while they read with it. */
+START_TEST(storage_threads_share_the_cache)
+{
+    enum { NFILES = 1200, NTHREADS = 16 };
+    const unsigned seed = 2024;
+    unsigned x = seed;
+    static size_t sizes[NFILES];
+    make_root();
+    write_files("many", NFILES, sizes, &x);
+    struct metainfo mi;
+    make_torrent(&mi, "many", NFILES, sizes);
+    char src[256], err[512] = "";
+    at(src, sizeof src, "src");
+    struct storage st;
+    ck_assert_msg(storage_open(&st, &mi, src, false, err, sizeof err) == 0, "%s", err);
+    pthread_t t[NTHREADS];
+    struct reader r[NTHREADS];
+    for (int i = 0; i < NTHREADS; i++) {
+        r[i] = (struct reader){&st, seed + (unsigned)i, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, read_all_pieces, &r[i]), 0);
+    }
+    int bad = 0;
+    for (int i = 0; i < NTHREADS; i++) {
+        pthread_join(t[i], NULL);
+        bad += r[i].bad;
+    }
+    printf("storage_threads_share_the_cache (seed %u): %d threads, %llu opens, %d bad reads\n",
+           seed, NTHREADS, (unsigned long long)st.opens, bad);
+    ck_assert_msg(bad == 0, "seed %u: %d pieces read wrong", seed, bad);
+    ck_assert_uint_le(st.open_count, STORAGE_OPEN_MAX);
+    storage_close(&st);
+    metainfo_free(&mi);
+    remove_root();
+}
+END_TEST
+
 static Suite *storage_suite(void)
 {
     Suite *s = suite_create("storage");
@@ -465,6 +528,7 @@ static Suite *storage_suite(void)
     tk_add_test(tc, storage_get_refuses_a_larger_existing_file);
     tk_add_test(tc, storage_get_keeps_a_shorter_existing_file);
     tk_add_test(tc, storage_get_does_not_follow_links);
+    tk_add_test(tc, storage_threads_share_the_cache);
     return s;
 }
 
