@@ -7,6 +7,8 @@
  *   a fixed seed) and restarted, one on its old address and one on a new one; every copy ends
  *   byte-for-byte right.
  * - Full disk: a download into a tiny tmpfs fails with a clear message, not a crash.
+ * - Someone else's data: `get` into a folder that holds an unrelated, larger file under the
+ *   torrent's name, or a symbolic link there, refuses with a message and changes nothing.
  *
  * "Random moments" are events, not clock times: a leecher is killed when its status line shows
  * it holds a randomly chosen share of the pieces, so the test means the same on a slow machine.
@@ -381,6 +383,65 @@ START_TEST(recovery_full_disk)
 }
 END_TEST
 
+/* ===================================================================== someone else's data */
+
+/* Runs `minitorrent get` of the fixture's torrent into dir and returns its exit status; its
+ * output (stderr merged) is left in p. */
+static int run_get(struct tk_proc *p, const char *dir)
+{
+    char *argv[] = {"minitorrent", "get", fx.torrent, "-d", (char *)dir, "-b", "127.0.0.1", NULL};
+    p->merge_stderr = 1;
+    ck_assert_int_eq(tk_spawn(p, argv), 0);
+    int st = tk_wait_exit(p, ep_scaled_ms(30000));
+    if (st < 0)
+        tk_stop(p, 1000);
+    return st;
+}
+
+/* The folder already holds an unrelated 10 MiB file with the torrent's name (the torrent is
+ * 4 MiB): get refuses, says why, and the file keeps every byte, even with the tracker
+ * unreachable. Before, the file was cut to 4 MiB at once. A symbolic link at the torrent's name,
+ * pointing out of the folder, is refused too, and the file it points to is untouched. */
+START_TEST(recovery_get_leaves_other_data_alone)
+{
+    enum { SIZE = 4 * 1024 * 1024, OTHER = 10 * 1024 * 1024 };
+    static struct tk_proc get;
+    mf_make_root(&fx, "recovery", (const char *const[]){"seed", "get", "link", NULL});
+    mf_path(&fx, src, sizeof src, "seed/data.bin");
+    mf_write_random(src, SIZE, 51);
+    mf_start_tracker(&fx);
+    mf_create_torrent(&fx, src, "64K");
+    mf_stop_tracker(&fx); /* unreachable from now on: nothing must depend on it */
+
+    char dir[256], other[256], copy[256];
+    mf_path(&fx, dir, sizeof dir, "get");
+    mf_path(&fx, other, sizeof other, "get/data.bin");
+    mf_path(&fx, copy, sizeof copy, "other-copy.bin");
+    mf_write_random(other, OTHER, 52);
+    mf_write_random(copy, OTHER, 52);
+    int st = run_get(&get, dir);
+    printf("recovery_get_leaves_other_data_alone: get exited with %d: %s", st, get.out);
+    ck_assert_msg(st == 1, "get exited with %d:\n%s", st, mf_tail(&get));
+    ck_assert_msg(strstr(get.out, "more than the") != NULL, "get said:\n%s", mf_tail(&get));
+    ck_assert_msg(mf_same_file(other, copy), "get changed the unrelated file");
+
+    char link[256], victim[256];
+    mf_path(&fx, dir, sizeof dir, "link");
+    mf_path(&fx, link, sizeof link, "link/data.bin");
+    mf_path(&fx, victim, sizeof victim, "victim.bin");
+    mf_write_random(victim, 1000, 53);
+    ck_assert_int_eq(symlink(victim, link), 0);
+    st = run_get(&get, dir);
+    printf("recovery_get_leaves_other_data_alone: get exited with %d: %s", st, get.out);
+    ck_assert_msg(st == 1, "get exited with %d:\n%s", st, mf_tail(&get));
+    ck_assert_msg(strstr(get.out, "symbolic link") != NULL, "get said:\n%s", mf_tail(&get));
+    struct stat sb;
+    ck_assert_int_eq(stat(victim, &sb), 0);
+    ck_assert_int_eq((long long)sb.st_size, 1000);
+    mf_remove_root(&fx);
+}
+END_TEST
+
 static Suite *recovery_suite(void)
 {
     Suite *s = suite_create("recovery");
@@ -388,6 +449,7 @@ static Suite *recovery_suite(void)
     tk_add_test(tc, recovery_resume_after_kill_9);
     tk_add_test(tc, recovery_churn);
     tk_add_test(tc, recovery_full_disk);
+    tk_add_test(tc, recovery_get_leaves_other_data_alone);
     return s;
 }
 
