@@ -641,6 +641,61 @@ START_TEST(tracker_state_random_ops_match_model)
 }
 END_TEST
 
+/* Random announces from a few addresses, ports, peer ids and keys (so entries move, hijacks are
+ * refused and the caps per address bite), with stops and expiry: after every step the address
+ * tables must agree with the peers, which tracker_state_check() verifies in full. */
+START_TEST(tracker_state_random_addresses_keep_invariants)
+{
+    const uint64_t seed = 0xADD2E55;
+    uint64_t rng = seed;
+    struct tracker_state ts;
+    struct tracker_state_config cfg = {8, 12, 40, 30, 3, 6, 2};
+    char err[160];
+    ck_assert_int_eq(tracker_state_init(&ts, &cfg, 5, err, sizeof err), TRACKER_STATE_OK);
+    int64_t now = 0;
+    int results[5] = {0};
+    for (int step = 0; step < 20000; step++) {
+        unsigned r = (unsigned)(tracker_state_rand(&rng) % 100);
+        if (r < 3) {
+            now += 1 + (int64_t)(tracker_state_rand(&rng) % 20);
+            tracker_state_expire(&ts, now);
+        } else {
+            unsigned t = (unsigned)(tracker_state_rand(&rng) % 10);
+            unsigned p = (unsigned)(tracker_state_rand(&rng) % 30);
+            struct tracker_state_announce a = ann(
+                t, p, (uint16_t)(1 + tracker_state_rand(&rng) % 3), tracker_state_rand(&rng) % 2,
+                r < 20 ? TRACKER_EVENT_STOPPED : TRACKER_EVENT_NONE);
+            unsigned where = (unsigned)(tracker_state_rand(&rng) % 5);
+            memset(a.peer.ip, 0, 16);
+            if (where == 4) {
+                a.peer.family = 6;
+                a.peer.ip[0] = 0x20;
+                a.peer.ip[15] = (unsigned char)p; /* one /64 */
+            } else {
+                a.peer.ip[0] = 10;
+                a.peer.ip[3] = (unsigned char)where;
+            }
+            if (tracker_state_rand(&rng) % 2)
+                set_key(&a, p % 2 ? "k-odd" : "k-even");
+            int rc = tracker_state_announce(&ts, &a, now, err, sizeof err);
+            ck_assert_msg(rc <= 0 && rc >= TRACKER_STATE_EDENIED, "seed %llx step %d: rc %d",
+                          (unsigned long long)seed, step, rc);
+            ck_assert_msg(rc != TRACKER_STATE_ENOMEM && rc != TRACKER_STATE_EINVAL,
+                          "seed %llx step %d: %s", (unsigned long long)seed, step, err);
+            results[-rc]++;
+        }
+        char why[128] = "";
+        ck_assert_msg(tracker_state_check(&ts, why, sizeof why) == 0, "seed %llx step %d: %s",
+                      (unsigned long long)seed, step, why);
+    }
+    printf("tracker_state_random_addresses_keep_invariants (seed %llx): %d ok, %d full, %d "
+           "denied\n",
+           (unsigned long long)seed, results[0], results[1], results[4]);
+    ck_assert(results[0] > 0 && results[1] > 0 && results[4] > 0);
+    tracker_state_free(&ts);
+}
+END_TEST
+
 static Suite *tracker_state_suite(void)
 {
     Suite *s = suite_create("tracker_state");
@@ -663,6 +718,7 @@ static Suite *tracker_state_suite(void)
     tcase_add_test(tc, tracker_state_rejects_bad_config);
     tcase_add_test(tc, tracker_state_ten_thousand_peers);
     tcase_add_test(tc, tracker_state_random_ops_match_model);
+    tcase_add_test(tc, tracker_state_random_addresses_keep_invariants);
     suite_add_tcase(s, tc);
     return s;
 }
