@@ -7,6 +7,10 @@
  *   a fixed seed) and restarted, one on its old address and one on a new one; every copy ends
  *   byte-for-byte right.
  * - Full disk: a download into a tiny tmpfs fails with a clear message, not a crash.
+ * - Many files: a torrent of 1100 files is seeded and downloaded by processes allowed only 256
+ *   descriptors.
+ * - Someone else's data: `get` into a folder that holds an unrelated, larger file under the
+ *   torrent's name, or a symbolic link there, refuses with a message and changes nothing.
  *
  * "Random moments" are events, not clock times: a leecher is killed when its status line shows
  * it holds a randomly chosen share of the pieces, so the test means the same on a slow machine.
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -381,6 +386,125 @@ START_TEST(recovery_full_disk)
 }
 END_TEST
 
+/* ===================================================================== someone else's data */
+
+/* Runs `minitorrent get` of the fixture's torrent into dir and returns its exit status; its
+ * output (stderr merged) is left in p. */
+static int run_get(struct tk_proc *p, const char *dir)
+{
+    char *argv[] = {"minitorrent", "get", fx.torrent, "-d", (char *)dir, "-b", "127.0.0.1", NULL};
+    p->merge_stderr = 1;
+    ck_assert_int_eq(tk_spawn(p, argv), 0);
+    int st = tk_wait_exit(p, ep_scaled_ms(30000));
+    if (st < 0)
+        tk_stop(p, 1000);
+    return st;
+}
+
+/* The folder already holds an unrelated 10 MiB file with the torrent's name (the torrent is
+ * 4 MiB): get refuses, says why, and the file keeps every byte, even with the tracker
+ * unreachable. Before, the file was cut to 4 MiB at once. A symbolic link at the torrent's name,
+ * pointing out of the folder, is refused too, and the file it points to is untouched. */
+START_TEST(recovery_get_leaves_other_data_alone)
+{
+    enum { SIZE = 4 * 1024 * 1024, OTHER = 10 * 1024 * 1024 };
+    static struct tk_proc get;
+    mf_make_root(&fx, "recovery", (const char *const[]){"seed", "get", "link", NULL});
+    mf_path(&fx, src, sizeof src, "seed/data.bin");
+    mf_write_random(src, SIZE, 51);
+    mf_start_tracker(&fx);
+    mf_create_torrent(&fx, src, "64K");
+    mf_stop_tracker(&fx); /* unreachable from now on: nothing must depend on it */
+
+    char dir[256], other[256], copy[256];
+    mf_path(&fx, dir, sizeof dir, "get");
+    mf_path(&fx, other, sizeof other, "get/data.bin");
+    mf_path(&fx, copy, sizeof copy, "other-copy.bin");
+    mf_write_random(other, OTHER, 52);
+    mf_write_random(copy, OTHER, 52);
+    int st = run_get(&get, dir);
+    printf("recovery_get_leaves_other_data_alone: get exited with %d: %s", st, get.out);
+    ck_assert_msg(st == 1, "get exited with %d:\n%s", st, mf_tail(&get));
+    ck_assert_msg(strstr(get.out, "more than the") != NULL, "get said:\n%s", mf_tail(&get));
+    ck_assert_msg(mf_same_file(other, copy), "get changed the unrelated file");
+
+    char link[256], victim[256];
+    mf_path(&fx, dir, sizeof dir, "link");
+    mf_path(&fx, link, sizeof link, "link/data.bin");
+    mf_path(&fx, victim, sizeof victim, "victim.bin");
+    mf_write_random(victim, 1000, 53);
+    ck_assert_int_eq(symlink(victim, link), 0);
+    st = run_get(&get, dir);
+    printf("recovery_get_leaves_other_data_alone: get exited with %d: %s", st, get.out);
+    ck_assert_msg(st == 1, "get exited with %d:\n%s", st, mf_tail(&get));
+    ck_assert_msg(strstr(get.out, "symbolic link") != NULL, "get said:\n%s", mf_tail(&get));
+    struct stat sb;
+    ck_assert_int_eq(stat(victim, &sb), 0);
+    ck_assert_int_eq((long long)sb.st_size, 1000);
+    mf_remove_root(&fx);
+}
+END_TEST
+
+/* ===================================================================== many files ========= */
+
+/* A torrent of 1100 files (sizes from a fixed seed, some empty), seeded and downloaded by
+ * processes that may open only 256 descriptors: with every file kept open, `seed` and `get`
+ * failed with "Too many open files" at about 1000 files under the usual `ulimit -n 1024`. The
+ * limit is lowered in this test's own process (Check runs each test in a child) and inherited by
+ * the two programs; the tracker is started before, with the usual limit. */
+START_TEST(recovery_many_files_within_a_low_descriptor_limit)
+{
+    enum { NFILES = 1100 };
+    static struct tk_proc seed, get;
+    const unsigned rseed = 1100;
+    mf_make_root(&fx, "recovery", (const char *const[]){"seed", "seed/tree", "get", NULL});
+    unsigned x = rseed;
+    for (int i = 0; i < NFILES; i++) {
+        char rel[64], path[256];
+        snprintf(rel, sizeof rel, "seed/tree/f%04d", i);
+        mf_path(&fx, path, sizeof path, rel);
+        x = x * 1103515245u + 12345u;
+        size_t size = (x >> 16) % 8 == 0 ? 0 : (x >> 16) % 3000;
+        mf_write_random(path, size, rseed + (unsigned)i);
+    }
+    mf_start_tracker(&fx);
+    char tree[256], seed_dir[256], get_dir[256];
+    mf_path(&fx, tree, sizeof tree, "seed/tree");
+    mf_path(&fx, seed_dir, sizeof seed_dir, "seed");
+    mf_path(&fx, get_dir, sizeof get_dir, "get");
+    mf_create_torrent(&fx, tree, "16K");
+
+    /* Only the soft limit is lowered (what `ulimit -n` sets), so it can be restored after. */
+    struct rlimit old, low;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    if (old.rlim_cur == RLIM_INFINITY || old.rlim_cur > 256)
+        low.rlim_cur = 256;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    mf_start_seed(&fx, &seed, seed_dir, NULL);
+    mf_wait_seeders(&fx, 1, ep_scaled_ms(30000));
+    mf_start_get(&fx, &get, get_dir, NULL);
+    int st = tk_wait_exit(&get, ep_scaled_ms(120000));
+    printf("recovery_many_files_within_a_low_descriptor_limit (seed %u): %d files, limit %llu "
+           "descriptors, get exited with %d\n",
+           rseed, NFILES, (unsigned long long)low.rlim_cur, st);
+    ck_assert_msg(st == 0, "get exited with %d:\n%s", st, mf_tail(&get));
+    for (int i = 0; i < NFILES; i++) {
+        char rel[64], a[256], b[256];
+        snprintf(rel, sizeof rel, "seed/tree/f%04d", i);
+        mf_path(&fx, a, sizeof a, rel);
+        snprintf(rel, sizeof rel, "get/tree/f%04d", i);
+        mf_path(&fx, b, sizeof b, rel);
+        if (i % 50 == 0 || i == NFILES - 1)
+            ck_assert_msg(mf_same_file(a, b), "file %d differs", i);
+    }
+    ck_assert_int_eq(tk_stop(&seed, ep_scaled_ms(10000)), 0);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    mf_stop_tracker(&fx);
+    mf_remove_root(&fx);
+}
+END_TEST
+
 static Suite *recovery_suite(void)
 {
     Suite *s = suite_create("recovery");
@@ -388,6 +512,8 @@ static Suite *recovery_suite(void)
     tk_add_test(tc, recovery_resume_after_kill_9);
     tk_add_test(tc, recovery_churn);
     tk_add_test(tc, recovery_full_disk);
+    tk_add_test(tc, recovery_get_leaves_other_data_alone);
+    tk_add_test(tc, recovery_many_files_within_a_low_descriptor_limit);
     return s;
 }
 

@@ -5,7 +5,14 @@
  * Each test starts a tracker in its own process (Check forks every test) on 127.0.0.1, port 0,
  * with a fake clock the test moves by hand: peer expiry and UDP connection-id expiry are tested
  * in microseconds. The last tests run the real `minitorrent tracker` program.
+ *
+ * Two tests make system calls fail on purpose: this program defines its own fcntl() and
+ * pthread_mutex_init(), which take the place of the C library's (a program's own definitions win
+ * when symbols are resolved) and pass every call through to the real ones unless a test arms a
+ * failure. That needs dlsym(RTLD_NEXT), a common extension of glibc and the BSDs: elsewhere those
+ * tests skip.
  */
+#define _GNU_SOURCE /* RTLD_NEXT in <dlfcn.h> on glibc */
 #include "testlib.h"
 #include "announce.h"
 #include "bytes.h"
@@ -13,11 +20,16 @@
 #include "net.h"
 #include "tracker_http.h"
 #include "tracker_server.h"
+#include "tracker_state.h"
 #include "tracker_udp.h"
 #include "url.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -27,6 +39,61 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* ---------------------------------------------------------------- failures on demand */
+
+#ifdef RTLD_NEXT
+/* The real functions, found once. */
+static int (*real_fcntl)(int, int, ...);
+static int (*real_mutex_init)(pthread_mutex_t *, const pthread_mutexattr_t *);
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+
+static void find_real(void)
+{
+    *(void **)&real_fcntl = dlsym(RTLD_NEXT, "fcntl");
+    *(void **)&real_mutex_init = dlsym(RTLD_NEXT, "pthread_mutex_init");
+}
+
+/* What to break: FAIL_NEXT_NONBLOCK fails the next call that sets O_NONBLOCK, FAIL_THREAD_NONBLOCK
+ * every such call from a thread other than the test's own (the tracker's), FAIL_NEXT_MUTEX the
+ * next pthread_mutex_init. */
+enum { FAIL_NONE, FAIL_NEXT_NONBLOCK, FAIL_THREAD_NONBLOCK, FAIL_NEXT_MUTEX };
+static _Atomic int fail_mode = FAIL_NONE;
+static pthread_t test_thread;
+
+/* This program's fcntl: the C library's, unless a test armed a failure of O_NONBLOCK. */
+int fcntl(int fd, int cmd, ...)
+{
+    pthread_once(&real_once, find_real);
+    va_list ap;
+    va_start(ap, cmd);
+    /* Every fcntl command takes an int, a pointer or nothing: reading a pointer-sized value and
+     * passing it on is what C libraries' own wrappers do. */
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    if (cmd == F_SETFL && ((intptr_t)arg & O_NONBLOCK) != 0) {
+        int mode = atomic_load(&fail_mode);
+        int expected = FAIL_NEXT_NONBLOCK;
+        if ((mode == FAIL_NEXT_NONBLOCK &&
+             atomic_compare_exchange_strong(&fail_mode, &expected, FAIL_NONE)) ||
+            (mode == FAIL_THREAD_NONBLOCK && !pthread_equal(pthread_self(), test_thread))) {
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    return real_fcntl(fd, cmd, arg);
+}
+
+/* This program's pthread_mutex_init: the C library's, unless a test armed a failure. */
+int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+    pthread_once(&real_once, find_real);
+    int expected = FAIL_NEXT_MUTEX;
+    if (atomic_compare_exchange_strong(&fail_mode, &expected, FAIL_NONE))
+        return EAGAIN;
+    return real_mutex_init(m, a);
+}
+#endif
 
 /* ---------------------------------------------------------------- a tracker with a fake clock */
 
@@ -261,20 +328,24 @@ static uint64_t udp_cid(int fd)
     return cid;
 }
 
-/* Sends an announce with connection id cid; returns the parse result of the answer, with the
- * tracker's error text in err. */
-static int udp_announce_with(int fd, uint64_t cid, char *err, size_t errlen)
+/* Sends an announce of torrent info_hash by peer `id` (one repeated byte) listening on port, with
+ * a BEP 15 key, and returns the parse result of the answer, with the tracker's error text in
+ * err. */
+static int udp_announce_full(int fd, uint64_t cid, const unsigned char info_hash[20], int id,
+                             uint16_t port, uint32_t key, enum tracker_event ev, char *err,
+                             size_t errlen)
 {
     struct tracker_udp_announce_req req;
     memset(&req, 0, sizeof req);
     req.connection_id = cid;
     req.transaction_id = 0x5678;
-    fill_id(req.info_hash, 'h');
-    fill_id(req.peer_id, 'u');
+    memcpy(req.info_hash, info_hash, 20);
+    fill_id(req.peer_id, id);
     req.left = 10;
-    req.event = TRACKER_EVENT_STARTED;
+    req.event = ev;
+    req.key = key;
     req.num_want = -1;
-    req.port = 7000;
+    req.port = port;
     unsigned char pkt[TRACKER_UDP_ANNOUNCE_REQ_LEN], resp[TRACKER_UDP_PACKET_MAX];
     tracker_udp_encode_announce_req(pkt, &req);
     size_t n = udp_ask(fd, pkt, sizeof pkt, resp, sizeof resp);
@@ -282,6 +353,14 @@ static int udp_announce_with(int fd, uint64_t cid, char *err, size_t errlen)
     struct tracker_peer peers[8];
     size_t np;
     return tracker_udp_parse_announce_resp(resp, n, 0x5678, 4, &ar, peers, 8, &np, err, errlen);
+}
+
+/* Sends an announce with connection id cid for torrent 'h' by peer 'u' on port 7000. */
+static int udp_announce_with(int fd, uint64_t cid, char *err, size_t errlen)
+{
+    unsigned char h[20];
+    fill_id(h, 'h');
+    return udp_announce_full(fd, cid, h, 'u', 7000, 0, TRACKER_EVENT_STARTED, err, errlen);
 }
 
 /* ================================================================ HTTP announces */
@@ -395,15 +474,16 @@ START_TEST(tracker_server_http_stopped_removes)
 }
 END_TEST
 
-/* The address recorded is the connection's source address, not the "ip" parameter; a peer that
- * announces again from another address is moved there, not listed twice. */
-START_TEST(tracker_server_http_new_address_updates)
+/* The address recorded is the connection's source address, not the "ip" parameter. An announce
+ * of the same peer id from another address (the id is public: non-compact replies list it) can
+ * neither move the entry nor remove it with "stopped"; only the same BEP 7 key moves it. */
+START_TEST(tracker_server_http_peer_id_hijack_refused)
 {
     start_default();
     char target[512];
     struct http_reply *h = malloc(sizeof *h);
     ck_assert_ptr_nonnull(h);
-    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1&ip=10.9.9.9");
+    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1&ip=10.9.9.9&key=s3cret");
     http_get("127.0.0.1", target, h);
     ck_assert_int_eq(h->status, 200);
     struct announce_result r;
@@ -411,16 +491,140 @@ START_TEST(tracker_server_http_new_address_updates)
     ck_assert_int_eq(r.npeers, 1);
     ck_assert_int_eq(count_peer(r.peers, r.npeers, "127.0.0.1", 6001), 1);
 
+    /* The attacker, from 127.0.0.2: same peer id and port, no key or a wrong one. */
+    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1");
     if (http_get("127.0.0.2", target, h) < 0) {
         free(h);
         tracker_server_stop(&srv);
         tk_skip("cannot bind 127.0.0.2 on this machine");
     }
+    expect_failure(h, 200, "another address");
+    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1&key=guess");
+    http_get("127.0.0.2", target, h);
+    expect_failure(h, 200, "another address");
+    announce_target(target, sizeof target, 'a', '1', 6001, "&event=stopped");
+    http_get("127.0.0.3", target, h);
+    expect_failure(h, 200, "another address");
+    announce_ok(srv.http_url, 'a', '2', 6002, 100, TRACKER_EVENT_NONE, &r);
+    ck_assert_int_eq(r.npeers, 1);
+    ck_assert_int_eq(count_peer(r.peers, r.npeers, "127.0.0.1", 6001), 1);
+
+    /* The owner itself moves, proving itself with its key. */
+    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1&key=s3cret");
+    http_get("127.0.0.2", target, h);
     ck_assert_int_eq(h->status, 200);
     announce_ok(srv.http_url, 'a', '2', 6002, 100, TRACKER_EVENT_NONE, &r);
     ck_assert_int_eq(r.npeers, 1);
     ck_assert_int_eq(count_peer(r.peers, r.npeers, "127.0.0.2", 6001), 1);
+    struct tracker_server_stats st;
+    tracker_server_stats(&srv, &st);
+    ck_assert_uint_eq(st.peers, 2);
     free(h);
+    tracker_server_stop(&srv);
+}
+END_TEST
+
+/* The same over UDP, where the key is BEP 15's 32-bit field. */
+START_TEST(tracker_server_udp_peer_id_hijack_refused)
+{
+    start_default();
+    int owner = udp_open();
+    int evil = udp_open_at("127.0.0.2");
+    if (evil < 0) {
+        close(owner);
+        tracker_server_stop(&srv);
+        tk_skip("cannot bind 127.0.0.2 on this machine");
+    }
+    unsigned char h[20];
+    fill_id(h, 'h');
+    char err[256] = "";
+    uint64_t cid = udp_cid(owner), ecid = udp_cid(evil);
+    ck_assert_int_eq(
+        udp_announce_full(owner, cid, h, 'u', 7000, 0xfeed, TRACKER_EVENT_STARTED, err, sizeof err),
+        TRACKER_UDP_OK);
+    ck_assert_int_eq(
+        udp_announce_full(evil, ecid, h, 'u', 7000, 0xbad, TRACKER_EVENT_STOPPED, err, sizeof err),
+        TRACKER_UDP_ETRACKER);
+    ck_assert_msg(strstr(err, "another address") != NULL, "error packet said: %s", err);
+    ck_assert_int_eq(
+        udp_announce_full(evil, ecid, h, 'u', 7000, 0, TRACKER_EVENT_NONE, err, sizeof err),
+        TRACKER_UDP_ETRACKER);
+    struct tracker_server_stats st;
+    tracker_server_stats(&srv, &st);
+    ck_assert_uint_eq(st.peers, 1);
+    /* The right key moves it; the count stays at one peer. */
+    ck_assert_int_eq(
+        udp_announce_full(evil, ecid, h, 'u', 7000, 0xfeed, TRACKER_EVENT_NONE, err, sizeof err),
+        TRACKER_UDP_OK);
+    struct announce_result r;
+    announce_ok(srv.http_url, 'h', '2', 6002, 100, TRACKER_EVENT_STARTED, &r);
+    ck_assert_int_eq(r.npeers, 1);
+    ck_assert_int_eq(count_peer(r.peers, r.npeers, "127.0.0.2", 7000), 1);
+    close(owner);
+    close(evil);
+    tracker_server_stop(&srv);
+}
+END_TEST
+
+/* The attack: 1024 UDP announces with random info hashes from one address. That address gets
+ * its share (64 torrents by default) and is then refused, over UDP and over HTTP alike, while
+ * another address still adds a new torrent. Without the cap per address the flood took all 1024
+ * torrent slots and every newcomer was told "tracker full". */
+START_TEST(tracker_server_flood_from_one_address_is_capped)
+{
+    start_default();
+    int fd = udp_open();
+    uint64_t cid = udp_cid(fd);
+    const uint64_t seed = 0xf100d;
+    uint64_t rng = seed;
+    int ok = 0, refused = 0;
+    char err[256] = "", last_err[256] = "";
+    for (int i = 0; i < 1024; i++) {
+        unsigned char h[20];
+        for (int k = 0; k < 20; k += 4) {
+            uint64_t r = tracker_state_rand(&rng);
+            memcpy(h + k, &r, 4);
+        }
+        int rc = udp_announce_full(fd, cid, h, 'f', (uint16_t)(2000 + i), 0, TRACKER_EVENT_STARTED,
+                                   err, sizeof err);
+        if (rc == TRACKER_UDP_OK) {
+            ok++;
+        } else {
+            refused++;
+            snprintf(last_err, sizeof last_err, "%s", err);
+        }
+    }
+    printf("tracker_server_flood_from_one_address_is_capped (seed %llx): %d accepted, %d "
+           "refused: %s\n",
+           (unsigned long long)seed, ok, refused, last_err);
+    ck_assert_int_eq(ok, 64);
+    ck_assert_msg(strstr(last_err, "for your address") != NULL, "refused with: %s", last_err);
+    struct tracker_server_stats st;
+    tracker_server_stats(&srv, &st);
+    ck_assert_uint_eq(st.torrents, 64);
+
+    /* The flooder over HTTP: refused too. */
+    struct announce_result r;
+    ck_assert_int_ne(
+        announce_as(srv.http_url, 'z', 'f', 6001, 1, TRACKER_EVENT_STARTED, &r, err, sizeof err),
+        0);
+    ck_assert_msg(strstr(err, "for your address") != NULL, "announce said: %s", err);
+    close(fd);
+
+    /* Someone else: welcome. */
+    char target[512];
+    announce_target(target, sizeof target, 'n', '2', 6002, "&compact=1");
+    struct http_reply *hr = malloc(sizeof *hr);
+    ck_assert_ptr_nonnull(hr);
+    if (http_get("127.0.0.2", target, hr) < 0) {
+        free(hr);
+        tracker_server_stop(&srv);
+        tk_skip("cannot bind 127.0.0.2, so the other-address case was not run");
+    }
+    ck_assert_int_eq(hr->status, 200);
+    tracker_server_stats(&srv, &st);
+    ck_assert_uint_eq(st.torrents, 65);
+    free(hr);
     tracker_server_stop(&srv);
 }
 END_TEST
@@ -724,6 +928,65 @@ START_TEST(tracker_server_stop_releases_everything)
 }
 END_TEST
 
+/* When a socket cannot be made non-blocking or the lock cannot be made, the tracker does not
+ * start (with a message), rather than run a loop that one slow client could stall or a lock that
+ * was never initialised. */
+START_TEST(tracker_server_start_checks_its_system_calls)
+{
+#ifdef RTLD_NEXT
+    struct tracker_server_config cfg;
+    test_config(&cfg);
+    char err[256] = "";
+    int base = tk_count_fds();
+    atomic_store(&fail_mode, FAIL_NEXT_NONBLOCK);
+    ck_assert_int_eq(tracker_server_start(&srv, &cfg, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "non-blocking") != NULL, "message: %s", err);
+    ck_assert_int_eq(tk_count_fds(), base);
+
+    atomic_store(&fail_mode, FAIL_NEXT_MUTEX);
+    ck_assert_int_eq(tracker_server_start(&srv, &cfg, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "lock") != NULL, "message: %s", err);
+    ck_assert_int_eq(tk_count_fds(), base);
+
+    atomic_store(&fail_mode, FAIL_NONE);
+    start(&cfg);
+    tracker_server_stop(&srv);
+#else
+    tk_skip("no dlsym(RTLD_NEXT) here to make system calls fail on purpose");
+#endif
+}
+END_TEST
+
+/* A connection that cannot be made non-blocking is closed at once, unanswered: served blocking,
+ * a client that stops reading could stall the loop that serves everyone. The next one is served
+ * as usual. */
+START_TEST(tracker_server_drops_a_connection_it_cannot_make_non_blocking)
+{
+#ifdef RTLD_NEXT
+    test_thread = pthread_self();
+    start_default();
+    char target[512], req[1024];
+    announce_target(target, sizeof target, 'a', '1', 6001, "&compact=1");
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", target);
+    atomic_store(&fail_mode, FAIL_THREAD_NONBLOCK);
+    int fd = tk_connect_port("127.0.0.1", srv.http_port);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(writen(fd, req, (size_t)n), n);
+    ck_assert_int_eq(tk_wait_readable(fd, 5000), 1);
+    char buf[256];
+    ssize_t r = read(fd, buf, sizeof buf);
+    ck_assert_msg(r <= 0, "the tracker answered on a blocking connection: %.*s", (int)r, buf);
+    close(fd);
+    atomic_store(&fail_mode, FAIL_NONE);
+    struct announce_result res;
+    announce_ok(srv.http_url, 'a', '1', 6001, 100, TRACKER_EVENT_STARTED, &res);
+    tracker_server_stop(&srv);
+#else
+    tk_skip("no dlsym(RTLD_NEXT) here to make system calls fail on purpose");
+#endif
+}
+END_TEST
+
 /* ================================================================ UDP */
 
 /* Announce and scrape over UDP through the tracker client; HTTP and UDP share one state. */
@@ -941,7 +1204,9 @@ static Suite *tracker_server_suite(void)
     tk_add_test(tc, tracker_server_http_compact_reply);
     tk_add_test(tc, tracker_server_http_noncompact_reply);
     tk_add_test(tc, tracker_server_http_stopped_removes);
-    tk_add_test(tc, tracker_server_http_new_address_updates);
+    tk_add_test(tc, tracker_server_http_peer_id_hijack_refused);
+    tk_add_test(tc, tracker_server_udp_peer_id_hijack_refused);
+    tk_add_test(tc, tracker_server_flood_from_one_address_is_capped);
     tk_add_test(tc, tracker_server_expiry_of_stale_peer);
     tk_add_test(tc, tracker_server_ipv6_peers);
     tk_add_test(tc, tracker_server_dual_stack_lists_ipv4);
@@ -951,6 +1216,8 @@ static Suite *tracker_server_suite(void)
     tk_add_test(tc, tracker_server_http_silent_client_times_out);
     tk_add_test(tc, tracker_server_flood_keeps_fds_bounded);
     tk_add_test(tc, tracker_server_stop_releases_everything);
+    tk_add_test(tc, tracker_server_start_checks_its_system_calls);
+    tk_add_test(tc, tracker_server_drops_a_connection_it_cannot_make_non_blocking);
     tk_add_test(tc, tracker_server_udp_announce_and_scrape);
     tk_add_test(tc, tracker_server_udp_wrong_connection_id);
     tk_add_test(tc, tracker_server_udp_expired_connection_id);

@@ -1,6 +1,7 @@
 /*
- * check_tracker_state.c - the tracker's memory with a fake clock: announces, re-announces from new
- * addresses, expiry, picking peers, caps under floods, and a random differential test.
+ * check_tracker_state.c - the tracker's memory with a fake clock: announces, who may change an
+ * entry (peer-id hijacks), expiry, picking peers, caps under floods (also from one address), and
+ * a random differential test.
  */
 #include "testlib.h"
 #include "tracker_state.h"
@@ -42,7 +43,7 @@ static struct tracker_state_announce ann(unsigned t, unsigned p, uint16_t port, 
 /* Starts a tracker with the given caps and time-to-live. */
 static void start(struct tracker_state *ts, size_t torrents, size_t per, size_t total, int64_t ttl)
 {
-    struct tracker_state_config cfg = {torrents, per, total, ttl};
+    struct tracker_state_config cfg = {torrents, per, total, ttl, 0, 0, 0};
     char err[128];
     ck_assert_int_eq(tracker_state_init(ts, &cfg, 12345, err, sizeof err), TRACKER_STATE_OK);
 }
@@ -101,29 +102,96 @@ START_TEST(tracker_state_announce_and_scrape)
 }
 END_TEST
 
-START_TEST(tracker_state_reannounce_new_address_updates)
+/* Returns the one peer of torrent t, failing unless there is exactly one. */
+static struct tracker_peer only_peer(const struct tracker_state *ts, unsigned t)
+{
+    struct tracker_peer out[4];
+    uint64_t rng = 1;
+    unsigned char ih[20];
+    make_id(ih, 'T', t);
+    ck_assert_uint_eq(tracker_state_pick(ts, ih, NULL, out, 4, &rng), 1);
+    return out[0];
+}
+
+/* Sets an announce's BEP 7 key. */
+static void set_key(struct tracker_state_announce *a, const char *key)
+{
+    a->key_len = strlen(key);
+    memcpy(a->key, key, a->key_len);
+}
+
+/* The attack: someone reads a peer's id (a non-compact reply lists it) and announces it from
+ * another address, to move the entry there, or says "stopped" to delete it. Both are refused
+ * and the entry stays where its owner put it; the owner itself, from its own address and port,
+ * still updates and removes it. */
+START_TEST(tracker_state_peer_id_hijack_refused)
 {
     struct tracker_state ts;
     start(&ts, 10, 10, 100, 60);
-    must_announce(&ts, ann(1, 7, 6881, 100, TRACKER_EVENT_STARTED), 0);
+    struct tracker_state_announce owner = ann(1, 7, 6881, 100, TRACKER_EVENT_STARTED);
+    must_announce(&ts, owner, 0);
+
+    char err[160] = "";
+    struct tracker_state_announce evil = ann(1, 7, 6881, 0, TRACKER_EVENT_NONE);
+    evil.peer.ip[0] = 66; /* same peer id and port, another address */
+    ck_assert_int_eq(tracker_state_announce(&ts, &evil, 1, err, sizeof err), TRACKER_STATE_EDENIED);
+    ck_assert_ptr_nonnull(strstr(err, "another address"));
+    evil.event = TRACKER_EVENT_STOPPED;
+    ck_assert_int_eq(tracker_state_announce(&ts, &evil, 1, err, sizeof err), TRACKER_STATE_EDENIED);
+    /* The same address with another port is another peer too (two clients behind one NAT). */
+    struct tracker_state_announce other_port = ann(1, 7, 7000, 0, TRACKER_EVENT_STOPPED);
+    ck_assert_int_eq(tracker_state_announce(&ts, &other_port, 1, err, sizeof err),
+                     TRACKER_STATE_EDENIED);
+
+    struct tracker_peer p = only_peer(&ts, 1);
+    ck_assert_mem_eq(p.ip, owner.peer.ip, 4);
+    ck_assert_uint_eq(p.port, 6881);
+    ck_assert_uint_eq(counts(&ts, 1).incomplete, 1); /* "left" was not changed either */
+    must_be_valid(&ts);
+
+    owner.event = TRACKER_EVENT_STOPPED;
+    must_announce(&ts, owner, 2);
+    ck_assert_uint_eq(ts.npeers_total, 0);
+    ck_assert_uint_eq(ts.ntorrents, 0);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+/* A client that sent a BEP 7 key may announce from a new address (IPv4 to IPv6 here) and is
+ * moved there in place; an announce with another key, or none, from elsewhere is refused. */
+START_TEST(tracker_state_key_moves_entry)
+{
+    struct tracker_state ts;
+    start(&ts, 10, 10, 100, 60);
+    struct tracker_state_announce first = ann(1, 7, 6881, 100, TRACKER_EVENT_STARTED);
+    set_key(&first, "1A2B3C4D");
+    must_announce(&ts, first, 0);
+
     struct tracker_state_announce moved = ann(1, 7, 51413, 100, TRACKER_EVENT_NONE);
     moved.peer.family = 6;
     memset(moved.peer.ip, 0, 16);
     moved.peer.ip[15] = 1;
+    char err[160];
+    set_key(&moved, "1A2B3C4E");
+    ck_assert_int_eq(tracker_state_announce(&ts, &moved, 5, err, sizeof err),
+                     TRACKER_STATE_EDENIED);
+    moved.key_len = 0;
+    ck_assert_int_eq(tracker_state_announce(&ts, &moved, 5, err, sizeof err),
+                     TRACKER_STATE_EDENIED);
+    set_key(&moved, "1A2B3C4D");
     must_announce(&ts, moved, 10);
 
-    struct tracker_peer out[4];
-    uint64_t rng = 1;
-    unsigned char ih[20];
-    make_id(ih, 'T', 1);
+    struct tracker_peer p = only_peer(&ts, 1);
     ck_assert_uint_eq(ts.npeers_total, 1);
-    ck_assert_uint_eq(tracker_state_pick(&ts, ih, NULL, out, 4, &rng), 1);
-    ck_assert_int_eq(out[0].family, 6);
-    ck_assert_uint_eq(out[0].port, 51413);
-    ck_assert_mem_eq(out[0].ip, moved.peer.ip, 16);
-    ck_assert_int_eq(out[0].has_peer_id, 1);
-    ck_assert_mem_eq(out[0].peer_id, moved.peer.peer_id, 20);
-    must_be_valid(&ts);
+    ck_assert_int_eq(p.family, 6);
+    ck_assert_uint_eq(p.port, 51413);
+    ck_assert_mem_eq(p.ip, moved.peer.ip, 16);
+    ck_assert_int_eq(p.has_peer_id, 1);
+    ck_assert_mem_eq(p.peer_id, moved.peer.peer_id, 20);
+    must_be_valid(&ts); /* the counts per address moved with it */
+    /* The old address now holds nothing, so its whole share is free again. */
+    ck_assert_uint_eq(ts.addrs.n, 1);
     tracker_state_free(&ts);
 }
 END_TEST
@@ -309,7 +377,7 @@ START_TEST(tracker_state_flood_of_info_hashes_is_bounded)
     ck_assert_uint_eq(ts.ntorrents, 64);
     ck_assert_int_eq(refused, 10000 - 63);
     /* The peers already there keep being served. */
-    must_announce(&ts, ann(0, 0, 2, 0, TRACKER_EVENT_NONE), 2);
+    must_announce(&ts, ann(0, 0, 1, 0, TRACKER_EVENT_NONE), 2);
     ck_assert_uint_eq(counts(&ts, 0).complete, 1);
     must_be_valid(&ts);
     /* Once the flood's entries expire, new torrents are welcome again. */
@@ -345,6 +413,111 @@ START_TEST(tracker_state_flood_of_peer_ids_is_bounded)
     ck_assert_uint_eq(ts.ntorrents, 3);
     must_be_valid(&ts);
     tracker_state_free(&ts);
+}
+END_TEST
+
+/* Makes an announce of torrent t and peer p that comes from the one address 10.0.0.1. */
+static struct tracker_state_announce from_one(unsigned t, unsigned p)
+{
+    struct tracker_state_announce a =
+        ann(t, p, (uint16_t)(1000 + p % 60000), 1, TRACKER_EVENT_STARTED);
+    memset(a.peer.ip, 0, 16);
+    a.peer.ip[0] = 10;
+    a.peer.ip[3] = 1;
+    return a;
+}
+
+/* The attack: one address announces 1024 random info hashes, then many peer ids into one
+ * torrent. It gets only its share of each table (64 torrents, 625 peers in one torrent, 6250
+ * peers in all, by default), and every other address can still add new torrents and peers. */
+START_TEST(tracker_state_one_address_gets_a_small_share)
+{
+    struct tracker_state ts;
+    struct tracker_state_config cfg;
+    tracker_state_config_default(&cfg, 60);
+    char err[160] = "";
+    ck_assert_int_eq(tracker_state_init(&ts, &cfg, 99, err, sizeof err), TRACKER_STATE_OK);
+    const uint64_t seed = 0x5eed17;
+    uint64_t rng = seed;
+    int ok = 0, full = 0;
+    for (unsigned i = 0; i < 1024; i++) {
+        struct tracker_state_announce a = from_one(0, i);
+        for (int k = 0; k < 20; k += 8) {
+            uint64_t r = tracker_state_rand(&rng);
+            memcpy(a.info_hash + k, &r, k + 8 <= 20 ? 8 : 4);
+        }
+        int rc = tracker_state_announce(&ts, &a, 0, err, sizeof err);
+        ok += rc == TRACKER_STATE_OK;
+        full += rc == TRACKER_STATE_EFULL;
+    }
+    ck_assert_msg(ok == 64 && full == 1024 - 64, "seed %llx: %d accepted, %d refused",
+                  (unsigned long long)seed, ok, full);
+    ck_assert_str_eq(err, "tracker full for your address: too many torrents");
+    ck_assert_uint_eq(ts.ntorrents, 64);
+    must_be_valid(&ts);
+
+    /* Many peer ids into one torrent it is already in: 625 at most. */
+    for (unsigned p = 0; p < 2000; p++) {
+        struct tracker_state_announce a = from_one(0, 100000 + p);
+        rng = seed;
+        for (int k = 0; k < 20; k += 8) {
+            uint64_t r = tracker_state_rand(&rng);
+            memcpy(a.info_hash + k, &r, k + 8 <= 20 ? 8 : 4);
+        }
+        tracker_state_announce(&ts, &a, 0, err, sizeof err);
+    }
+    ck_assert_str_eq(err, "tracker full for your address: too many peers in this torrent");
+    must_be_valid(&ts);
+
+    /* Everyone else is still welcome: a new torrent, and a new peer in the flooded torrent. */
+    for (unsigned t = 1; t <= 100; t++)
+        must_announce(&ts, ann(t, 1000 + t, 6881, 1, TRACKER_EVENT_STARTED), 1);
+    ck_assert_uint_eq(ts.ntorrents, 164);
+    struct tracker_state_announce other = from_one(0, 5);
+    other.peer.ip[3] = 2;
+    rng = seed;
+    for (int k = 0; k < 20; k += 8) {
+        uint64_t r = tracker_state_rand(&rng);
+        memcpy(other.info_hash + k, &r, k + 8 <= 20 ? 8 : 4);
+    }
+    must_announce(&ts, other, 1);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+/* The total cap per address over all torrents, and an IPv6 /64 counting as one address. */
+START_TEST(tracker_state_ipv6_prefix_is_one_address)
+{
+    struct tracker_state ts;
+    struct tracker_state_config cfg = {100, 100, 1000, 60, 50, 30, 20};
+    char err[160] = "";
+    ck_assert_int_eq(tracker_state_init(&ts, &cfg, 7, err, sizeof err), TRACKER_STATE_OK);
+    int ok = 0;
+    for (unsigned p = 0; p < 100; p++) {
+        struct tracker_state_announce a = ann(p % 3, p, 6881, 1, TRACKER_EVENT_STARTED);
+        a.peer.family = 6;
+        memset(a.peer.ip, 0, 16);
+        a.peer.ip[0] = 0x20;
+        a.peer.ip[1] = 0x01;
+        a.peer.ip[8] = (unsigned char)(p >> 8); /* the last 64 bits vary: the same subscriber */
+        a.peer.ip[15] = (unsigned char)p;
+        ok += tracker_state_announce(&ts, &a, 0, err, sizeof err) == TRACKER_STATE_OK;
+    }
+    ck_assert_int_eq(ok, 30);
+    ck_assert_str_eq(err, "tracker full for your address: too many peers");
+    must_be_valid(&ts);
+    /* Expiry gives the share back. */
+    tracker_state_expire(&ts, 100);
+    ck_assert_uint_eq(ts.addrs.n, 0);
+    struct tracker_state_announce a = ann(5, 5, 6881, 1, TRACKER_EVENT_STARTED);
+    must_announce(&ts, a, 100);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+
+    /* A cap per address above the tracker's own cap is a configuration error. */
+    struct tracker_state_config bad = {10, 10, 10, 60, 11, 0, 0};
+    ck_assert_int_eq(tracker_state_init(&ts, &bad, 7, err, sizeof err), TRACKER_STATE_EINVAL);
 }
 END_TEST
 
@@ -468,13 +641,69 @@ START_TEST(tracker_state_random_ops_match_model)
 }
 END_TEST
 
+/* Random announces from a few addresses, ports, peer ids and keys (so entries move, hijacks are
+ * refused and the caps per address bite), with stops and expiry: after every step the address
+ * tables must agree with the peers, which tracker_state_check() verifies in full. */
+START_TEST(tracker_state_random_addresses_keep_invariants)
+{
+    const uint64_t seed = 0xADD2E55;
+    uint64_t rng = seed;
+    struct tracker_state ts;
+    struct tracker_state_config cfg = {8, 12, 40, 30, 3, 6, 2};
+    char err[160];
+    ck_assert_int_eq(tracker_state_init(&ts, &cfg, 5, err, sizeof err), TRACKER_STATE_OK);
+    int64_t now = 0;
+    int results[5] = {0};
+    for (int step = 0; step < 20000; step++) {
+        unsigned r = (unsigned)(tracker_state_rand(&rng) % 100);
+        if (r < 3) {
+            now += 1 + (int64_t)(tracker_state_rand(&rng) % 20);
+            tracker_state_expire(&ts, now);
+        } else {
+            unsigned t = (unsigned)(tracker_state_rand(&rng) % 10);
+            unsigned p = (unsigned)(tracker_state_rand(&rng) % 30);
+            struct tracker_state_announce a = ann(
+                t, p, (uint16_t)(1 + tracker_state_rand(&rng) % 3), tracker_state_rand(&rng) % 2,
+                r < 20 ? TRACKER_EVENT_STOPPED : TRACKER_EVENT_NONE);
+            unsigned where = (unsigned)(tracker_state_rand(&rng) % 5);
+            memset(a.peer.ip, 0, 16);
+            if (where == 4) {
+                a.peer.family = 6;
+                a.peer.ip[0] = 0x20;
+                a.peer.ip[15] = (unsigned char)p; /* one /64 */
+            } else {
+                a.peer.ip[0] = 10;
+                a.peer.ip[3] = (unsigned char)where;
+            }
+            if (tracker_state_rand(&rng) % 2)
+                set_key(&a, p % 2 ? "k-odd" : "k-even");
+            int rc = tracker_state_announce(&ts, &a, now, err, sizeof err);
+            ck_assert_msg(rc <= 0 && rc >= TRACKER_STATE_EDENIED, "seed %llx step %d: rc %d",
+                          (unsigned long long)seed, step, rc);
+            ck_assert_msg(rc != TRACKER_STATE_ENOMEM && rc != TRACKER_STATE_EINVAL,
+                          "seed %llx step %d: %s", (unsigned long long)seed, step, err);
+            results[-rc]++;
+        }
+        char why[128] = "";
+        ck_assert_msg(tracker_state_check(&ts, why, sizeof why) == 0, "seed %llx step %d: %s",
+                      (unsigned long long)seed, step, why);
+    }
+    printf("tracker_state_random_addresses_keep_invariants (seed %llx): %d ok, %d full, %d "
+           "denied\n",
+           (unsigned long long)seed, results[0], results[1], results[4]);
+    ck_assert(results[0] > 0 && results[1] > 0 && results[4] > 0);
+    tracker_state_free(&ts);
+}
+END_TEST
+
 static Suite *tracker_state_suite(void)
 {
     Suite *s = suite_create("tracker_state");
     TCase *tc = tcase_create("tracker_state");
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, tracker_state_announce_and_scrape);
-    tcase_add_test(tc, tracker_state_reannounce_new_address_updates);
+    tcase_add_test(tc, tracker_state_peer_id_hijack_refused);
+    tcase_add_test(tc, tracker_state_key_moves_entry);
     tcase_add_test(tc, tracker_state_left_moves_between_seeders_and_leechers);
     tcase_add_test(tc, tracker_state_completed_counted_once_per_peer);
     tcase_add_test(tc, tracker_state_stopped_removes);
@@ -484,9 +713,12 @@ static Suite *tracker_state_suite(void)
     tcase_add_test(tc, tracker_state_pick_is_uniform);
     tcase_add_test(tc, tracker_state_flood_of_info_hashes_is_bounded);
     tcase_add_test(tc, tracker_state_flood_of_peer_ids_is_bounded);
+    tcase_add_test(tc, tracker_state_one_address_gets_a_small_share);
+    tcase_add_test(tc, tracker_state_ipv6_prefix_is_one_address);
     tcase_add_test(tc, tracker_state_rejects_bad_config);
     tcase_add_test(tc, tracker_state_ten_thousand_peers);
     tcase_add_test(tc, tracker_state_random_ops_match_model);
+    tcase_add_test(tc, tracker_state_random_addresses_keep_invariants);
     suite_add_tcase(s, tc);
     return s;
 }

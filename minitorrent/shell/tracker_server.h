@@ -16,6 +16,11 @@
  * waited longest without finishing its request is the likeliest to be idle or hostile, and it lets
  * a real client in even during a flood of idle connections.
  *
+ * What the tracker remembers, and whom it lets change it, is the core's business (see
+ * tracker_state.h): an address gets only a small share of the tables, and an announce changes a
+ * peer's entry only from that peer's address and port or with its BEP 7 key. This module passes
+ * it the socket's address (never the "ip" parameter) and the key, from HTTP or UDP alike.
+ *
  * A swarm (`minitorrent swarm`) or a test starts a tracker in its own process with
  * tracker_server_start() and stops it with tracker_server_stop(); `minitorrent tracker` does the
  * same and waits for a signal in between.

@@ -386,8 +386,10 @@ START_TEST(tracker_http_request_golden)
     ck_assert_int_eq(q.no_peer_id, 0);
     ck_assert_int_eq(q.numwant, 30);
     ck_assert_str_eq(q.ip, "10.0.0.1");
+    ck_assert_uint_eq(q.key_len, 3);
+    ck_assert_mem_eq(q.key, "abc", 3);
 
-    /* The optional parameters left out: no event, not compact, numwant -1. */
+    /* The optional parameters left out: no event, not compact, numwant -1, no key. */
     line = "GET /announce?peer_id=" PID "&info_hash=" IH_ENC
            "&port=1&uploaded=0&downloaded=0&left=0&no_peer_id=1&numwant=99999 HTTP/1.0";
     ck_assert_int_eq(tracker_http_parse_request_line(line, strlen(line), &q, err, sizeof err),
@@ -397,6 +399,7 @@ START_TEST(tracker_http_request_golden)
     ck_assert_int_eq(q.no_peer_id, 1);
     ck_assert_int_eq(q.numwant, TRACKER_HTTP_NUMWANT_MAX);
     ck_assert_str_eq(q.ip, "");
+    ck_assert_uint_eq(q.key_len, 0);
 }
 END_TEST
 
@@ -473,6 +476,28 @@ START_TEST(tracker_http_request_rejects_bad_announces)
     expect_bad_query("info_hash=" IH_ENC "&peer_id=" PID GOOD_REST "&numwant=lots", "numwant");
     expect_bad_query("info_hash=" IH_ENC "&info_hash=" IH_ENC "&peer_id=" PID GOOD_REST,
                      "duplicate parameter info_hash");
+}
+END_TEST
+
+/* BEP 7's key is kept as decoded bytes, up to TRACKER_HTTP_KEY_MAX; a longer or malformed key is
+ * refused rather than cut, because a cut key could match someone else's. */
+START_TEST(tracker_http_request_key)
+{
+    const char *line =
+        "GET /announce?info_hash=" IH_ENC "&peer_id=" PID GOOD_REST "&key=%01%02%00%FF HTTP/1.1";
+    struct tracker_http_request q;
+    char err[128] = "";
+    ck_assert_msg(tracker_http_parse_request_line(line, strlen(line), &q, err, sizeof err) ==
+                      TRACKER_HTTP_OK,
+                  "%s", err);
+    ck_assert_uint_eq(q.key_len, 4);
+    ck_assert_mem_eq(q.key, "\x01\x02\x00\xff", 4);
+    expect_bad_query("info_hash=" IH_ENC "&peer_id=" PID GOOD_REST
+                     "&key=0123456789abcdef0123456789abcdefX",
+                     "bad key (at most 32 bytes)");
+    expect_bad_query("info_hash=" IH_ENC "&peer_id=" PID GOOD_REST "&key=%zz", "bad key");
+    expect_bad_query("info_hash=" IH_ENC "&peer_id=" PID GOOD_REST "&key=a&key=b",
+                     "duplicate parameter key");
 }
 END_TEST
 
@@ -737,6 +762,7 @@ static Suite *tracker_http_suite(void)
     tk_add_test(tc, tracker_http_request_roundtrip_from_client);
     tk_add_test(tc, tracker_http_request_rejects_bad_announces);
     tk_add_test(tc, tracker_http_request_rejects_bad_lines);
+    tk_add_test(tc, tracker_http_request_key);
     tk_add_test(tc, tracker_http_request_scrape);
     tk_add_test(tc, tracker_http_response_header_golden);
     return s;

@@ -45,6 +45,7 @@ enum tracker_http_result {
 #define TRACKER_HTTP_TEXT_MAX 256            /* failure reason and warning text we keep */
 #define TRACKER_HTTP_SCRAPE_MAX 64           /* info hashes in one scrape request */
 #define TRACKER_HTTP_NUMWANT_MAX 1000        /* larger numwant values are cut to this */
+#define TRACKER_HTTP_KEY_MAX 32              /* the longest BEP 7 key accepted */
 
 /* ================================================================ client side */
 
@@ -132,6 +133,8 @@ struct tracker_http_request {
     int no_peer_id; /* 1 when the client sent no_peer_id=1 (non-compact replies omit ids) */
     long numwant;   /* -1 when absent; otherwise 0..TRACKER_HTTP_NUMWANT_MAX */
     char ip[64];    /* the "ip" parameter as sent, or "" (a tracker should trust the socket) */
+    unsigned char key[TRACKER_HTTP_KEY_MAX]; /* BEP 7's "key", percent-decoded */
+    size_t key_len;                          /* 0 when the client sent none */
     /* scrape: 0 hashes means "every torrent" (BEP 48) */
     unsigned char scrape_hashes[TRACKER_HTTP_SCRAPE_MAX][20];
     size_t nscrape;
@@ -140,7 +143,8 @@ struct tracker_http_request {
 /* Parses a request line such as "GET /announce?info_hash=...&... HTTP/1.1" (a trailing CR LF is
  * allowed). The path must be /announce or /scrape (else TRACKER_HTTP_ENOTFOUND); an announce needs
  * info_hash and peer_id of exactly 20 bytes, port 1..65535, numeric uploaded/downloaded/left, and
- * an event among started, completed, stopped or empty. Returns TRACKER_HTTP_OK, or a negative
+ * an event among started, completed, stopped or empty, and a key of at most
+ * TRACKER_HTTP_KEY_MAX bytes. Returns TRACKER_HTTP_OK, or a negative
  * result with a message fit to send back as a failure reason. */
 int tracker_http_parse_request_line(const char *line, size_t n, struct tracker_http_request *req,
                                     char *err, size_t errlen);

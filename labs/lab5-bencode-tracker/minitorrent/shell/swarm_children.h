@@ -21,10 +21,10 @@
  * Nothing here sleeps to synchronise. The parent waits in poll() on the pipes: a pipe becomes
  * readable when its child prints and reaches end of file when the child exits.
  *
- * The parent must be single-threaded, as `minitorrent swarm` is: between fork and exec the child
- * uses stdio to report a failed exec, which is safe only when no other thread could have held a
- * stdio lock at the fork. Nothing here prints, except child_show_log_tail (where it is told) and
- * a child whose exec failed (into its own log).
+ * Between fork and exec the child makes only async-signal-safe calls (a failed exec is reported
+ * into its log with write(2), from a message the parent formatted before the fork), so starting
+ * children is safe even from a process with other threads. Nothing here prints, except
+ * child_show_log_tail (where it is told) and a child whose exec failed (into its own log).
  */
 #ifndef SWARM_CHILDREN_H
 #define SWARM_CHILDREN_H

@@ -602,13 +602,14 @@ enum {
     P_COMPACT,
     P_NUMWANT,
     P_IP,
+    P_KEY,
     P_COUNT
 };
 static const char *const param_names[P_COUNT] = {"info_hash",  "peer_id", "port",  "uploaded",
                                                  "downloaded", "left",    "event", "compact",
-                                                 "numwant",    "ip"};
+                                                 "numwant",    "ip",      "key"};
 
-/* Returns the index of a known announce parameter, or -1 for one we ignore (key, trackerid...). */
+/* Returns the index of a known announce parameter, or -1 for one we ignore (trackerid...). */
 static int param_index(const char *key, size_t n)
 {
     for (int i = 0; i < P_COUNT; i++)
@@ -717,6 +718,14 @@ static int announce_param(struct tracker_http_request *req, int idx, const char 
         }
         copy_printable(req->ip, sizeof req->ip, buf, len);
         return 0;
+    case P_KEY:
+        /* BEP 7: a random string the client tells only the tracker, so that the tracker can
+         * recognise it when it announces from a new address. Any bytes, but not many. */
+        if (url_decode(v, vn, req->key, sizeof req->key, &req->key_len, why, sizeof why) < 0) {
+            set_errf(err, errlen, "bad key (at most %d bytes): %s", TRACKER_HTTP_KEY_MAX, why);
+            return -1;
+        }
+        return 0;
     }
     return 0;
 }
@@ -760,7 +769,7 @@ static int parse_query(struct tracker_http_request *req, const char *q, size_t q
         }
         int idx = param_index(key, kn);
         if (idx < 0)
-            continue; /* key, trackerid, supportcrypto...: allowed, not needed */
+            continue; /* trackerid, supportcrypto...: allowed, not needed */
         if (seen & (1u << idx)) {
             set_errf(err, errlen, "duplicate parameter %s", param_names[idx]);
             return TRACKER_HTTP_EBAD;

@@ -1,8 +1,10 @@
 /*
  * tracker_state.c - the tracker's memory (see tracker_state.h).
  *
- * Two tables have the same shape: the torrents (keyed by info hash) and, inside each torrent, its
- * peers (keyed by peer id). Both keys are 20 bytes, so one small hash index serves both. An index
+ * Three tables have the same shape: the torrents (keyed by info hash), inside each torrent its
+ * peers (keyed by peer id), and the addresses (keyed by a 20-byte form of the IP address) that
+ * count the entries of each address, once per torrent and once over the whole tracker. Every key
+ * is 20 bytes, so one small hash index serves all three. An index
  * does not own the entries: it maps a key to a position in a dense array, which keeps iteration
  * (expiry, picking peers) a plain loop over memory. Removing entry i moves the array's last entry
  * into position i ("swap-remove") and tells the index where it went.
@@ -172,6 +174,14 @@ static struct table peer_table(const struct tracker_state *ts, const struct trac
     return t;
 }
 
+/* Describes an address table as a table. */
+static struct table addr_table(const struct tracker_state *ts, const struct tracker_addr_table *at)
+{
+    struct table t = {(const unsigned char *)at->items, sizeof(struct tracker_addr),
+                      offsetof(struct tracker_addr, addr_key), ts->hash_key};
+    return t;
+}
+
 /* ---------------------------------------------------------------- set-up */
 
 /* Fills the default configuration; see tracker_state.h. */
@@ -181,6 +191,19 @@ void tracker_state_config_default(struct tracker_state_config *cfg, int64_t inte
     cfg->max_peers_per_torrent = 10000;
     cfg->max_peers_total = 100000;
     cfg->peer_ttl_s = 2 * interval_s;
+    cfg->max_torrents_per_addr = 64;
+    cfg->max_peers_per_addr = 6250;
+    cfg->max_peers_per_addr_torrent = 625;
+}
+
+/* Returns the default cap per address for a table of the given cap: a sixteenth of it, but at
+ * least 16, so that a small tracker (a test's) still lets one address do something useful. */
+static size_t share_of(size_t cap)
+{
+    size_t s = cap / 16;
+    if (s < 16)
+        s = cap < 16 ? cap : 16;
+    return s;
 }
 
 /* Prepares an empty tracker; see tracker_state.h. */
@@ -196,6 +219,19 @@ int tracker_state_init(struct tracker_state *ts, const struct tracker_state_conf
         return TRACKER_STATE_EINVAL;
     }
     ts->cfg = *cfg;
+    if (ts->cfg.max_torrents_per_addr == 0)
+        ts->cfg.max_torrents_per_addr = share_of(cfg->max_torrents);
+    if (ts->cfg.max_peers_per_addr == 0)
+        ts->cfg.max_peers_per_addr = share_of(cfg->max_peers_total);
+    if (ts->cfg.max_peers_per_addr_torrent == 0)
+        ts->cfg.max_peers_per_addr_torrent = share_of(cfg->max_peers_per_torrent);
+    if (ts->cfg.max_torrents_per_addr > cfg->max_torrents ||
+        ts->cfg.max_peers_per_addr > cfg->max_peers_total ||
+        ts->cfg.max_peers_per_addr_torrent > cfg->max_peers_per_torrent) {
+        set_err(err, errlen, "a cap per address must not exceed the tracker's cap");
+        memset(ts, 0, sizeof *ts);
+        return TRACKER_STATE_EINVAL;
+    }
     /* The hash key comes from the seed through the generator, so nearby seeds give unrelated
      * keys. The shell seeds from /dev/urandom; tests use a fixed seed. */
     for (int i = 0; i < 16; i += 8) {
@@ -206,11 +242,20 @@ int tracker_state_init(struct tracker_state *ts, const struct tracker_state_conf
     return TRACKER_STATE_OK;
 }
 
+/* Frees an address table's memory. */
+static void addrs_free(struct tracker_addr_table *at)
+{
+    free(at->items);
+    free(at->index.slot);
+    memset(at, 0, sizeof *at);
+}
+
 /* Frees one torrent's memory. */
 static void torrent_free(struct tracker_torrent *tor)
 {
     free(tor->peers);
     free(tor->index.slot);
+    addrs_free(&tor->addrs);
     memset(tor, 0, sizeof *tor);
 }
 
@@ -221,6 +266,7 @@ void tracker_state_free(struct tracker_state *ts)
         torrent_free(&ts->torrents[i]);
     free(ts->torrents);
     free(ts->index.slot);
+    addrs_free(&ts->addrs);
     struct tracker_state_config cfg = ts->cfg;
     memset(ts, 0, sizeof *ts);
     ts->cfg = cfg;
@@ -269,9 +315,139 @@ static int peers_reserve(const struct tracker_state *ts, struct tracker_torrent 
     return 0;
 }
 
+/* ---------------------------------------------------------------- counting per address */
+
+/* Writes the key under which an address is counted: the family, then the 4 bytes of an IPv4
+ * address or the first 8 of an IPv6 one (its /64: one subscriber's usual share), zeros after. */
+static void addr_key_of(const struct tracker_peer *p, unsigned char key[20])
+{
+    memset(key, 0, 20);
+    key[0] = (unsigned char)p->family;
+    memcpy(key + 1, p->ip, p->family == 4 ? 4 : 8);
+}
+
+/* Finds an address in a table; returns its entry, or NULL. */
+static struct tracker_addr *addr_find(const struct tracker_state *ts,
+                                      const struct tracker_addr_table *at,
+                                      const unsigned char key[20])
+{
+    struct table t = addr_table(ts, at);
+    long pos = index_find(&t, &at->index, key);
+    return pos < 0 ? NULL : &at->items[pos];
+}
+
+/* Makes room for one more address in a table that may hold up to limit; returns 0 or -1. */
+static int addrs_reserve(const struct tracker_state *ts, struct tracker_addr_table *at,
+                         size_t limit)
+{
+    if (at->n < at->cap)
+        return 0;
+    size_t cap = grow_cap(at->cap, limit);
+    struct tracker_addr *arr = realloc(at->items, cap * sizeof *arr);
+    if (arr == NULL)
+        return -1;
+    at->items = arr;
+    struct table t = addr_table(ts, at);
+    if (index_rebuild(&t, &at->index, cap, at->n) < 0)
+        return -1;
+    at->cap = cap;
+    return 0;
+}
+
+/* Returns the entry of an address, adding it with zero counts when it is new. The caller has
+ * reserved room, so this cannot fail. */
+static struct tracker_addr *addr_get(const struct tracker_state *ts, struct tracker_addr_table *at,
+                                     const unsigned char key[20])
+{
+    struct table t = addr_table(ts, at);
+    int found;
+    size_t i = index_probe(&t, &at->index, key, &found);
+    if (found)
+        return &at->items[at->index.slot[i] - 1];
+    struct tracker_addr *e = &at->items[at->n];
+    memset(e, 0, sizeof *e);
+    memcpy(e->addr_key, key, 20);
+    at->index.slot[i] = (uint32_t)(at->n + 1);
+    at->n++;
+    return e;
+}
+
+/* Forgets the entry e of an address table (its counts reached zero). */
+static void addr_drop(const struct tracker_state *ts, struct tracker_addr_table *at,
+                      struct tracker_addr *e)
+{
+    struct table t = addr_table(ts, at);
+    table_swap_remove(&t, &at->index, (unsigned char *)at->items, (size_t)(e - at->items), at->n);
+    at->n--;
+}
+
+/* Tells whether the address with this key may hold one more peer entry in torrent tor (NULL: a
+ * torrent that does not exist yet). Returns TRACKER_STATE_OK or TRACKER_STATE_EFULL with a
+ * message. */
+static int addr_may_join(const struct tracker_state *ts, const struct tracker_torrent *tor,
+                         const unsigned char key[20], char *err, size_t errlen)
+{
+    const struct tracker_addr *here = tor != NULL ? addr_find(ts, &tor->addrs, key) : NULL;
+    const struct tracker_addr *all = addr_find(ts, &ts->addrs, key);
+    if (here != NULL && here->peers >= ts->cfg.max_peers_per_addr_torrent) {
+        set_err(err, errlen, "tracker full for your address: too many peers in this torrent");
+        return TRACKER_STATE_EFULL;
+    }
+    if (all != NULL && all->peers >= ts->cfg.max_peers_per_addr) {
+        set_err(err, errlen, "tracker full for your address: too many peers");
+        return TRACKER_STATE_EFULL;
+    }
+    if (here == NULL && all != NULL && all->torrents >= ts->cfg.max_torrents_per_addr) {
+        set_err(err, errlen, "tracker full for your address: too many torrents");
+        return TRACKER_STATE_EFULL;
+    }
+    return TRACKER_STATE_OK;
+}
+
+/* Reserves room to count one more entry of an address in tor and over the tracker. */
+static int addr_reserve_join(struct tracker_state *ts, struct tracker_torrent *tor)
+{
+    if (addrs_reserve(ts, &ts->addrs, ts->cfg.max_peers_total) < 0)
+        return -1;
+    return addrs_reserve(ts, &tor->addrs, ts->cfg.max_peers_per_torrent);
+}
+
+/* Counts one more peer entry of an address in tor; addr_reserve_join() made the room. */
+static void addr_join(struct tracker_state *ts, struct tracker_torrent *tor,
+                      const unsigned char key[20])
+{
+    struct tracker_addr *here = addr_get(ts, &tor->addrs, key);
+    struct tracker_addr *all = addr_get(ts, &ts->addrs, key);
+    here->peers++;
+    all->peers++;
+    if (here->peers == 1)
+        all->torrents++;
+}
+
+/* Counts one peer entry of an address in tor less, forgetting the address where it reaches 0. */
+static void addr_leave(struct tracker_state *ts, struct tracker_torrent *tor,
+                       const unsigned char key[20])
+{
+    struct tracker_addr *here = addr_find(ts, &tor->addrs, key);
+    struct tracker_addr *all = addr_find(ts, &ts->addrs, key);
+    if (here == NULL || all == NULL)
+        return; /* cannot happen while the invariants hold; tracker_state_check() says so */
+    here->peers--;
+    all->peers--;
+    if (here->peers == 0) {
+        all->torrents--;
+        addr_drop(ts, &tor->addrs, here);
+    }
+    if (all->peers == 0)
+        addr_drop(ts, &ts->addrs, all);
+}
+
 /* Removes peer pos of a torrent, keeping the counters right. */
 static void peer_remove(struct tracker_state *ts, struct tracker_torrent *tor, size_t pos)
 {
+    unsigned char key[20];
+    addr_key_of(&tor->peers[pos].addr, key);
+    addr_leave(ts, tor, key);
     if (tor->peers[pos].left == 0)
         tor->seeders--;
     struct table t = peer_table(ts, tor);
@@ -331,10 +507,13 @@ static long peer_add(struct tracker_state *ts, struct tracker_torrent *tor,
         set_err(err, errlen, "tracker full: too many peers");
         return TRACKER_STATE_EFULL;
     }
-    if (peers_reserve(ts, tor) < 0) {
+    if (peers_reserve(ts, tor) < 0 || addr_reserve_join(ts, tor) < 0) {
         set_err(err, errlen, "out of memory");
         return TRACKER_STATE_ENOMEM;
     }
+    unsigned char key[20];
+    addr_key_of(addr, key);
+    addr_join(ts, tor, key);
     struct tracker_state_peer *p = &tor->peers[tor->npeers];
     memset(p, 0, sizeof *p);
     p->addr = *addr;
@@ -348,6 +527,40 @@ static long peer_add(struct tracker_state *ts, struct tracker_torrent *tor,
     return (long)tor->npeers++;
 }
 
+/* Tells whether an announce may change the existing entry p: it comes from the entry's own
+ * address and port, or it carries the key the entry was announced with. */
+static int may_change(const struct tracker_state_peer *p, const struct tracker_state_announce *a)
+{
+    size_t iplen = a->peer.family == 4 ? 4 : 16;
+    if (p->addr.family == a->peer.family && memcmp(p->addr.ip, a->peer.ip, iplen) == 0 &&
+        p->addr.port == a->peer.port)
+        return 1;
+    return a->key_len > 0 && a->key_len == p->key_len && memcmp(a->key, p->key, a->key_len) == 0;
+}
+
+/* Moves the address counts of peer p of tor to the announce's address, if that changed. Returns
+ * TRACKER_STATE_OK, or a negative result when the new address is at a cap (nothing changes). */
+static int move_address(struct tracker_state *ts, struct tracker_torrent *tor,
+                        const struct tracker_state_peer *p, const struct tracker_peer *to,
+                        char *err, size_t errlen)
+{
+    unsigned char old_key[20], new_key[20];
+    addr_key_of(&p->addr, old_key);
+    addr_key_of(to, new_key);
+    if (memcmp(old_key, new_key, 20) == 0)
+        return TRACKER_STATE_OK;
+    int rc = addr_may_join(ts, tor, new_key, err, errlen);
+    if (rc != TRACKER_STATE_OK)
+        return rc;
+    if (addr_reserve_join(ts, tor) < 0) {
+        set_err(err, errlen, "out of memory");
+        return TRACKER_STATE_ENOMEM;
+    }
+    addr_leave(ts, tor, old_key);
+    addr_join(ts, tor, new_key);
+    return TRACKER_STATE_OK;
+}
+
 /* Records an announce; see tracker_state.h. */
 int tracker_state_announce(struct tracker_state *ts, const struct tracker_state_announce *a,
                            int64_t now, char *err, size_t errlen)
@@ -356,16 +569,31 @@ int tracker_state_announce(struct tracker_state *ts, const struct tracker_state_
         set_err(err, errlen, "peer address family must be 4 or 6");
         return TRACKER_STATE_EINVAL;
     }
+    if (a->key_len > TRACKER_STATE_KEY_MAX) {
+        set_err(err, errlen, "key too long");
+        return TRACKER_STATE_EINVAL;
+    }
     struct table tt = torrent_table(ts);
     long tpos = index_find(&tt, &ts->index, a->info_hash);
+    struct tracker_torrent *tor = tpos >= 0 ? &ts->torrents[tpos] : NULL;
+    long ppos = -1;
+    if (tor != NULL) {
+        struct table pt = peer_table(ts, tor);
+        ppos = index_find(&pt, &tor->index, a->peer.peer_id);
+    }
+    /* Someone else's peer id: the entry stays as its owner left it. A real tracker might also
+     * keep both entries apart by (peer id, address); refusing is simpler and as safe. */
+    if (ppos >= 0 && !may_change(&tor->peers[ppos], a)) {
+        set_err(err, errlen,
+                "this peer id is registered from another address; announce from that address "
+                "and port, or with the same key");
+        return TRACKER_STATE_EDENIED;
+    }
 
     if (a->event == TRACKER_EVENT_STOPPED) {
         /* A peer saying goodbye: forget it, and the torrent too if it was the last one. */
-        if (tpos < 0)
+        if (tor == NULL)
             return TRACKER_STATE_OK;
-        struct tracker_torrent *tor = &ts->torrents[tpos];
-        struct table pt = peer_table(ts, tor);
-        long ppos = index_find(&pt, &tor->index, a->peer.peer_id);
         if (ppos >= 0)
             peer_remove(ts, tor, (size_t)ppos);
         if (tor->npeers == 0)
@@ -373,29 +601,42 @@ int tracker_state_announce(struct tracker_state *ts, const struct tracker_state_
         return TRACKER_STATE_OK;
     }
 
-    int created = tpos < 0;
-    if (created) {
-        tpos = torrent_find_or_add(ts, a->info_hash, err, errlen);
-        if (tpos < 0)
-            return (int)tpos;
-    }
-    struct tracker_torrent *tor = &ts->torrents[tpos];
-    struct table pt = peer_table(ts, tor);
-    long ppos = index_find(&pt, &tor->index, a->peer.peer_id);
     if (ppos < 0) {
+        /* A new entry: the caps per address come first, so that a refused announce creates
+         * nothing, not even a torrent. */
+        unsigned char key[20];
+        addr_key_of(&a->peer, key);
+        int rc = addr_may_join(ts, tor, key, err, errlen);
+        if (rc != TRACKER_STATE_OK)
+            return rc;
+        int created = tor == NULL;
+        if (created) {
+            tpos = torrent_find_or_add(ts, a->info_hash, err, errlen);
+            if (tpos < 0)
+                return (int)tpos;
+            tor = &ts->torrents[tpos];
+        }
         ppos = peer_add(ts, tor, &a->peer, err, errlen);
         if (ppos < 0) {
             if (created) /* do not leave an empty torrent behind a refused peer */
                 torrent_remove(ts, (size_t)tpos);
             return (int)ppos;
         }
+    } else {
+        /* The owner itself, perhaps from a new address (it proved itself with its key). */
+        int rc = move_address(ts, tor, &tor->peers[ppos], &a->peer, err, errlen);
+        if (rc != TRACKER_STATE_OK)
+            return rc;
     }
 
-    /* Update in place: same peer id, so the same peer, wherever it announces from now. */
     struct tracker_state_peer *p = &tor->peers[ppos];
     p->addr.family = a->peer.family;
     memcpy(p->addr.ip, a->peer.ip, sizeof p->addr.ip);
     p->addr.port = a->peer.port;
+    if (a->key_len > 0) {
+        memcpy(p->key, a->key, a->key_len);
+        p->key_len = a->key_len;
+    }
     if (p->left == 0 && a->left != 0)
         tor->seeders--;
     else if (p->left != 0 && a->left == 0)
@@ -536,6 +777,73 @@ static int index_check(const struct table *t, const struct tracker_index *ix, si
     return 0;
 }
 
+/* Checks that one torrent's address table counts exactly its peers, within the cap per address,
+ * and adds each address's entries into the tracker-wide tallies (peers[], torrents[], indexed
+ * like ts->addrs). Returns 0 or -1. */
+static int torrent_addrs_check(const struct tracker_state *ts, const struct tracker_torrent *tor,
+                               uint32_t *peers, uint32_t *torrents)
+{
+    struct table at = addr_table(ts, &tor->addrs);
+    if (index_check(&at, &tor->addrs.index, tor->addrs.n) < 0)
+        return -1;
+    uint32_t *count = calloc(tor->addrs.n + 1, sizeof *count);
+    if (count == NULL)
+        return -1;
+    int rc = 0;
+    for (size_t pi = 0; pi < tor->npeers && rc == 0; pi++) {
+        unsigned char key[20];
+        addr_key_of(&tor->peers[pi].addr, key);
+        long pos = index_find(&at, &tor->addrs.index, key);
+        if (pos < 0)
+            rc = -1;
+        else
+            count[pos]++;
+    }
+    struct table gt = addr_table(ts, &ts->addrs);
+    for (size_t i = 0; i < tor->addrs.n && rc == 0; i++) {
+        const struct tracker_addr *e = &tor->addrs.items[i];
+        long g = index_find(&gt, &ts->addrs.index, e->addr_key);
+        if (e->peers == 0 || e->peers != count[i] ||
+            e->peers > ts->cfg.max_peers_per_addr_torrent || g < 0) {
+            rc = -1;
+        } else {
+            peers[g] += e->peers;
+            torrents[g]++;
+        }
+    }
+    free(count);
+    return rc;
+}
+
+/* Checks the address tables against the peers and the caps per address. Returns 0, or -1 with a
+ * message. */
+static int addrs_check(const struct tracker_state *ts, char *err, size_t errlen)
+{
+    struct table gt = addr_table(ts, &ts->addrs);
+    if (index_check(&gt, &ts->addrs.index, ts->addrs.n) < 0) {
+        set_err(err, errlen, "the address index disagrees with the address array");
+        return -1;
+    }
+    uint32_t *peers = calloc(ts->addrs.n + 1, sizeof *peers);
+    uint32_t *torrents = calloc(ts->addrs.n + 1, sizeof *torrents);
+    int rc = peers == NULL || torrents == NULL ? -1 : 0;
+    for (size_t ti = 0; ti < ts->ntorrents && rc == 0; ti++)
+        rc = torrent_addrs_check(ts, &ts->torrents[ti], peers, torrents);
+    if (rc < 0)
+        set_err(err, errlen, "a torrent's address counts disagree with its peers");
+    for (size_t i = 0; i < ts->addrs.n && rc == 0; i++) {
+        const struct tracker_addr *e = &ts->addrs.items[i];
+        if (e->peers == 0 || e->peers != peers[i] || e->torrents != torrents[i] ||
+            e->peers > ts->cfg.max_peers_per_addr || e->torrents > ts->cfg.max_torrents_per_addr) {
+            set_err(err, errlen, "an address's counts are wrong or above a cap per address");
+            rc = -1;
+        }
+    }
+    free(peers);
+    free(torrents);
+    return rc;
+}
+
 /* Checks every invariant; see tracker_state.h. */
 int tracker_state_check(const struct tracker_state *ts, char *err, size_t errlen)
 {
@@ -573,5 +881,5 @@ int tracker_state_check(const struct tracker_state *ts, char *err, size_t errlen
         set_err(err, errlen, "the total peer count is wrong or above the cap");
         return -1;
     }
-    return 0;
+    return addrs_check(ts, err, errlen);
 }

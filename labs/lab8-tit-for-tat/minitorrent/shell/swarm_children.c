@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,21 +69,106 @@ int children_remove_folder(const struct children *cs)
 /* Starting a child                                                                         */
 /* ======================================================================================== */
 
+/* Returns a short text for the errno values execv() is likely to fail with. It only returns
+ * string literals, so it is safe between fork and exec, where strerror() is not (it may build its
+ * text in a shared buffer, or translate it, which can take locks). NULL: none known. */
+static const char *exec_error_text(int e)
+{
+    switch (e) {
+    case ENOENT:
+        return "no such file";
+    case EACCES:
+        return "permission denied";
+    case ENOEXEC:
+        return "not a program this system can run";
+    case ENOTDIR:
+        return "a folder on its path is not a folder";
+    case ELOOP:
+        return "too many symbolic links on its path";
+    case ENAMETOOLONG:
+        return "its name is too long";
+    case ENOMEM:
+        return "out of memory";
+    case E2BIG:
+        return "its arguments are too long";
+    case ETXTBSY:
+        return "the program file is being written";
+    default:
+        return NULL;
+    }
+}
+
+/* Writes s (n bytes) to fd whatever the interruptions; async-signal-safe. */
+static void write_fully(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Reports a failed exec on stderr (the child's log) with write(2) only: the message's start was
+ * formatted by the parent before fork, and the reason is a literal or the errno number written
+ * out by hand, digit by digit. */
+static void report_exec_failure(const char *prefix, size_t prefix_len, int e)
+{
+    char tail[64];
+    size_t n = 0;
+    const char *why = exec_error_text(e);
+    if (why != NULL) {
+        while (why[n] != '\0' && n < sizeof tail - 2) {
+            tail[n] = why[n];
+            n++;
+        }
+    } else {
+        static const char unknown[] = "error number ";
+        for (size_t k = 0; unknown[k] != '\0'; k++)
+            tail[n++] = unknown[k];
+        char digits[12];
+        size_t d = 0;
+        unsigned v = e < 0 ? 0u : (unsigned)e;
+        do
+            digits[d++] = (char)('0' + v % 10);
+        while ((v /= 10) != 0 && d < sizeof digits);
+        while (d > 0)
+            tail[n++] = digits[--d];
+    }
+    tail[n++] = '\n';
+    write_fully(2, prefix, prefix_len);
+    write_fully(2, tail, n);
+}
+
 int child_start(const struct children *cs, struct child *ch, const char *path, char *const argv[],
                 char *err, size_t errlen)
 {
     int p[2];
     char logpath[1100];
     snprintf(logpath, sizeof logpath, "%s/%s.log", cs->tmp, ch->name);
+    /* Everything the child might print is formatted here, before fork: see below. */
+    char failmsg[1200];
+    int fl = snprintf(failmsg, sizeof failmsg, "minitorrent swarm: cannot run %s: ", path);
+    size_t failmsg_len = fl < 0 ? 0 : (size_t)fl < sizeof failmsg ? (size_t)fl : sizeof failmsg - 1;
     if (pipe(p) < 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         return -1;
     }
     /* The read end must not leak into later children: one that kept a copy would hold the pipe
      * open and we would never see end of file when this child dies. */
-    fcntl(p[0], F_SETFD, FD_CLOEXEC);
+    if (fcntl(p[0], F_SETFD, FD_CLOEXEC) < 0) {
+        snprintf(err, errlen, "fcntl: %s", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    /* Whatever stdout holds would otherwise reach the terminal after the child's start. stderr
+     * is unbuffered, so it holds nothing; and the child never flushes stdio anyway (it execs or
+     * calls _exit). */
     fflush(stdout);
-    fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -91,8 +177,16 @@ int child_start(const struct children *cs, struct child *ch, const char *path, c
         return -1;
     }
     if (pid == 0) {
-        /* In the child: only async-signal-safe calls until exec. A process group of its own
-         * keeps the terminal's Ctrl-C away from it; the parent stops it instead. */
+        /*
+         * In the child, until exec, only async-signal-safe calls (POSIX lists them under
+         * "Signal Concepts"): fork copied one thread of a process that may have more, so a lock
+         * held by another thread at the fork (inside malloc, stdio or strerror) stays locked
+         * here for ever. So no printf, no malloc, no strerror: setpgid, signal, open, dup2,
+         * execv, write and _exit are all on the list.
+         *
+         * A process group of its own keeps the terminal's Ctrl-C away from it; the parent stops
+         * it instead.
+         */
         setpgid(0, 0);
         signal(SIGPIPE, SIG_DFL);
         signal(SIGINT, SIG_DFL);
@@ -105,8 +199,7 @@ int child_start(const struct children *cs, struct child *ch, const char *path, c
         if (log >= 0)
             dup2(log, 2);
         execv(path, argv);
-        /* The parent is single-threaded, so stdio is safe to use here between fork and exec. */
-        fprintf(stderr, "minitorrent swarm: cannot run %s: %s\n", path, strerror(errno));
+        report_exec_failure(failmsg, failmsg_len, errno);
         _exit(127);
     }
     close(p[1]);

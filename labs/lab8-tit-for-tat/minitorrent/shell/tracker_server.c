@@ -22,7 +22,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -134,7 +133,9 @@ struct announce_in {
     uint16_t port;
     uint64_t left;
     enum tracker_event event;
-    long numwant; /* -1: the default */
+    long numwant;                             /* -1: the default */
+    unsigned char key[TRACKER_STATE_KEY_MAX]; /* BEP 7's key, which lets a peer move */
+    size_t key_len;                           /* 0: none sent */
 };
 
 /* What the reply to an announce carries. */
@@ -175,6 +176,8 @@ static int record_announce(struct tracker_server *srv, const struct announce_in 
     memcpy(a.peer.peer_id, in->peer_id, 20);
     a.left = in->left;
     a.event = in->event;
+    memcpy(a.key, in->key, in->key_len);
+    a.key_len = in->key_len;
     size_t numwant = in->numwant < 0 ? DEFAULT_NUMWANT : (size_t)in->numwant;
 
     pthread_mutex_lock(&srv->lock);
@@ -275,6 +278,9 @@ static void http_announce(struct tracker_server *srv, struct tracker_conn *c,
     in.left = req->left;
     in.event = req->event;
     in.numwant = req->numwant;
+    /* TRACKER_HTTP_KEY_MAX and TRACKER_STATE_KEY_MAX are both 32; the parser enforced it. */
+    in.key_len = req->key_len <= sizeof in.key ? req->key_len : sizeof in.key;
+    memcpy(in.key, req->key, in.key_len);
     struct announce_out *out = malloc(sizeof *out);
     char err[256];
     if (out == NULL) {
@@ -455,7 +461,13 @@ static int http_accept(struct tracker_server *srv, uint64_t *seq)
                 return -1;
             return 0; /* EAGAIN (none left), EINTR, ECONNABORTED: try again at the next wake */
         }
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        /* A blocking connection could stall the one loop that serves everyone (a client that
+         * stops reading its reply would block the write), so one we cannot make non-blocking
+         * is closed at once; the client may try again. */
+        if (net_set_nonblocking(fd) < 0) {
+            close(fd);
+            continue;
+        }
 #ifdef SO_NOSIGPIPE
         int one = 1;
         (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
@@ -535,6 +547,12 @@ static void udp_announce(struct tracker_server *srv, const unsigned char *p, siz
     in.left = req.left;
     in.event = req.event;
     in.numwant = req.num_want < 0 ? -1 : req.num_want;
+    /* BEP 15 always carries a 32-bit key. It is kept as the 8 hex digits that libtorrent sends
+     * as its HTTP "key", so one client is recognised over both protocols. A key of 0 counts as
+     * none: simple clients leave the field at 0, and an attacker could guess that too. */
+    in.key_len = 0;
+    if (req.key != 0)
+        in.key_len = (size_t)snprintf((char *)in.key, sizeof in.key, "%08X", (unsigned)req.key);
     struct announce_out *out = malloc(sizeof *out);
     if (out == NULL) {
         udp_error(srv, from, fromlen, tid, "out of memory");
@@ -715,13 +733,6 @@ static void *server_loop(void *arg)
 
 /* ================================================================ start and stop */
 
-/* Makes a socket non-blocking, so one slow client or an empty queue never stalls the loop. */
-static int set_nonblocking(int fd)
-{
-    int flags = fcntl(fd, F_GETFL);
-    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
-
 /* Writes "SCHEME://ADDR:PORT/announce" for a bound socket into out. */
 static void socket_url(int fd, const char *scheme, char *out, size_t cap)
 {
@@ -754,7 +765,11 @@ int tracker_server_start(struct tracker_server *srv, const struct tracker_server
     if (tracker_state_init(&srv->state, &scfg, rand_u64(), err, errlen) != TRACKER_STATE_OK)
         goto fail;
     have_state = 1;
-    pthread_mutex_init(&srv->lock, NULL);
+    int e = pthread_mutex_init(&srv->lock, NULL);
+    if (e != 0) {
+        snprintf(err, errlen, "cannot create the tracker's lock: %s", strerror(e));
+        goto fail;
+    }
     have_lock = 1;
     rand_bytes(srv->secret, sizeof srv->secret);
     srv->rng = rand_u64();
@@ -773,15 +788,25 @@ int tracker_server_start(struct tracker_server *srv, const struct tracker_server
     for (size_t i = 0; i < srv->cfg.max_conns; i++)
         srv->conns[i].fd = -1;
 
+    /* Both listening sockets are non-blocking, so one slow client or an empty queue never stalls
+     * the loop. */
     srv->http_fd = net_listen(srv->cfg.bind, srv->cfg.http_port, SOCK_STREAM, err, errlen);
-    if (srv->http_fd < 0 || set_nonblocking(srv->http_fd) < 0)
+    if (srv->http_fd < 0)
         goto fail;
+    if (net_set_nonblocking(srv->http_fd) < 0) {
+        snprintf(err, errlen, "cannot make the HTTP socket non-blocking: %s", strerror(errno));
+        goto fail;
+    }
     srv->http_port = net_local_port(srv->http_fd);
     socket_url(srv->http_fd, "http", srv->http_url, sizeof srv->http_url);
     if (srv->cfg.udp_port != NULL) {
         srv->udp_fd = net_listen(srv->cfg.bind, srv->cfg.udp_port, SOCK_DGRAM, err, errlen);
-        if (srv->udp_fd < 0 || set_nonblocking(srv->udp_fd) < 0)
+        if (srv->udp_fd < 0)
             goto fail;
+        if (net_set_nonblocking(srv->udp_fd) < 0) {
+            snprintf(err, errlen, "cannot make the UDP socket non-blocking: %s", strerror(errno));
+            goto fail;
+        }
         srv->udp_port = net_local_port(srv->udp_fd);
         socket_url(srv->udp_fd, "udp", srv->udp_url, sizeof srv->udp_url);
     }
@@ -790,7 +815,7 @@ int tracker_server_start(struct tracker_server *srv, const struct tracker_server
         srv->wake[0] = srv->wake[1] = -1;
         goto fail;
     }
-    int e = thread_start(&srv->thread, server_loop, srv, false, 0);
+    e = thread_start(&srv->thread, server_loop, srv, false, 0);
     if (e != 0) {
         snprintf(err, errlen, "cannot start the tracker thread: %s", strerror(e));
         goto fail;
