@@ -113,11 +113,11 @@ static void *client_thread(void *arg)
             say(c->verbose, c->who, strerror(errno));
         }
     }
-    /* The slot goes back before the socket closes: a client that sees its connection end can
-     * count on its slot being free for the next one. */
+    /* The slot goes back, and the line is printed, before the socket closes: a client that sees
+     * its connection end can count on both. */
     give_slot();
-    close(c->fd);
     say(c->verbose, c->who, "left");
+    close(c->fd);
     free(c);
     return NULL;
     //< lab3
