@@ -213,7 +213,11 @@ static void check_silent_client_stalls(const char *name)
                   "should get no answer",
                   name);
     close(silent); /* the silent client leaves: now the server gets round to the other */
-    ck_assert_str_eq(read_line(other, 5000), "ANYONE THERE");
+    const char *got = read_line(other, 5000);
+    ck_assert_msg(got != NULL && strcmp(got, "ANYONE THERE") == 0,
+                  "%s: once the silent client left, the other's \"anyone there\" should be "
+                  "answered \"ANYONE THERE\"; got %s",
+                  name, got ? got : read_line_why);
     close(other);
     stop();
 }
@@ -281,8 +285,7 @@ START_TEST(tcp_server2_refuses_over_long_line)
     close(fd);
     /* The server goes on serving others. */
     fd = dial(port);
-    send_str(fd, "still here\n");
-    ck_assert_str_eq(read_line(fd, 5000), "STILL HERE");
+    expect_reply(fd, "a new client after the over-long line", "still here", "STILL HERE");
     close(fd);
     stop();
 }

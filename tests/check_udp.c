@@ -79,7 +79,10 @@ static ssize_t ask_server(int port, const void *msg, size_t len, char *buf, size
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof to), (ssize_t)len);
-    ck_assert_msg(tk_wait_readable(fd, 5000) == 1, "no reply from udp_upper_server within 5 s");
+    ck_assert_msg(tk_wait_readable(fd, 5000) == 1,
+                  "sent a datagram of %zu bytes (\"%.40s\") to udp_upper_server; expected the same "
+                  "bytes in capitals back, got no reply within 5 s",
+                  len, (const char *)msg);
     ssize_t n = recv(fd, buf, cap, 0);
     close(fd);
     return n;
@@ -102,13 +105,17 @@ START_TEST(udp_server_answers_in_capitals)
     int port = start_server("127.0.0.1", 0);
     char buf[128];
     ssize_t n = ask_server(port, "Hello, World", 12, buf, sizeof buf);
-    ck_assert_int_eq(n, 12);
-    ck_assert(memcmp(buf, "HELLO, WORLD", 12) == 0);
+    ck_assert_msg(n == 12 && memcmp(buf, "HELLO, WORLD", 12) == 0,
+                  "sent \"Hello, World\"; expected the reply \"HELLO, WORLD\", got %zd bytes "
+                  "\"%.*s\"",
+                  n, n > 0 ? (int)n : 0, buf);
     /* Any bytes, even NUL and non-ASCII, come back unchanged apart from a-z. */
     static const char bin[] = {'a', 0, (char)0xff, '\n', 'z'};
     n = ask_server(port, bin, sizeof bin, buf, sizeof buf);
-    ck_assert_int_eq(n, (ssize_t)sizeof bin);
-    ck_assert(memcmp(buf, "A\0\xff\nZ", 5) == 0);
+    ck_assert_msg(n == (ssize_t)sizeof bin && memcmp(buf, "A\0\xff\nZ", 5) == 0,
+                  "sent the 5 bytes 'a' 0 0xff '\\n' 'z'; expected 'A' 0 0xff '\\n' 'Z' back "
+                  "(only a-z change), got %zd bytes",
+                  n);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
 }
 END_TEST
@@ -121,7 +128,8 @@ START_TEST(udp_server_verbose_shows_sender)
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sendto(fd, "hi", 2, 0, (struct sockaddr *)&to, sizeof to);
-    ck_assert_int_eq(tk_wait_readable(fd, 5000), 1);
+    ck_assert_msg(tk_wait_readable(fd, 5000) == 1,
+                  "sent \"hi\" to udp_upper_server -v; expected a reply, got none within 5 s");
     close(fd);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
     char want[64];
@@ -476,10 +484,12 @@ START_TEST(udp_client_ignores_reply_from_wrong_address)
     struct udprelay_stats s;
     udprelay_stop(relay, &s);
     ck_assert_int_gt(s.forged, 0);
-    ck_assert_msg(st == 1, "the line should be reported lost (status 1), got %d", st);
-    ck_assert_msg(strstr(client.out, "TRUST ME") == NULL,
-                  "the client printed a reply that came from the wrong address: %s", client.out);
-    ck_assert_msg(strstr(client.out, "lost") != NULL, "no 'lost' message: %s", client.out);
+    ck_assert_msg(
+        st == 1 && strstr(client.out, "TRUST ME") == NULL && strstr(client.out, "lost") != NULL,
+        "udp_upper_client --timeout-ms 30 --retries 1 with input \"trust me\", every real "
+        "reply dropped and a correct-looking one sent from another port: expected the "
+        "line reported lost (status 1, \"... it is lost\"), got status %d and:\n%s",
+        st, client.out);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
 }
 END_TEST
@@ -495,12 +505,13 @@ START_TEST(udp_client_ignores_late_reply)
     int st = run_client("127.0.0.1", rport, "one\ntwo\n", "50", "3");
     struct udprelay_stats s;
     udprelay_stop(relay, &s);
-    ck_assert_int_eq(s.late, 1);
-    ck_assert_msg(st == 0, "status %d", st);
-    ck_assert_msg(strcmp(client.out, "ONE\nTWO\n") == 0,
-                  "a late duplicate of ONE arrived while waiting for TWO; expected output "
-                  "ONE\\nTWO\\n, got:\n%s",
-                  client.out);
+    ck_assert_msg(s.late == 1, "the relay should have delivered one late reply, it delivered %d",
+                  s.late);
+    ck_assert_msg(st == 0 && strcmp(client.out, "ONE\nTWO\n") == 0,
+                  "input \"one\\ntwo\\n\", the first reply to \"one\" held back and delivered "
+                  "while the client waited for the reply to \"two\": expected status 0 and "
+                  "\"ONE\\nTWO\\n\", got status %d and:\n%s",
+                  st, client.out);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
 }
 END_TEST
