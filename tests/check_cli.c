@@ -14,6 +14,7 @@
 #include "metainfo.h"
 #include "net.h"
 #include "sha1.h"
+#include "threads.h"
 #include "testlib.h"
 #include "units.h"
 
@@ -990,6 +991,29 @@ START_TEST(cli_stop_request_before_the_wait_ends_it)
 }
 END_TEST
 
+/* thread_start() (common/threads.c), checked here because no lab grades given code. */
+static void *never_run(void *arg)
+{
+    *(int *)arg = 1;
+    return NULL;
+}
+
+START_TEST(threads_start_reports_a_bad_stack_size)
+{
+    /* A stack of one byte is below every system's minimum: pthread_attr_setstacksize() refuses
+     * it, and thread_start() must say so rather than start a thread with the default stack. */
+    int ran = 0;
+    pthread_t tid;
+    int err = thread_start(&tid, never_run, &ran, false, 1);
+    if (err == 0)
+        pthread_join(tid, NULL);
+    ck_assert_msg(err == EINVAL,
+                  "thread_start(..., stack_size 1) returned %d (%s); expected EINVAL, the error "
+                  "of pthread_attr_setstacksize()",
+                  err, strerror(err));
+}
+END_TEST
+
 START_TEST(cli_main_usage_and_versions)
 {
     static struct run r;
@@ -1053,6 +1077,8 @@ static Suite *cli_suite(void)
     tk_add_test(tc, cli_rechoke_secs_option);
     tk_add_test(tc, cli_main_usage_and_versions);
     tk_add_test(tc, cli_stop_request_before_the_wait_ends_it);
+    tc = tk_tcase(s, "threads", 20);
+    tk_add_test(tc, threads_start_reports_a_bad_stack_size);
     return s;
 }
 
