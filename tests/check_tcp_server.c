@@ -47,7 +47,7 @@ static int start(const char *name, const char *extra1, const char *extra2)
  * race or a memory error makes it exit otherwise, and its report is in the output shown. */
 static void stop(void)
 {
-    int st = tk_stop(&server, 5000);
+    int st = tk_stop(&server, 10000);
     const char *out = server.out;
     if (strlen(out) > 3000)
         out += strlen(out) - 3000;
@@ -55,7 +55,7 @@ static void stop(void)
                   "the server should exit with status 0 on SIGTERM, got %d%s; the end of its "
                   "output:\n%s",
                   st,
-                  st == -1    ? " (still running 5 s after SIGTERM)"
+                  st == -1    ? " (still running 10 s after SIGTERM)"
                   : st == 23  ? " (23: LeakSanitizer found memory never freed)"
                   : st == 66  ? " (66: ThreadSanitizer found a data race)"
                   : st >= 128 ? " (killed by a signal: a crash)"
