@@ -185,6 +185,8 @@ int main(int argc, char **argv)
     cli_catch_stop_signals();
     cli_announce_listening(lfd);
     rc = serve(lfd, &o);
+    if (rc < 0)
+        fprintf(stderr, "tcp_upper_server3: serve() returned -1: the server stops\n");
     /* Client threads still running end with the process: their clients see the connection
      * close. A server that must finish its sessions would count them and wait. */
     close(lfd);

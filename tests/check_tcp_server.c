@@ -66,7 +66,12 @@ static void stop(void)
 static int dial(int port)
 {
     int fd = tk_connect_port("127.0.0.1", port);
-    ck_assert_msg(fd >= 0, "cannot connect to the server on port %d", port);
+    if (fd < 0) {
+        /* Most often the server has exited: its output says why. */
+        int exited = tk_read_all(&server, 2000) == 0;
+        ck_assert_msg(fd >= 0, "cannot connect to the server on port %d: %s; its output:\n%.2000s",
+                      port, exited ? "it has exited" : "it is still running", server.out);
+    }
     return fd;
 }
 

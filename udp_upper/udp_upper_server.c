@@ -89,7 +89,8 @@ int main(int argc, char **argv)
     cli_announce_listening(fd);
     rc = serve(fd, o.verbose);
     if (rc < 0)
-        fprintf(stderr, "udp_upper_server: %s\n", strerror(errno));
+        fprintf(stderr, "udp_upper_server: serve() returned -1 (%s): the server stops\n",
+                strerror(errno));
     close(fd);
     return rc < 0 ? 1 : 0;
 }
