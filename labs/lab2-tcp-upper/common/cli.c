@@ -192,8 +192,7 @@ int cli_accept(int lfd, struct sockaddr *peer, socklen_t *peerlen)
         *peerlen = room;
         int fd = accept(lfd, peer, peerlen);
         if (fd < 0) {
-            /* The client may have gone between poll() and accept(), or a signal came: wait again.
-             */
+            /* The client left between poll() and accept(), or a signal came: wait again. */
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED || errno == EINTR)
                 continue;
             return -1;

@@ -482,7 +482,7 @@ START_TEST(tcp_server3_slots_come_back)
      * when its client leaves. A client that has seen its connection close can count on it. */
     int port = start("tcp_upper_server3", "--max-clients", "2");
     for (int i = 0; i <= 10; i++) {
-        char who[96], line[16], want[16];
+        char who[96], line[32], want[32];
         snprintf(who, sizeof who, "client %d of %s, one after another, with --max-clients 2", i + 1,
                  i < 10 ? "10" : "10 (then one more)");
         snprintf(line, sizeof line, "client %d", i + 1);
