@@ -7,21 +7,26 @@
 
 int thread_start(pthread_t *tid, void *(*fn)(void *), void *arg, bool detached, size_t stack_size)
 {
+    /* Each pthread_* call here can fail (a stack size below the system's minimum, say): the first
+     * error is returned and no thread starts, rather than one with attributes nobody asked for. */
+    pthread_attr_t attr;
+    int err = pthread_attr_init(&attr);
+    if (err != 0)
+        return err;
+    if (detached)
+        err = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (err == 0 && stack_size > 0)
+        err = pthread_attr_setstacksize(&attr, stack_size);
     sigset_t stop, old;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, &old);
-
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    if (detached)
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (stack_size > 0)
-        pthread_attr_setstacksize(&attr, stack_size);
-    int err = pthread_create(tid, &attr, fn, arg);
+    if (err == 0)
+        err = pthread_sigmask(SIG_BLOCK, &stop, &old); /* the new thread inherits this mask */
+    if (err == 0) {
+        err = pthread_create(tid, &attr, fn, arg);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
     pthread_attr_destroy(&attr);
-
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return err;
 }

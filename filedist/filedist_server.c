@@ -206,14 +206,13 @@ int main(int argc, char **argv)
     }
     cli_announce_listening(lfd);
 
-    while (!cli_stop_requested) {
+    for (;;) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
-        int fd = accept(lfd, (struct sockaddr *)&ss, &sl);
+        int fd = cli_accept(lfd, (struct sockaddr *)&ss, &sl);
         if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            perror("filedist_server: accept");
+            if (!cli_stop_requested)
+                perror("filedist_server: accept");
             break;
         }
         struct client *c = malloc(sizeof *c);

@@ -12,7 +12,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,7 +71,12 @@ int main(int argc, char **argv)
         return 1;
     }
     /* Non-blocking, so a send never waits while replies pile up unread. */
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    if (net_set_nonblocking(fd) < 0) {
+        fprintf(stderr, "tcp_upper_client: cannot make the socket non-blocking: %s\n",
+                strerror(errno));
+        close(fd);
+        return 1;
+    }
 
     static struct pending in;
     int stdin_open = 1, half_closed = 0, last_was_newline = 1, status = 0;

@@ -6,11 +6,15 @@
  * client and the server and drops, holds back or forges datagrams as each test asks.
  */
 #include "testlib.h"
+#include "../udp_upper/udp_exchange.h"
 #include "net.h"
 #include "udprelay.h"
 #include "upper.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +79,10 @@ static ssize_t ask_server(int port, const void *msg, size_t len, char *buf, size
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof to), (ssize_t)len);
-    ck_assert_msg(tk_wait_readable(fd, 5000) == 1, "no reply from udp_upper_server within 5 s");
+    ck_assert_msg(tk_wait_readable(fd, 5000) == 1,
+                  "sent a datagram of %zu bytes (\"%.40s\") to udp_upper_server; expected the same "
+                  "bytes in capitals back, got no reply within 5 s",
+                  len, (const char *)msg);
     ssize_t n = recv(fd, buf, cap, 0);
     close(fd);
     return n;
@@ -98,13 +105,17 @@ START_TEST(udp_server_answers_in_capitals)
     int port = start_server("127.0.0.1", 0);
     char buf[128];
     ssize_t n = ask_server(port, "Hello, World", 12, buf, sizeof buf);
-    ck_assert_int_eq(n, 12);
-    ck_assert(memcmp(buf, "HELLO, WORLD", 12) == 0);
+    ck_assert_msg(n == 12 && memcmp(buf, "HELLO, WORLD", 12) == 0,
+                  "sent \"Hello, World\"; expected the reply \"HELLO, WORLD\", got %zd bytes "
+                  "\"%.*s\"",
+                  n, n > 0 ? (int)n : 0, buf);
     /* Any bytes, even NUL and non-ASCII, come back unchanged apart from a-z. */
     static const char bin[] = {'a', 0, (char)0xff, '\n', 'z'};
     n = ask_server(port, bin, sizeof bin, buf, sizeof buf);
-    ck_assert_int_eq(n, (ssize_t)sizeof bin);
-    ck_assert(memcmp(buf, "A\0\xff\nZ", 5) == 0);
+    ck_assert_msg(n == (ssize_t)sizeof bin && memcmp(buf, "A\0\xff\nZ", 5) == 0,
+                  "sent the 5 bytes 'a' 0 0xff '\\n' 'z'; expected 'A' 0 0xff '\\n' 'Z' back "
+                  "(only a-z change), got %zd bytes",
+                  n);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
 }
 END_TEST
@@ -117,7 +128,8 @@ START_TEST(udp_server_verbose_shows_sender)
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sendto(fd, "hi", 2, 0, (struct sockaddr *)&to, sizeof to);
-    ck_assert_int_eq(tk_wait_readable(fd, 5000), 1);
+    ck_assert_msg(tk_wait_readable(fd, 5000) == 1,
+                  "sent \"hi\" to udp_upper_server -v; expected a reply, got none within 5 s");
     close(fd);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
     char want[64];
@@ -171,8 +183,249 @@ START_TEST(udp_client_ipv6_literal)
 }
 END_TEST
 
+/* --- The exchange on a scripted network and a fake clock ---------------------------------------
+ *
+ * udp_exchange() runs here in the test's own process, with real UDP sockets on loopback, but its
+ * clock and its waits come from struct fakenet: the clock moves only when the code waits, by
+ * exactly the time it asked to wait or up to the next scripted event (a reply, a stray datagram).
+ * So every wait is checked to the millisecond, and a loaded machine cannot make a test flaky. */
+
+enum { MAX_WAITS = 1000 };
+
+struct fakenet {
+    uint64_t now;            /* the fake clock, in ms */
+    int server_fd, stranger; /* the "server" the client talks to; someone else */
+    int drop_first;          /* requests that get no reply */
+    int answer;              /* 1: answer every request not dropped, at once */
+    long stray_every_ms;     /* 0, or a stray datagram from the stranger this often */
+    int requests;            /* requests seen */
+    uint64_t request_at[64];
+    long waits[MAX_WAITS]; /* the time outs the code asked for */
+    int nwaits;
+    uint64_t reply_at, next_stray; /* UINT64_MAX: none due */
+    char reply[256];
+    size_t reply_len;
+    struct sockaddr_storage client;
+    socklen_t clientlen;
+};
+
+static uint64_t fake_now(void *ctx)
+{
+    return ((struct fakenet *)ctx)->now;
+}
+
+/* Sends a datagram and waits (for real, on loopback) until it is readable on fd. */
+static void deliver(int from, const struct fakenet *f, const void *buf, size_t len, int fd)
+{
+    ck_assert_int_eq(sendto(from, buf, len, 0, (const struct sockaddr *)&f->client, f->clientlen),
+                     (ssize_t)len);
+    ck_assert_msg(tk_wait_readable(fd, 5000) == 1, "a datagram sent on loopback never arrived");
+}
+
+/* The scripted network: takes the requests the code has sent, then lets time pass up to the
+ * first event due within timeout_ms, or by timeout_ms when none is. */
+static int fake_wait(void *ctx, int fd, int timeout_ms)
+{
+    struct fakenet *f = ctx;
+    if (f->nwaits == MAX_WAITS) {
+        errno = ELOOP;
+        return -1; /* the test reports it: the code waited and waited, never done */
+    }
+    f->waits[f->nwaits++] = timeout_ms;
+    if (timeout_ms < 0) {
+        errno = EINVAL; /* poll() would wait for ever: the test reports it */
+        return -1;
+    }
+    char buf[256];
+    ssize_t n;
+    f->clientlen = sizeof f->client;
+    while ((n = recvfrom(f->server_fd, buf, sizeof buf, 0, (struct sockaddr *)&f->client,
+                         &f->clientlen)) >= 0) {
+        if (f->requests < 64)
+            f->request_at[f->requests] = f->now;
+        f->requests++;
+        if (f->stray_every_ms > 0 && f->next_stray == UINT64_MAX)
+            f->next_stray = f->now + (uint64_t)f->stray_every_ms;
+        if (f->answer && f->requests > f->drop_first) {
+            memcpy(f->reply, buf, (size_t)n);
+            upper_ascii(f->reply, (size_t)n);
+            f->reply_len = (size_t)n;
+            f->reply_at = f->now;
+        }
+        f->clientlen = sizeof f->client;
+    }
+    uint64_t until = f->now + (uint64_t)timeout_ms;
+    if (f->reply_at <= until && f->reply_at <= f->next_stray) {
+        f->now = f->reply_at;
+        f->reply_at = UINT64_MAX;
+        deliver(f->server_fd, f, f->reply, f->reply_len, fd);
+        return 1;
+    }
+    if (f->next_stray <= until) {
+        f->now = f->next_stray;
+        f->next_stray += (uint64_t)f->stray_every_ms;
+        deliver(f->stranger, f, "STRAY", 5, fd);
+        return 1;
+    }
+    f->now = until;
+    return 0;
+}
+
+static struct fakenet net;
+static struct udp_client fc;
+
+/* Sets up the scripted network and a client of it with the given time out and retries. */
+static void fake_setup(long timeout_ms, long retries)
+{
+    char err[NET_ERRLEN];
+    memset(&net, 0, sizeof net);
+    net.reply_at = net.next_stray = UINT64_MAX;
+    struct sockaddr_in lo = {.sin_family = AF_INET};
+    lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    net.server_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    net.stranger = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(bind(net.server_fd, (struct sockaddr *)&lo, sizeof lo), 0);
+    ck_assert_int_eq(bind(net.stranger, (struct sockaddr *)&lo, sizeof lo), 0);
+    ck_assert_int_eq(fcntl(net.server_fd, F_SETFL, O_NONBLOCK), 0);
+    struct sockaddr_storage srv;
+    socklen_t srvlen = sizeof srv;
+    ck_assert_int_eq(getsockname(net.server_fd, (struct sockaddr *)&srv, &srvlen), 0);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_ge(fd, 0);
+    (void)err;
+    udp_client_init(&fc, fd, &srv, srvlen, timeout_ms, retries);
+    fc.clock = (struct udp_clock){.now_ms = fake_now, .wait_readable = fake_wait, .ctx = &net};
+}
+
+static void fake_teardown(void)
+{
+    close(fc.fd);
+    close(net.server_fd);
+    close(net.stranger);
+}
+
+/* Formats the waits the code asked for, as "[50, 100, 200]". */
+static const char *waits_str(void)
+{
+    static char buf[512];
+    size_t len = (size_t)snprintf(buf, sizeof buf, "[");
+    for (int i = 0; i < net.nwaits && len < sizeof buf - 16; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%ld", i ? ", " : "", net.waits[i]);
+    snprintf(buf + len, sizeof buf - len, "%s]", net.nwaits == MAX_WAITS ? ", ..." : "");
+    return buf;
+}
+
+/* Runs udp_exchange() for line and returns its result. */
+static int fake_exchange(const char *line)
+{
+    static char want[256];
+    return udp_exchange(&fc, line, strlen(line), want);
+}
+
 START_TEST(udp_client_retries_lost_requests)
 {
+    /* The first two tries of the first line are lost; the third is answered at once. */
+    fake_setup(50, 3);
+    net.drop_first = 2;
+    net.answer = 1;
+    int r = fake_exchange("lost twice");
+    ck_assert_msg(r == 1 && memcmp(fc.reply, "LOST TWICE", 10) == 0,
+                  "--timeout-ms 50 --retries 3, the first two tries of \"lost twice\" lost: "
+                  "expected udp_exchange() to return 1 with the reply \"LOST TWICE\", got %d "
+                  "after %d tries (waits %s ms)",
+                  r, net.requests, waits_str());
+    ck_assert_msg(net.requests == 3 && net.nwaits == 3 && net.waits[0] == 50 &&
+                      net.waits[1] == 100 && net.waits[2] == 200,
+                  "two tries lost: expected 3 tries and the waits [50, 100, 200] ms (the third "
+                  "answered at once), got %d tries and the waits %s",
+                  net.requests, waits_str());
+    /* The next line starts again from the first wait. */
+    net.nwaits = 0;
+    r = fake_exchange("then fine");
+    ck_assert_msg(r == 1 && net.requests == 4 && net.nwaits == 1 && net.waits[0] == 50,
+                  "the next line \"then fine\", answered at once: expected 1 try and the wait "
+                  "[50], got the result %d, %d tries in all and the waits %s",
+                  r, net.requests, waits_str());
+    fake_teardown();
+}
+END_TEST
+
+START_TEST(udp_client_doubles_its_wait)
+{
+    fake_setup(100, 4);
+    int r = fake_exchange("nobody home");
+    ck_assert_msg(r == 0, "no reply to any try: expected udp_exchange() to return 0 (lost), got %d",
+                  r);
+    static const long want[] = {100, 200, 400, 800, 1600};
+    int ok = net.requests == 5 && net.nwaits == 5;
+    for (int i = 0; ok && i < 5; i++)
+        ok = net.waits[i] == want[i];
+    ck_assert_msg(ok,
+                  "--timeout-ms 100 --retries 4, no replies: expected 5 tries and the waits [100, "
+                  "200, 400, 800, 1600] ms (each twice the one before), got %d tries and the "
+                  "waits %s",
+                  net.requests, waits_str());
+    ck_assert_msg(net.now == 3100, "five waits of 100 to 1600 ms should end at 3100 ms, not %llu",
+                  (unsigned long long)net.now);
+    fake_teardown();
+}
+END_TEST
+
+START_TEST(udp_client_deadline_is_fixed_when_waiting_starts)
+{
+    /* Nobody answers, but a stranger sends a datagram every 30 ms. The one wait of 100 ms must
+     * still end 100 ms after it began: [100, 70, 40, 10], the strays ignored. */
+    fake_setup(100, 0);
+    net.stray_every_ms = 30;
+    int r = fake_exchange("anyone");
+    ck_assert_msg(r == 0 && net.now == 100,
+                  "--timeout-ms 100 --retries 0, no reply, a stray datagram every 30 ms: expected "
+                  "the line lost (0) after 100 ms, got %d after %llu ms with the waits %s%s",
+                  r, (unsigned long long)net.now, waits_str(),
+                  net.nwaits == MAX_WAITS ? " (it never stopped waiting)" : "");
+    ck_assert_msg(net.nwaits == 4 && net.waits[0] == 100 && net.waits[1] == 70 &&
+                      net.waits[2] == 40 && net.waits[3] == 10,
+                  "expected the waits [100, 70, 40, 10] ms (each stray leaves the deadline where "
+                  "it was), got %s",
+                  waits_str());
+    fake_teardown();
+}
+END_TEST
+
+START_TEST(udp_client_wait_has_a_ceiling)
+{
+    /* The largest options: 30 retries. Doubling from 1000 ms would reach 2^30 s, far past what
+     * an int of milliseconds holds; the wait stops growing at UDP_MAX_WAIT_MS. */
+    fake_setup(1000, 30);
+    int r = fake_exchange("patience");
+    ck_assert_msg(r == 0, "no reply to 31 tries: expected 0 (lost), got %d with the waits %s", r,
+                  waits_str());
+    long expect = 1000;
+    for (int i = 0; i < net.nwaits; i++) {
+        ck_assert_msg(net.waits[i] == expect,
+                      "--timeout-ms 1000 --retries 30: wait %d should be %ld ms (doubling, at "
+                      "most %d), got %ld; all the waits: %s",
+                      i + 1, expect, UDP_MAX_WAIT_MS, net.waits[i], waits_str());
+        expect = expect * 2 > UDP_MAX_WAIT_MS ? UDP_MAX_WAIT_MS : expect * 2;
+    }
+    ck_assert_msg(net.nwaits == 31 && net.requests == 31, "expected 31 tries, got %d (waits %s)",
+                  net.requests, waits_str());
+    fake_teardown();
+    /* Starting at the ceiling, it stays there. */
+    fake_setup(UDP_MAX_WAIT_MS, 30);
+    ck_assert_int_eq(fake_exchange("patience"), 0);
+    for (int i = 0; i < net.nwaits; i++)
+        ck_assert_msg(net.waits[i] == UDP_MAX_WAIT_MS,
+                      "--timeout-ms %d --retries 30: every wait should be %d ms; got %s",
+                      UDP_MAX_WAIT_MS, UDP_MAX_WAIT_MS, waits_str());
+    fake_teardown();
+}
+END_TEST
+
+START_TEST(udp_client_program_retries_lost_requests)
+{
+    /* The same through the programs and a relay that drops the first two requests. Only the
+     * outcome is checked here: how long each wait lasts is the fake clock's job above. */
     int port = start_server("127.0.0.1", 0);
     struct udprelay *relay;
     struct udprelay_opts o = {.drop_first_requests = 2};
@@ -181,10 +434,15 @@ START_TEST(udp_client_retries_lost_requests)
     int st = run_client("127.0.0.1", rport, "lost twice\nthen fine\n", "50", "3");
     struct udprelay_stats s;
     udprelay_stop(relay, &s);
-    ck_assert_msg(st == 0, "client status %d, output %s", st, client.out);
-    ck_assert_str_eq(client.out, "LOST TWICE\nTHEN FINE\n");
-    ck_assert_msg(s.requests == 4, "expected 2 lost tries + 2 good ones, relay saw %d requests",
-                  s.requests);
+    ck_assert_msg(st == 0 && strcmp(client.out, "LOST TWICE\nTHEN FINE\n") == 0,
+                  "udp_upper_client --timeout-ms 50 --retries 3 with input \"lost twice\\nthen "
+                  "fine\\n\", the first two requests dropped: expected status 0 and \"LOST "
+                  "TWICE\\nTHEN FINE\\n\", got status %d and:\n%s",
+                  st, client.out);
+    ck_assert_msg(
+        s.dropped == 2 && s.requests >= 4,
+        "the relay should have dropped 2 requests of at least 4; it saw %d and dropped %d",
+        s.requests, s.dropped);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
 }
 END_TEST
@@ -226,10 +484,12 @@ START_TEST(udp_client_ignores_reply_from_wrong_address)
     struct udprelay_stats s;
     udprelay_stop(relay, &s);
     ck_assert_int_gt(s.forged, 0);
-    ck_assert_msg(st == 1, "the line should be reported lost (status 1), got %d", st);
-    ck_assert_msg(strstr(client.out, "TRUST ME") == NULL,
-                  "the client printed a reply that came from the wrong address: %s", client.out);
-    ck_assert_msg(strstr(client.out, "lost") != NULL, "no 'lost' message: %s", client.out);
+    ck_assert_msg(
+        st == 1 && strstr(client.out, "TRUST ME") == NULL && strstr(client.out, "lost") != NULL,
+        "udp_upper_client --timeout-ms 30 --retries 1 with input \"trust me\", every real "
+        "reply dropped and a correct-looking one sent from another port: expected the "
+        "line reported lost (status 1, \"... it is lost\"), got status %d and:\n%s",
+        st, client.out);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
 }
 END_TEST
@@ -245,12 +505,13 @@ START_TEST(udp_client_ignores_late_reply)
     int st = run_client("127.0.0.1", rport, "one\ntwo\n", "50", "3");
     struct udprelay_stats s;
     udprelay_stop(relay, &s);
-    ck_assert_int_eq(s.late, 1);
-    ck_assert_msg(st == 0, "status %d", st);
-    ck_assert_msg(strcmp(client.out, "ONE\nTWO\n") == 0,
-                  "a late duplicate of ONE arrived while waiting for TWO; expected output "
-                  "ONE\\nTWO\\n, got:\n%s",
-                  client.out);
+    ck_assert_msg(s.late == 1, "the relay should have delivered one late reply, it delivered %d",
+                  s.late);
+    ck_assert_msg(st == 0 && strcmp(client.out, "ONE\nTWO\n") == 0,
+                  "input \"one\\ntwo\\n\", the first reply to \"one\" held back and delivered "
+                  "while the client waited for the reply to \"two\": expected status 0 and "
+                  "\"ONE\\nTWO\\n\", got status %d and:\n%s",
+                  st, client.out);
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
 }
 END_TEST
@@ -370,6 +631,10 @@ static Suite *udp_suite(void)
     tk_add_test(tc, udp_client_ipv4_literal);
     tk_add_test(tc, udp_client_ipv6_literal);
     tk_add_test(tc, udp_client_retries_lost_requests);
+    tk_add_test(tc, udp_client_doubles_its_wait);
+    tk_add_test(tc, udp_client_deadline_is_fixed_when_waiting_starts);
+    tk_add_test(tc, udp_client_wait_has_a_ceiling);
+    tk_add_test(tc, udp_client_program_retries_lost_requests);
     tk_add_test(tc, udp_client_finishes_through_random_loss);
     tk_add_test(tc, udp_client_ignores_reply_from_wrong_address);
     tk_add_test(tc, udp_client_ignores_late_reply);

@@ -2,7 +2,7 @@
  * net.h - the one getaddrinfo idiom, used by every program in the toolkit.
  *
  * Servers and clients, TCP and UDP, IPv4 and IPv6 all go through these few functions, so a student
- * reads the address-resolution loop once (GUIDE §2.10). They never exit: on failure they return -1
+ * reads the address-resolution loop once. They never exit: on failure they return -1
  * and write a one-line explanation into the caller's err buffer, and main() decides what to do.
  */
 #ifndef NET_H
@@ -37,6 +37,10 @@ int net_connect_addr(const struct sockaddr *to, socklen_t tolen, const struct so
 /* Puts fd into non-blocking mode, keeping its other file status flags. Returns 0, or -1 with
  * errno set (every caller checks: a socket left blocking would stall a poll()-driven loop). */
 int net_set_nonblocking(int fd);
+
+/* Takes fd out of non-blocking mode, keeping its other file status flags. Returns 0, or -1 with
+ * errno set. */
+int net_set_blocking(int fd);
 
 /* Returns the local port a socket is bound to, or -1. */
 int net_local_port(int fd);

@@ -43,6 +43,15 @@ int net_set_nonblocking(int fd)
     return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+/* The same, with O_NONBLOCK taken off. */
+int net_set_blocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0)
+        return -1;
+    return fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
 /* Moves IPv6 results to the front of the list. A server that binds "::" with IPV6_V6ONLY off
  * accepts IPv4 clients too, so trying IPv6 first gives one dual-stack socket; glibc lists 0.0.0.0
  * first, which would leave ::1 clients out. */
@@ -196,8 +205,7 @@ int net_connect_addr(const struct sockaddr *to, socklen_t tolen, const struct so
         }
     }
     /* The caller asked for a blocking socket: take O_NONBLOCK off again. */
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+    if (net_set_blocking(fd) < 0) {
         snprintf(err, errlen, "cannot make the socket blocking again: %s", strerror(errno));
         goto fail;
     }

@@ -44,13 +44,14 @@ int main(int argc, char **argv)
     cli_catch_stop_signals();
     cli_announce_listening(lfd);
 
-    while (!cli_stop_requested) {
+    for (;;) {
         struct sockaddr_storage peer;
         socklen_t peerlen = sizeof peer;
-        int fd = accept(lfd, (struct sockaddr *)&peer, &peerlen);
+        int fd = cli_accept(lfd, (struct sockaddr *)&peer, &peerlen);
         if (fd < 0) {
-            if (errno != EINTR)
-                fprintf(stderr, "tcp_upper_server1: accept: %s\n", strerror(errno));
+            if (cli_stop_requested)
+                break; /* Ctrl-C or SIGTERM: stop taking clients */
+            fprintf(stderr, "tcp_upper_server1: accept: %s\n", strerror(errno));
             continue;
         }
         char who[NET_ADDRSTRLEN];

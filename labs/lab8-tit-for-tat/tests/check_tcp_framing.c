@@ -1,7 +1,7 @@
 /*
  * check_tcp_framing.c - byte streams have no message boundaries: readn, writen and the line reader.
  *
- * The pitfalls of GUIDE §3 that these helpers exist for, each made to happen on purpose:
+ * The pitfalls these helpers exist for (PITFALLS.md), each made to happen on purpose:
  * short reads (a SOCK_SEQPACKET socketpair hands out exactly one written record per read, so a
  * line written byte by byte arrives byte by byte), coalesced lines, EINTR in the middle of a read,
  * partial writes under a signal storm, and EPIPE instead of death by SIGPIPE.
@@ -131,7 +131,10 @@ START_TEST(tcp_framing_line_one_byte_at_a_time)
     close(sv[1]);
     char got[64];
     read_all_lines(sv[0], got, sizeof got);
-    ck_assert_str_eq(got, "abc||xyz|");
+    ck_assert_msg(strcmp(got, "abc||xyz|") == 0,
+                  "\"abc\\n\\nxyz\\n\" sent one byte per read: expected the lines abc||xyz|, "
+                  "got %s",
+                  got);
     close(sv[0]);
 }
 END_TEST
@@ -159,7 +162,10 @@ START_TEST(tcp_framing_last_line_without_newline)
     close(sv[1]);
     char got[64];
     read_all_lines(sv[0], got, sizeof got);
-    ck_assert_str_eq(got, "a|last|");
+    ck_assert_msg(strcmp(got, "a|last|") == 0,
+                  "the stream \"a\\nlast\" then end of stream: expected the lines a|last| (the "
+                  "last one without its newline), got %s",
+                  got);
     close(sv[0]);
 }
 END_TEST
@@ -331,8 +337,10 @@ START_TEST(tcp_framing_writen_survives_partial_writes)
                   w, TOTAL);
     shutdown(sv[0], SHUT_WR);
     pthread_join(t, NULL);
-    ck_assert_uint_eq(d.got, TOTAL);
-    ck_assert_uint_eq(d.sum, sum);
+    ck_assert_msg(d.got == TOTAL && d.sum == sum,
+                  "writen of %d bytes through a 4 KiB send buffer, interrupted by signals: "
+                  "expected all %d bytes at the other end, in order, got %zu bytes%s",
+                  TOTAL, TOTAL, d.got, d.got == TOTAL ? " with other contents" : "");
     free(data);
     close(sv[0]);
     close(sv[1]);

@@ -27,6 +27,43 @@ static const char usage[] =
 /* The largest UDP payload over IPv4: 65535 minus the 8-byte UDP and 20-byte IP headers. */
 enum { MAX_DATAGRAM = 65507 };
 
+/* Answers every datagram that arrives on fd until a stop is requested. Returns 0 after a stop,
+ * -1 when the socket fails. */
+static int serve(int fd, int verbose)
+{
+    static char buf[MAX_DATAGRAM + 1]; /* one datagram at a time, so one buffer will do */
+    for (;;) {
+        /* Waiting here rather than in recvfrom() means a stop request always ends the wait. */
+        int r = cli_wait_readable(fd);
+        if (r == 0)
+            return 0;
+        if (r < 0)
+            return -1;
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof from;
+        ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
+        if (n < 0) {
+            /* EAGAIN: the datagram poll() saw is gone (a bad checksum, say); EINTR: a signal.
+             * ECONNREFUSED: an ICMP error for an earlier reply. None ends the service. */
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNREFUSED)
+                continue;
+            return -1;
+        }
+        if (verbose) {
+            char who[NET_ADDRSTRLEN];
+            printf("%zd bytes from %s\n", n,
+                   net_addr_str((struct sockaddr *)&from, who, sizeof who));
+            fflush(stdout);
+        }
+        upper_ascii(buf, (size_t)n);
+        /* The reply goes to the address the datagram came from: that is all a UDP server knows
+         * about its client. A reply that cannot be sent is that client's loss, not the end of
+         * the service. */
+        if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen) < 0 && verbose)
+            printf("reply to %zd bytes not sent: %s\n", n, strerror(errno));
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct server_opts o;
@@ -40,31 +77,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "udp_upper_server: %s\n", err);
         return 1;
     }
+    /* Non-blocking: recvfrom() must never wait where a stop request cannot wake it. */
+    if (net_set_nonblocking(fd) < 0) {
+        fprintf(stderr, "udp_upper_server: %s\n", strerror(errno));
+        close(fd);
+        return 1;
+    }
     cli_catch_stop_signals();
     cli_announce_listening(fd);
-
-    static char buf[MAX_DATAGRAM + 1]; /* one datagram at a time, so one buffer will do */
-    while (!cli_stop_requested) {
-        struct sockaddr_storage from;
-        socklen_t fromlen = sizeof from;
-        ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
-        if (n < 0) {
-            if (errno != EINTR) /* EINTR: a signal; the loop test decides whether to stop */
-                fprintf(stderr, "udp_upper_server: recvfrom: %s\n", strerror(errno));
-            continue;
-        }
-        if (o.verbose) {
-            char who[NET_ADDRSTRLEN];
-            printf("%zd bytes from %s\n", n,
-                   net_addr_str((struct sockaddr *)&from, who, sizeof who));
-            fflush(stdout);
-        }
-        upper_ascii(buf, (size_t)n);
-        /* The reply goes to the address the datagram came from: that is all a UDP server knows
-         * about its client. */
-        if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen) < 0)
-            fprintf(stderr, "udp_upper_server: sendto: %s\n", strerror(errno));
-    }
+    rc = serve(fd, o.verbose);
+    if (rc < 0)
+        fprintf(stderr, "udp_upper_server: serve() returned -1 (%s): the server stops\n",
+                strerror(errno));
     close(fd);
-    return 0;
+    return rc < 0 ? 1 : 0;
 }
