@@ -76,6 +76,11 @@ static void apply_pair(struct swarm_status *st, const char *key, size_t klen, co
         copy_value(st->unchoked, sizeof st->unchoked, val, vlen);
     } else if (KEY_IS("optimistic")) {
         copy_value(st->optimistic, sizeof st->optimistic, val, vlen);
+    } else if (KEY_IS("pieces")) {
+        if (vlen <= SWARM_PIECES_HEX && strspn(val, "0123456789abcdefABCDEF") >= vlen) {
+            memcpy(st->pieces, val, vlen);
+            st->pieces[vlen] = '\0';
+        }
     } else if (KEY_IS("complete")) {
         st->complete = vlen == 1 && val[0] == '1';
     }
@@ -129,6 +134,16 @@ enum swarm_line swarm_parse_line(const char *line, struct swarm_status *st, int 
         return SWARM_LINE_COMPLETE;
     }
     return SWARM_LINE_OTHER;
+}
+
+bool swarm_status_has_piece(const struct swarm_status *st, uint32_t i)
+{
+    size_t digit = i / 4;
+    if (digit >= strlen(st->pieces))
+        return false;
+    char c = st->pieces[digit];
+    unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+    return (v >> (3 - i % 4)) & 1;
 }
 
 /* ---- The table ------------------------------------------------------------------------------- */
@@ -308,10 +323,19 @@ void swarm_view_event(struct swarm_view *v, double now_s, const char *fmt, ...)
     snprintf(v->events[v->nevents++], sizeof v->events[0], "  %6.1f s  %s", now_s, msg);
 }
 
+void swarm_view_note_plain(struct swarm_view *v, const char *why)
+{
+    snprintf(v->plain_why, sizeof v->plain_why, "%s", why);
+}
+
 /* Prints one plain progress line: every leecher's percentage, what the seed uploads and what the
- * leechers upload together. */
+ * leechers upload together. The first one says why there is no live table. */
 static void plain_line(struct swarm_view *v, double now_s)
 {
+    if (!v->plain_said && v->plain_why[0] != '\0')
+        fprintf(v->out, "(plain progress lines: %s; the live table needs a terminal)\n",
+                v->plain_why);
+    v->plain_said = true;
     fprintf(v->out, "[%6.1f s]", now_s);
     for (size_t i = 1; i < v->npeers; i++) {
         const struct swarm_view_peer *p = &v->peers[i];

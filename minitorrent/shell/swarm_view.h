@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+enum { SWARM_PIECES_HEX = 1024 };
+
 /* One status line's fields. Missing keys stay 0 or empty. */
 struct swarm_status {
     uint64_t t_ms;        /* the child's own time since it started */
@@ -36,7 +38,13 @@ struct swarm_status {
     char unchoked[512];  /* "127.0.0.11:40001,127.0.0.12:40007" or "" or "-" */
     char optimistic[64]; /* one address, or "-" */
     bool complete;
+    /* The verified pieces as hex, piece 0 in the top bit of the first digit (the order of a
+     * BITFIELD message); "" until the child reports them. Up to 4096 pieces. */
+    char pieces[SWARM_PIECES_HEX + 1];
 };
+
+/* Returns whether the status says the peer holds piece i (false when it did not say). */
+bool swarm_status_has_piece(const struct swarm_status *st, uint32_t i);
 
 enum swarm_line {
     SWARM_LINE_OTHER,     /* anything else a child prints; ignored */
@@ -75,16 +83,23 @@ struct swarm_view {
     bool tty;                      /* redraw in place, or print plain lines */
     size_t width;                  /* characters per line; longer rows are cut, so none wraps */
     char title[200];               /* the first line: mode, N, file, rates, bound */
+    double bound_s;                /* the run's lower bound on D, for the web page's plot */
     struct swarm_view_peer *peers; /* the caller's array; peers[0] is the seed */
     size_t npeers;
     char events[SWARM_VIEW_EVENTS][160]; /* the latest events, oldest first (terminal mode) */
     unsigned nevents;
     int lines_drawn;     /* how far up the next redraw must move the cursor */
+    char plain_why[120]; /* why the view prints plain lines, said once at the first one */
+    bool plain_said;
     double next_plain_s; /* when the next plain progress line is due */
 };
 
 void swarm_view_init(struct swarm_view *v, FILE *out, bool tty, struct swarm_view_peer *peers,
                      size_t npeers);
+
+/* Notes why the view prints plain lines rather than redrawing a table ("output is not a
+ * terminal"); the first plain line says so, once. */
+void swarm_view_note_plain(struct swarm_view *v, const char *why);
 
 /* Reports an event ("p3 finished in 8.1 s"). On a terminal it goes into the list under the
  * table; otherwise it is printed at once, with the time. */
