@@ -47,6 +47,7 @@ struct swarm_opts {
     bool seed_given;
     uint64_t rechoke_ms; /* 0: leave the children's default (10 s) */
     long upload_slots;   /* 0: leave the children's default (4) */
+    long pipeline;       /* requests outstanding per connection; 0: the children's (64) */
     long interval_s;
     long timeout_s; /* 0: automatic */
     bool keep_files, plain;
@@ -89,6 +90,7 @@ struct swarm_plan {
     double stall_s;              /* after the seed left with a piece lost, end the run when no
                                     leecher gained a piece for this long (0: never) */
     struct webview *web;         /* publish the live state to this page, or NULL */
+    int watch;                   /* sample this leecher's pieces over time (index + 1; 0: none) */
 };
 
 struct run_result {
@@ -112,7 +114,10 @@ struct run_result {
      * included while it runs), sampled every 100 ms of the scaled clock. */
     double sample_t[SWARM_SAMPLES];
     unsigned sample_min[SWARM_SAMPLES];
+    unsigned sample_watch[SWARM_SAMPLES]; /* the watched leecher's verified pieces */
     size_t nsamples;
+    unsigned pieces;      /* pieces in the torrent */
+    unsigned pieces_lost; /* pieces no leecher held when the seed left */
 };
 
 /* Runs one swarm of n leechers in the given mode and fills *res. plan may be NULL. Returns 0
@@ -139,6 +144,11 @@ void swarm_report_table(FILE *out, const struct run_result *res, size_t nres);
 
 /* Returns whether D is below its lower bound: the measurement is wrong, not the swarm fast. */
 bool swarm_below_bound(const struct run_result *res);
+
+struct json_out;
+
+/* Writes one run as a JSON object (mode, peers, sizes, rates, D, bound, ratio, finish times). */
+void swarm_json_result(struct json_out *j, const struct run_result *res);
 
 /* Writes the runs as JSON (one object, or a list). Returns 0 or -1 (after a message). */
 int swarm_write_json(const char *path, const struct run_result *res, size_t nres, bool list);

@@ -90,8 +90,7 @@ void swarm_report_table(FILE *out, const struct run_result *res, size_t nres)
     }
 }
 
-/* Writes one run as a JSON object. */
-static void json_result(struct json_out *j, const struct run_result *res)
+void swarm_json_result(struct json_out *j, const struct run_result *res)
 {
     json_begin_object(j);
     json_key(j, "mode");
@@ -153,7 +152,7 @@ int swarm_write_json(const char *path, const struct run_result *res, size_t nres
     if (list)
         json_begin_array(&j);
     for (size_t i = 0; i < nres; i++)
-        json_result(&j, &res[i]);
+        swarm_json_result(&j, &res[i]);
     if (list)
         json_end_array(&j);
     int rc = json_out_finish(&j);

@@ -168,9 +168,11 @@ struct child *run_leecher(struct run *r, unsigned i)
 
 /* Counts how many running peers (the seed too, while it runs) hold each piece, and returns the
  * fewest copies of any piece: the availability of the rarest piece. Returns -1 while no peer has
- * reported its pieces yet. */
-static int rarest_availability(const struct run *r, bool with_seed)
+ * reported its pieces yet. With lost non-NULL, also counts the pieces nobody holds. */
+static int rarest_availability(const struct run *r, bool with_seed, unsigned *lost)
 {
+    if (lost != NULL)
+        *lost = 0;
     uint32_t total = r->vp[0].st.total;
     if (total == 0)
         for (unsigned i = 0; i < r->n && total == 0; i++)
@@ -187,8 +189,98 @@ static int rarest_availability(const struct run *r, bool with_seed)
         }
         if (best < 0 || copies < best)
             best = copies;
+        if (lost != NULL && copies == 0)
+            (*lost)++;
     }
     return best;
+}
+
+/* Says which peers upload to the watched peer when it got its first piece, and whether by an
+ * optimistic unchoke: the moment the optimistic-unchoke experiment is about. */
+static void note_unchokers(struct run *r, const struct swarm_view_peer *who, double t)
+{
+    char list[256] = "";
+    size_t len = 0;
+    for (unsigned k = 0; k <= r->n; k++) {
+        const struct swarm_status *st = &r->vp[k].st;
+        bool opt = false, listed = false;
+        for (const char *p = st->unchoked; *p != '\0';) {
+            size_t n = strcspn(p, ",");
+            const char *name = NULL;
+            char one[80];
+            if (n < sizeof one) {
+                memcpy(one, p, n);
+                one[n] = '\0';
+                name = swarm_view_name_of(&r->view, one);
+                if (name != NULL && strcmp(name, who->name) == 0) {
+                    listed = true;
+                    opt = strcmp(one, st->optimistic) == 0;
+                }
+            }
+            p += n + (p[n] == ',');
+        }
+        if (listed && len < sizeof list - 40)
+            len += (size_t)snprintf(list + len, sizeof list - len, " %s%s", r->vp[k].name,
+                                    opt ? " (optimistic)" : "");
+    }
+    swarm_view_event(&r->view, t, "%s has its first piece; uploading to it now:%s", who->name,
+                     len > 0 ? list : " nobody it can see yet");
+}
+
+/* Returns whether every address of the comma-separated list a is in list b. */
+static bool list_within(const char *a, const char *b)
+{
+    size_t blen = strlen(b);
+    for (const char *p = a; *p != '\0';) {
+        size_t n = strcspn(p, ",");
+        bool found = false;
+        for (const char *q = b; q < b + blen && !found;) {
+            size_t m = strcspn(q, ",");
+            found = m == n && memcmp(p, q, n) == 0;
+            q += m + (q[m] == ',');
+        }
+        if (!found)
+            return false;
+        p += n + (p[n] == ',');
+    }
+    return true;
+}
+
+/* Reports the seed's choices as events when they change: its optimistic unchoke moving to
+ * another peer (every third re-choke), and a re-choke that changed whom it uploads to. One peer's
+ * choices are enough to see the rules work without flooding the screen. */
+static void note_seed_choices(struct run *r, const char *was_unchoked, const char *was_opt)
+{
+    const struct swarm_status *st = &r->vp[0].st;
+    double t = clock_s() - r->t0;
+    if (r->t0 <= 0)
+        return; /* before the release the seed has nobody to choose */
+    bool opt_now = st->optimistic[0] != '\0' && strcmp(st->optimistic, "-") != 0;
+    if (opt_now && strcmp(st->optimistic, was_opt) != 0) {
+        const char *name = swarm_view_name_of(&r->view, st->optimistic);
+        swarm_view_event(&r->view, t, "the seed's optimistic unchoke goes to %s",
+                         name != NULL ? name : st->optimistic);
+    } else if (!(list_within(st->unchoked, was_unchoked) &&
+                 list_within(was_unchoked, st->unchoked)) &&
+               st->unchoked[0] != '\0' && strcmp(st->unchoked, "-") != 0 &&
+               was_unchoked[0] != '\0') {
+        char names[200] = "";
+        size_t len = 0;
+        for (const char *p = st->unchoked; *p != '\0' && len < sizeof names - 20;) {
+            size_t n = strcspn(p, ",");
+            char one[80];
+            if (n < sizeof one) {
+                memcpy(one, p, n);
+                one[n] = '\0';
+                const char *name = swarm_view_name_of(&r->view, one);
+                len += (size_t)snprintf(names + len, sizeof names - len, " %s%s",
+                                        strcmp(one, st->optimistic) == 0 ? "*" : "",
+                                        name != NULL ? name : "?");
+            }
+            p += n + (p[n] == ',');
+        }
+        swarm_view_event(&r->view, t, "the seed re-chokes: it now uploads to%s", names);
+    }
 }
 
 /* Handles one line from a child of run ctx (child_read has already taken its port from it): the
@@ -205,7 +297,12 @@ static void on_line(void *ctx, struct child *ch, const char *line)
     if (vp == NULL)
         return;
     int port = 0;
+    char was_unchoked[sizeof vp->st.unchoked], was_opt[sizeof vp->st.optimistic];
+    memcpy(was_unchoked, vp->st.unchoked, sizeof was_unchoked);
+    memcpy(was_opt, vp->st.optimistic, sizeof was_opt);
     enum swarm_line kind = swarm_parse_line(line, &vp->st, &port);
+    if (ch->role == ROLE_SEED && kind == SWARM_LINE_STATUS)
+        note_seed_choices(r, was_unchoked, was_opt);
     double t = clock_s() - r->t0;
     unsigned i = (unsigned)(vp - r->vp) - 1;
     if (kind == SWARM_LINE_STATUS && vp->state == SWARM_PEER_STARTING) {
@@ -218,8 +315,11 @@ static void on_line(void *ctx, struct child *ch, const char *line)
                              vp->name, vp->addr, vp->st.have, vp->st.total, r->churn[i].had_pieces);
         }
     }
-    if (ch->role == ROLE_LEECHER && vp->st.have > 0 && r->res->first_piece[i] < 0)
+    if (ch->role == ROLE_LEECHER && vp->st.have > 0 && r->res->first_piece[i] < 0) {
         r->res->first_piece[i] = t;
+        if (r->plan->watch == (int)i + 1)
+            note_unchokers(r, vp, t);
+    }
     if (kind == SWARM_LINE_COMPLETE && ch->role == ROLE_LEECHER && vp->finish_s < 0) {
         vp->finish_s = t;
         vp->state = SWARM_PEER_DONE;
@@ -262,8 +362,12 @@ static int make_torrent(struct run *r, char *err, size_t errlen)
  * slots, the picker, the choker, the optimistic unchoke, the status lines and a picker seed.
  * Appends them to argv from index *a; the strings live in buf. */
 struct peer_args {
-    char rechoke[32], slots[32], seed[32], status_ms[16];
+    char rechoke[32], slots[32], seed[32], status_ms[16], pipeline[32], window[32];
 };
+
+/* The window of the rates shown live: short, so a peer that is choked is seen to stop within a
+ * couple of seconds (the view labels it). */
+#define SWARM_STATUS_WINDOW "2"
 
 static void add_peer_options(const struct run *r, struct peer_args *pa, uint64_t seed, char **argv,
                              int *a)
@@ -282,9 +386,22 @@ static void add_peer_options(const struct run *r, struct peer_args *pa, uint64_t
     argv[(*a)++] = pa->seed;
     argv[(*a)++] = "--rechoke-secs";
     argv[(*a)++] = pa->rechoke;
+    /* The choker's 20 s rate window is a timer too: it shrinks with the time scale. */
+    uint64_t w = (uint64_t)(20000.0 / o->time_scale + 0.5);
+    snprintf(pa->window, sizeof pa->window, "%llu.%03llu", (unsigned long long)(w / 1000),
+             (unsigned long long)(w % 1000));
+    argv[(*a)++] = "--rate-window-secs";
+    argv[(*a)++] = pa->window;
+    argv[(*a)++] = "--status-window-secs";
+    argv[(*a)++] = SWARM_STATUS_WINDOW;
     if (o->upload_slots > 0) {
         argv[(*a)++] = "--upload-slots";
         argv[(*a)++] = pa->slots;
+    }
+    if (o->pipeline > 0) {
+        snprintf(pa->pipeline, sizeof pa->pipeline, "%ld", o->pipeline);
+        argv[(*a)++] = "--pipeline";
+        argv[(*a)++] = pa->pipeline;
     }
     if (o->picker != PICK_RAREST) {
         argv[(*a)++] = "--picker";
@@ -478,7 +595,7 @@ static int plan_step(struct run *r, double t, double *next_sample, double *last_
         child_kill(&r->kids[1]);
         r->vp[0].state = SWARM_PEER_DOWN;
         res->seed_left_s = t;
-        res->min_avail_after_seed_left = rarest_availability(r, false);
+        res->min_avail_after_seed_left = rarest_availability(r, false, &res->pieces_lost);
         swarm_view_event(&r->view, t,
                          "the seed leaves after uploading one copy's worth; the rarest piece "
                          "now has %d cop%s among the leechers",
@@ -486,9 +603,10 @@ static int plan_step(struct run *r, double t, double *next_sample, double *last_
                          res->min_avail_after_seed_left == 1 ? "y" : "ies");
     }
     if (t >= *next_sample && res->nsamples < SWARM_SAMPLES) {
-        int a = rarest_availability(r, res->seed_left_s < 0);
+        int a = rarest_availability(r, res->seed_left_s < 0, NULL);
         if (a >= 0) {
             res->sample_t[res->nsamples] = t;
+            res->sample_watch[res->nsamples] = pl->watch > 0 ? r->vp[pl->watch].st.have : 0;
             res->sample_min[res->nsamples++] = (unsigned)a;
         }
         *next_sample = t + 0.1;
@@ -501,7 +619,7 @@ static int plan_step(struct run *r, double t, double *next_sample, double *last_
         *last_gain_t = t;
     }
     if (pl->stall_s > 0 && res->seed_left_s >= 0 && t - *last_gain_t >= pl->stall_s &&
-        rarest_availability(r, false) == 0) {
+        rarest_availability(r, false, NULL) == 0) {
         swarm_view_event(&r->view, t,
                          "a piece left the swarm with the seed and nobody gained a piece for "
                          "%.1f s: the run ends here",
@@ -657,6 +775,7 @@ static void prepare(struct run *r, struct run_result *res, uint64_t seed)
     if (o->time_scale != 1)
         snprintf(scale, sizeof scale, "  time x%g", o->time_scale);
     r->view.bound_s = res->bound_s;
+    snprintf(r->view.rate_window, sizeof r->view.rate_window, "%s", SWARM_STATUS_WINDOW);
     snprintf(r->view.title, sizeof r->view.title,
              "%s  N=%u  F=%s  u_s=%s  u_i=%s  d=%s  bound %.1f s%s%s",
              r->mode == MODE_P2P ? "P2P" : "client-server", n, fs, us, ui, di, res->bound_s,
@@ -776,6 +895,7 @@ int swarm_run(const struct swarm_opts *o, const struct swarm_plan *plan, const c
             last = res->finish[i];
     }
     res->distribution_s = w == 0 ? last : -1;
+    res->pieces = r.vp[0].st.total;
     if (res->seed_left_s < 0)
         res->seed_uploaded = r.vp[0].st.uploaded;
     /* A peer restarted by the churn counts from its restart, so the sum would fall short. */

@@ -116,8 +116,10 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     make_peer_id(t->peer_id);
     limiter_init(&t->up, cfg->up_rate, clock_ms());
     limiter_init(&t->down, cfg->down_rate, clock_ms());
-    rate_init(&t->down_rate, 5000, clock_ms());
-    rate_init(&t->up_rate, 5000, clock_ms());
+    rate_init(&t->down_rate, cfg->status_rate_window_ms ? cfg->status_rate_window_ms : 5000,
+              clock_ms());
+    rate_init(&t->up_rate, cfg->status_rate_window_ms ? cfg->status_rate_window_ms : 5000,
+              clock_ms());
     struct choker_config cc;
     choker_config_defaults(&cc, cfg->seed ? cfg->seed : rand_u64());
     cc.upload_slots = cfg->upload_slots;

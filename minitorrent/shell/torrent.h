@@ -46,6 +46,8 @@ struct torrent_config {
     enum picker_policy picker_policy; /* how new pieces are chosen (default rarest first) */
     enum choker_policy choker_policy; /* who gets the upload slots (default tit-for-tat) */
     bool no_optimistic;               /* no optimistic unchoke (an experiment's baseline) */
+    uint64_t peer_rate_window_ms;     /* the choker's per-peer rates average this long (20000) */
+    uint64_t status_rate_window_ms;   /* the status line's rates average this long (5000) */
 };
 
 /* Fills cfg with the defaults. */
