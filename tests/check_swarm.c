@@ -1007,6 +1007,58 @@ START_TEST(swarm_web_state_json_agrees_with_the_swarm)
 }
 END_TEST
 
+/* Sends one HTTP announce to the tracker at port. */
+static void announce(int port, const char *peer_id, int peer_port, long left)
+{
+    char path[400];
+    snprintf(path, sizeof path,
+             "/announce?info_hash=%%12%%34%%56%%78%%9a%%bc%%de%%f0%%12%%34%%56%%78%%9a%%bc%%de"
+             "%%f0%%12%%34%%56%%78&peer_id=%s&port=%d&uploaded=0&downloaded=0&left=%ld&compact=1",
+             peer_id, peer_port, left);
+    char *reply = http_get(port, path);
+    ck_assert_msg(strstr(reply, "200 OK") != NULL, "%.200s", reply);
+    free(reply);
+}
+
+/* `tracker --web` serves the page from what announces tell: a peer's progress from its "left",
+ * against the largest "left" seen for the torrent, and a peer that announced left=0 is done. */
+START_TEST(swarm_web_tracker_view)
+{
+    char *argv[] = {prog(), "tracker", "-p", "0", "-b", "127.0.0.1", "--web", NULL};
+    static struct tk_proc p;
+    memset(&p, 0, sizeof p);
+    p.merge_stderr = 1;
+    ck_assert_int_eq(tk_spawn(&p, argv), 0);
+    int tport = tk_wait_listening(&p, 10000);
+    ck_assert_int_gt(tport, 0);
+    ck_assert_msg(wait_for_text(&p, "web view at", 10000), "%s", p.out);
+    int wport = web_port(p.out);
+    announce(tport, "AAAAAAAAAAAAAAAAAAAA", 7001, 4000);
+    announce(tport, "BBBBBBBBBBBBBBBBBBBB", 7002, 0);
+    announce(tport, "AAAAAAAAAAAAAAAAAAAA", 7001, 1000);
+    /* The view is rebuilt every half second: wait for the second announce of A to show. */
+    char *state = NULL;
+    long long end = tk_now_ms() + 10000;
+    while (tk_now_ms() < end) {
+        free(state);
+        state = http_get(wport, "/state.json");
+        if (strstr(state, "\"have\": 75") != NULL)
+            break;
+        tk_wait_readable(p.out_fd, 100);
+    }
+    ck_assert_msg(strstr(state, "\"have\": 75") != NULL, "%s", state);
+    ck_assert_msg(strstr(state, "\"name\": \"127.0.0.1:7001\"") != NULL, "%s", state);
+    ck_assert_msg(strstr(state, "\"name\": \"127.0.0.1:7002\"") != NULL, "%s", state);
+    ck_assert_msg(strstr(state, "\"have\": 100") != NULL, "%s", state);
+    ck_assert_msg(count(state, "\"bitfield\": null") == 2, "%s", state);
+    free(state);
+    char *page = http_get(wport, "/");
+    ck_assert_ptr_nonnull(strstr(page, "<!DOCTYPE html>"));
+    free(page);
+    ck_assert_int_eq(tk_stop(&p, 10000), 0);
+}
+END_TEST
+
 /* Returns the path of a Chromium to run headless, or NULL. */
 static const char *find_chromium(void)
 {
@@ -1151,6 +1203,7 @@ static Suite *swarm_suite(void)
     tk_add_test(tc, swarm_list_writes_json_list_and_plot);
     TCase *web = tk_tcase(s, "swarm_web", 240);
     tk_add_test(web, swarm_web_state_json_agrees_with_the_swarm);
+    tk_add_test(web, swarm_web_tracker_view);
     tk_add_test(web, swarm_web_page_renders_in_chromium);
     TCase *rep = tk_tcase(s, "swarm_report", 10);
     tk_add_test(rep, swarm_report_below_bound_is_an_error);

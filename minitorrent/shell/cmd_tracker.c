@@ -9,6 +9,7 @@
 #include "io.h"
 #include "opts.h"
 #include "tracker_server.h"
+#include "webview.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -27,6 +28,7 @@ struct tracker_args {
     struct tracker_server_config cfg;
     long interval_s;
     bool verbose;
+    const char *web; /* --web [PORT]: serve the swarm's view as a web page; NULL: none */
 };
 
 #define O(field) offsetof(struct tracker_args, field)
@@ -61,6 +63,12 @@ static const struct opt_spec specs[] = {
      .kind = OPT_FLAG,
      .offset = O(verbose),
      .help = "print every announce"},
+    {.long_name = "web",
+     .kind = OPT_PORT,
+     .offset = O(web),
+     .arg_name = "PORT",
+     .optional = "0",
+     .help = "serve a live view of the swarms it tracks on 127.0.0.1:PORT"},
 };
 #undef O
 
@@ -69,7 +77,7 @@ static const struct opt_command command = {
 
 /* Parses the options into cfg. Returns 0, 1 after --help or --version (exit 0), or -1 after a
  * usage error (exit 2). */
-static int parse_options(int argc, char **argv, struct tracker_server_config *cfg)
+static int parse_options(int argc, char **argv, struct tracker_server_config *cfg, const char **web)
 {
     struct tracker_args a = {.cfg = *cfg, .interval_s = cfg->interval_s};
     char *pos[1];
@@ -78,6 +86,7 @@ static int parse_options(int argc, char **argv, struct tracker_server_config *cf
     if (r != OPTS_OK)
         return r == OPTS_EXIT ? 1 : -1;
     *cfg = a.cfg;
+    *web = a.web;
     cfg->interval_s = (int)a.interval_s;
     if (a.verbose)
         cfg->log = stdout;
@@ -88,7 +97,8 @@ int cmd_tracker(int argc, char **argv)
 {
     struct tracker_server_config cfg;
     tracker_server_config_default(&cfg);
-    int rc = parse_options(argc, argv, &cfg);
+    const char *web_port = NULL;
+    int rc = parse_options(argc, argv, &cfg, &web_port);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
 
@@ -118,8 +128,16 @@ int cmd_tracker(int argc, char **argv)
         printf("listening on %s\n", srv.udp_url);
     fflush(stdout);
 
+    struct webview *web = web_port != NULL ? webview_start_for(stdout, "tracker", web_port) : NULL;
+    if (web_port != NULL && web == NULL) {
+        tracker_server_stop(&srv);
+        return 1;
+    }
+    if (web != NULL)
+        webview_serve_tracker(web, &srv, &wait_mask); /* until Ctrl-C or SIGTERM */
     while (!cli_stop_requested)
         sigsuspend(&wait_mask);
+    webview_stop(web);
 
     tracker_server_stop(&srv);
     return 0;

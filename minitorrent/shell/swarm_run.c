@@ -771,7 +771,7 @@ static void prepare(struct run *r, struct run_result *res, uint64_t seed)
     if (r->mode == MODE_CS)
         snprintf(ui, sizeof ui, "0 (no upload)");
     rate_text(swarm_scaled_rate(o, o->peer_down), di, sizeof di);
-    char scale[48] = "";
+    char scale[24] = "";
     if (o->time_scale != 1)
         snprintf(scale, sizeof scale, "  time x%g", o->time_scale);
     r->view.bound_s = res->bound_s;

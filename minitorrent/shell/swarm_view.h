@@ -87,7 +87,7 @@ struct swarm_view {
     FILE *out;
     bool tty;                      /* redraw in place, or print plain lines */
     size_t width;                  /* characters per line; longer rows are cut, so none wraps */
-    char title[200];               /* the first line: mode, N, file, rates, bound */
+    char title[300];               /* the first line: mode, N, file, rates, bound */
     double bound_s;                /* the run's lower bound on D, for the web page's plot */
     char rate_window[16];          /* the children's rate window in seconds, for the label */
     struct swarm_view_peer *peers; /* the caller's array; peers[0] is the seed */

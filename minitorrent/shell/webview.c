@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "tracker_server.h"
+
+#include <sys/select.h>
 
 struct webview {
     int listen_fd;
@@ -390,4 +393,172 @@ void webview_stop(struct webview *w)
         close(w->listen_fd);
     free(w->state);
     free(w);
+}
+
+/* ======================================================================================== */
+/* The tracker's view                                                                       */
+/* ======================================================================================== */
+
+enum { TRACKER_VIEW_PEERS = 512, TRACKER_VIEW_TORRENTS = 64 };
+
+/* What the tracker's view remembers between two snapshots: each torrent's size as far as the
+ * tracker can tell (the largest "left" any of its peers announced), and each peer's last "left"
+ * and when a peer was first seen complete. */
+struct tracker_memory {
+    struct {
+        unsigned char hash[20];
+        uint64_t size;
+    } torrents[TRACKER_VIEW_TORRENTS];
+    size_t ntorrents;
+    struct {
+        char key[80];
+        uint64_t left;
+        double at_s, done_s;
+        double rate; /* bytes per second between its last two different "left" values */
+    } peers[TRACKER_VIEW_PEERS];
+    size_t npeers;
+};
+
+/* Returns the slot of the torrent with this hash, adding it; NULL when the table is full. */
+static uint64_t *torrent_size(struct tracker_memory *m, const unsigned char hash[20])
+{
+    for (size_t i = 0; i < m->ntorrents; i++)
+        if (memcmp(m->torrents[i].hash, hash, 20) == 0)
+            return &m->torrents[i].size;
+    if (m->ntorrents == TRACKER_VIEW_TORRENTS)
+        return NULL;
+    memcpy(m->torrents[m->ntorrents].hash, hash, 20);
+    m->torrents[m->ntorrents].size = 0;
+    return &m->torrents[m->ntorrents++].size;
+}
+
+/* Builds the tracker's state JSON from one snapshot of its peers, at now_s. */
+static char *tracker_state_json(struct tracker_memory *m, const struct tracker_server_peer_view *v,
+                                size_t n, double now_s, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (f == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t *sz = torrent_size(m, v[i].info_hash);
+        if (sz != NULL && v[i].left > *sz)
+            *sz = v[i].left;
+    }
+    struct json_out j;
+    json_out_init(&j, f);
+    json_begin_object(&j);
+    json_key(&j, "t_s");
+    json_number(&j, now_s);
+    json_key(&j, "title");
+    char title[160];
+    snprintf(title, sizeof title,
+             "tracker: %zu peers in %zu torrents (progress from their announces; the tracker "
+             "sees no pieces or unchokes)",
+             n, m->ntorrents);
+    json_string(&j, title);
+    json_key(&j, "pieces");
+    json_uint(&j, 100); /* a cell per per cent: the tracker knows fractions, not pieces */
+    json_key(&j, "bound_s");
+    json_number(&j, 0);
+    json_key(&j, "peers");
+    json_begin_array(&j);
+    for (size_t i = 0; i < n; i++) {
+        char key[80];
+        snprintf(key, sizeof key, "%02x%02x %s:%d", v[i].info_hash[0], v[i].info_hash[1], v[i].addr,
+                 v[i].port);
+        size_t k = 0;
+        while (k < m->npeers && strcmp(m->peers[k].key, key) != 0)
+            k++;
+        if (k < m->npeers) {
+            double dt = now_s - m->peers[k].at_s;
+            if (dt > 0 && m->peers[k].left > v[i].left)
+                m->peers[k].rate = (double)(m->peers[k].left - v[i].left) / dt;
+            if (v[i].left == 0)
+                m->peers[k].rate = 0;
+        } else if (k < TRACKER_VIEW_PEERS) {
+            m->npeers++;
+            snprintf(m->peers[k].key, sizeof m->peers[k].key, "%s", key);
+            m->peers[k].done_s = -1;
+            m->peers[k].rate = 0;
+        }
+        if (k < TRACKER_VIEW_PEERS) {
+            if (m->peers[k].left != v[i].left || m->peers[k].at_s == 0) {
+                m->peers[k].left = v[i].left;
+                m->peers[k].at_s = now_s;
+            }
+            if (v[i].left == 0 && m->peers[k].done_s < 0)
+                m->peers[k].done_s = now_s;
+        }
+        uint64_t *sz = torrent_size(m, v[i].info_hash);
+        uint64_t total = sz != NULL ? *sz : 0;
+        json_begin_object(&j);
+        char name[64];
+        snprintf(name, sizeof name, "%s:%d", v[i].addr, v[i].port);
+        json_key(&j, "name");
+        json_string(&j, name);
+        json_key(&j, "address");
+        json_string(&j, v[i].addr);
+        json_key(&j, "state");
+        json_string(&j, v[i].left == 0 ? "done" : "running");
+        json_key(&j, "have");
+        json_uint(&j, total > 0 ? (uint64_t)(100.0 * (double)(total - v[i].left) / (double)total)
+                                : 100);
+        json_key(&j, "bitfield");
+        json_null(&j);
+        json_key(&j, "down_Bps");
+        json_number(&j, k < TRACKER_VIEW_PEERS ? m->peers[k].rate : 0);
+        json_key(&j, "up_Bps");
+        json_number(&j, 0); /* the tracker keeps no "uploaded" (see webview.h) */
+        json_key(&j, "unchokes");
+        json_begin_array(&j);
+        json_end_array(&j);
+        json_key(&j, "optimistic");
+        json_null(&j);
+        json_key(&j, "finished_s");
+        if (k < TRACKER_VIEW_PEERS && m->peers[k].done_s >= 0)
+            json_number(&j, m->peers[k].done_s);
+        else
+            json_null(&j);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_end_object(&j);
+    int rc = json_out_finish(&j);
+    if (fclose(f) != 0 || rc < 0) {
+        free(buf);
+        return NULL;
+    }
+    *len = size;
+    return buf;
+}
+
+void webview_serve_tracker(struct webview *w, struct tracker_server *srv, const sigset_t *wait_mask)
+{
+    static struct tracker_memory mem; /* one tracker per process */
+    static struct tracker_server_peer_view snap[TRACKER_VIEW_PEERS];
+    double start = clock_s(), next = 0;
+    while (!cli_stop_requested) {
+        double now = clock_s() - start;
+        if (now >= next) {
+            size_t n = tracker_server_peers(srv, snap, TRACKER_VIEW_PEERS);
+            if (n > TRACKER_VIEW_PEERS)
+                n = TRACKER_VIEW_PEERS;
+            size_t len;
+            char *json = tracker_state_json(&mem, snap, n, now, &len);
+            if (json != NULL) {
+                free(w->state);
+                w->state = json;
+                w->state_len = len;
+            }
+            next = now + 0.5;
+        }
+        fd_set rfds;
+        FD_ZERO(&rfds);
+        FD_SET(w->listen_fd, &rfds);
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        if (pselect(w->listen_fd + 1, &rfds, NULL, NULL, &ts, wait_mask) > 0)
+            webview_service(w, 0);
+    }
 }

@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 
 struct webview;
@@ -61,6 +62,16 @@ int webview_service(struct webview *w, int timeout_ms);
 
 /* At the end of a run: with hold, says so and serves until Ctrl-C; then stops. w may be NULL. */
 void webview_finish(struct webview *w, bool hold, FILE *out);
+
+struct tracker_server;
+
+/* Serves the view of a tracker (`tracker --web`) until Ctrl-C: every half second it builds the
+ * state from what the tracker learnt in announces (progress from each peer's "left", the
+ * download rate from how fast "left" falls), and answers requests in between. It waits in
+ * pselect() with wait_mask, so SIGINT and SIGTERM, blocked elsewhere, end the wait at once. The
+ * tracker sees no pieces and no unchokes: "bitfield" is null and "unchokes" empty. */
+void webview_serve_tracker(struct webview *w, struct tracker_server *srv,
+                           const sigset_t *wait_mask);
 
 /* Stops serving and frees the view. w may be NULL. */
 void webview_stop(struct webview *w);
