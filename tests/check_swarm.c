@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int count(const char *hay, const char *needle);
+
 /* ======================================================================================== */
 /* Status lines and the table                                                               */
 /* ======================================================================================== */
@@ -268,6 +270,26 @@ START_TEST(swarm_view_plain_output)
                         "[   2.1 s] p1 50% p2 done p3 killed | seed up 1.0 MiB/s, leechers up "
                         "512.0 KiB/s\n");
     ck_assert_ptr_null(strchr(s, '\033')); /* no terminal codes in a log */
+    fclose(f);
+}
+END_TEST
+
+/* Plain output says once, in its first line, why there is no live table. */
+START_TEST(swarm_view_plain_output_says_why)
+{
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    struct swarm_view v;
+    struct swarm_view_peer p[4];
+    sample_view(&v, p, f, false);
+    swarm_view_note_plain(&v, "output is not a terminal");
+    swarm_view_draw(&v, 2.1);
+    swarm_view_draw(&v, 4.2);
+    char buf[2048];
+    const char *s = file_text(f, buf, sizeof buf);
+    ck_assert_msg(strncmp(s, "(plain progress lines: output is not a terminal", 47) == 0, "%s", s);
+    ck_assert_int_eq(count(s, "plain progress lines"), 1);
+    ck_assert_int_eq(count(s, "] p1 50%"), 2);
     fclose(f);
 }
 END_TEST
@@ -1193,6 +1215,7 @@ static Suite *swarm_suite(void)
     tk_add_test(view, swarm_view_piece_map_shades_by_rarity);
     tk_add_test(view, swarm_view_names_by_address);
     tk_add_test(view, swarm_view_plain_output);
+    tk_add_test(view, swarm_view_plain_output_says_why);
     tk_add_test(view, swarm_view_terminal_redraws_in_place);
     TCase *tc = tk_tcase(s, "swarm", 180);
     tk_add_test(tc, swarm_bad_options);
