@@ -695,8 +695,10 @@ int peer_spawn(struct torrent *t, int fd, const struct sockaddr *addr, socklen_t
     fcntl(p->wake[0], F_SETFL, O_NONBLOCK);
     fcntl(p->wake[1], F_SETFL, O_NONBLOCK);
     p->key = ++t->next_key;
-    rate_init(&p->to_us, 20000, clock_ms());
-    rate_init(&p->from_us, 20000, clock_ms());
+    rate_init(&p->to_us, t->cfg.peer_rate_window_ms ? t->cfg.peer_rate_window_ms : 20000,
+              clock_ms());
+    rate_init(&p->from_us, t->cfg.peer_rate_window_ms ? t->cfg.peer_rate_window_ms : 20000,
+              clock_ms());
     p->last_block_ms = clock_ms();
     p->last_upload_ms = p->last_block_ms;
     if (thread_start(&p->thread, peer_main, p, false, 0) != 0) {

@@ -40,9 +40,14 @@ struct torrent_config {
     uint64_t rechoke_ms;      /* time between re-chokes (default 10000; the optimistic unchoke moves
                                  every third one) */
     uint64_t peer_timeout_ms; /* drop a peer silent for this long (default 180000) */
-    uint64_t handshake_timeout_ms; /* drop a connection with no handshake by then (default 10000,
-                                      and never more than peer_timeout_ms) */
-    int verbose;                   /* print connections and tracker replies */
+    uint64_t handshake_timeout_ms;    /* drop a connection with no handshake by then (default 10000,
+                                         and never more than peer_timeout_ms) */
+    int verbose;                      /* print connections and tracker replies */
+    enum picker_policy picker_policy; /* how new pieces are chosen (default rarest first) */
+    enum choker_policy choker_policy; /* who gets the upload slots (default tit-for-tat) */
+    bool no_optimistic;               /* no optimistic unchoke (an experiment's baseline) */
+    uint64_t peer_rate_window_ms;     /* the choker's per-peer rates average this long (20000) */
+    uint64_t status_rate_window_ms;   /* the status line's rates average this long (5000) */
 };
 
 /* Fills cfg with the defaults. */
