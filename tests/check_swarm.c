@@ -799,6 +799,9 @@ static char *run_experiment(const char *name, const char *const *must)
     fprintf(stderr, "experiment %s --quick took %.1f s\n", name, secs);
     ck_assert_msg(st == 0, "experiment %s exited with %d:\n%s", name, st, p.out);
     ck_assert_msg(strstr(p.out, "verdict: ") != NULL, "no verdict:\n%s", p.out);
+    /* Every child ended cleanly when stopped: no crash, no sanitizer's report. */
+    const char *bad = strstr(p.out, "when stopped");
+    ck_assert_msg(bad == NULL, "a child ended badly: %.300s", bad);
     ck_assert_msg(strstr(p.out, "time scale K = ") != NULL, "no time scale:\n%s", p.out);
     /* --quick promises under 30 s; a loaded test machine gets twice that. */
     ck_assert_msg(secs < 60, "experiment %s --quick took %.1f s", name, secs);
