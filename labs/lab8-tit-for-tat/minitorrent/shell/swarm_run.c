@@ -702,6 +702,11 @@ static void warn_bad_exits(const struct run *r)
         if (ch->pid <= 0 || !ch->exited || ch->killed_by_us ||
             (WIFEXITED(ch->wstatus) && WEXITSTATUS(ch->wstatus) == 0))
             continue;
+        /* A leecher stopped before it had every piece (a run that lost a piece with its seed)
+         * says so with exit status 1, as `get` should. */
+        if (ch->role == ROLE_LEECHER && r->vp[1 + (k - 2)].finish_s < 0 && WIFEXITED(ch->wstatus) &&
+            WEXITSTATUS(ch->wstatus) == 1)
+            continue;
         char how[64];
         fprintf(stderr, "minitorrent swarm: warning: %s ended with %s when stopped\n", ch->name,
                 child_exit_text(ch, how, sizeof how));
