@@ -1095,6 +1095,142 @@ START_TEST(swarm_web_tracker_view)
 }
 END_TEST
 
+/* The network of the namespace test: names that carry this process's id, so runs never clash. */
+static char ns_tag[32];
+
+/* Deletes the namespaces and the bridge of the namespace test. A failing assertion ends the
+ * test's process at once, so the test case's unchecked teardown (in the runner, whose process id
+ * names the network) calls this again. */
+static void ns_teardown(void)
+{
+    if (ns_tag[0] == '\0')
+        snprintf(ns_tag, sizeof ns_tag, "%ld", (long)getpid() % 100000);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "for i in 1 2 3 4; do ip netns del mtn%s-$i 2>/dev/null; done; "
+             "ip link del mtb%s 2>/dev/null; true",
+             ns_tag, ns_tag);
+    if (system(cmd) != 0)
+        fprintf(stderr, "ns_teardown: cannot run the shell to remove the test network\n");
+}
+
+/* The unchecked teardown of the swarm_web test case. */
+static void ns_teardown_fixture(void)
+{
+    ns_tag[0] = '\0';
+    ns_teardown();
+}
+
+/* A class swarm across four "laptops": each a network namespace with its own address on a
+ * bridge, the tracker on the bridge's address with --web. The page's state, built only from the
+ * announces the tracker receives, shows four peers on four addresses, all complete. */
+START_TEST(swarm_web_tracker_across_namespaces)
+{
+    if (geteuid() != 0 || access("/usr/sbin/ip", X_OK) != 0)
+        tk_skip("network namespaces need root and /usr/sbin/ip");
+    /* The runner's id (the test runs in a child of it), which its teardown can rebuild. */
+    snprintf(ns_tag, sizeof ns_tag, "%ld", (long)getppid() % 100000);
+    int net = 20 + (int)(getppid() % 200);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "set -e; ip link add mtb%s type bridge; ip addr add 10.77.%d.1/24 dev mtb%s; "
+             "ip link set mtb%s up; for i in 1 2 3 4; do ip netns add mtn%s-$i; "
+             "ip link add mtv%s$i type veth peer name eth0 netns mtn%s-$i; "
+             "ip link set mtv%s$i master mtb%s up; "
+             "ip -n mtn%s-$i addr add 10.77.%d.$((10 + i))/24 dev eth0; "
+             "ip -n mtn%s-$i link set eth0 up; ip -n mtn%s-$i link set lo up; done",
+             ns_tag, net, ns_tag, ns_tag, ns_tag, ns_tag, ns_tag, ns_tag, ns_tag, ns_tag, net,
+             ns_tag, ns_tag);
+    if (system(cmd) != 0) {
+        ns_teardown();
+        tk_skip("cannot create network namespaces and a bridge here");
+    }
+    char tmp[512];
+    private_tmpdir(tmp, sizeof tmp);
+    char bridge[32], trackport[16];
+    snprintf(bridge, sizeof bridge, "10.77.%d.1", net);
+    static struct tk_proc tr, mk, peers[4];
+    memset(&tr, 0, sizeof tr);
+    tr.merge_stderr = 1;
+    char *targv[] = {prog(), "tracker", "-p", "0", "-b", bridge, "--interval", "1", "--web", NULL};
+    ck_assert_int_eq(tk_spawn(&tr, targv), 0);
+    int tport = tk_wait_listening(&tr, 10000);
+    ck_assert_int_gt(tport, 0);
+    ck_assert_msg(wait_for_text(&tr, "web view at", 10000), "%s", tr.out);
+    int wport = web_port(tr.out);
+    snprintf(trackport, sizeof trackport, "%d", tport);
+
+    /* The file, its torrent, and a folder per laptop (the first holds the file: the seed). */
+    char file[700], torrent[600], url[128], dirs[4][600];
+    for (int i = 0; i < 4; i++) {
+        snprintf(dirs[i], sizeof dirs[i], "%s/laptop%d", tmp, i + 1);
+        ck_assert_int_eq(mkdir(dirs[i], 0755), 0);
+    }
+    snprintf(file, sizeof file, "%s/lecture.bin", dirs[0]);
+    FILE *f = fopen(file, "wb");
+    ck_assert_ptr_nonnull(f);
+    srand(7);
+    for (int i = 0; i < 1 << 20; i++)
+        fputc(rand() & 255, f);
+    fclose(f);
+    snprintf(torrent, sizeof torrent, "%s/lecture.torrent", tmp);
+    snprintf(url, sizeof url, "http://%s:%d/announce", bridge, tport);
+    memset(&mk, 0, sizeof mk);
+    mk.merge_stderr = 1;
+    ck_assert_int_eq(
+        tk_spawn(&mk, (char *[]){prog(), "create", file, "-a", url, "-o", torrent, NULL}), 0);
+    ck_assert_int_eq(tk_wait_exit(&mk, 30000), 0);
+
+    for (int i = 0; i < 4; i++) {
+        char ns[48], addr[32];
+        snprintf(ns, sizeof ns, "mtn%s-%d", ns_tag, i + 1);
+        snprintf(addr, sizeof addr, "10.77.%d.%d", net, 11 + i);
+        char *argv[] = {"/usr/sbin/ip",
+                        "netns",
+                        "exec",
+                        ns,
+                        prog(),
+                        i == 0 ? "seed" : "get",
+                        torrent,
+                        "-d",
+                        dirs[i],
+                        "-b",
+                        addr,
+                        "-p",
+                        "0",
+                        i == 0 ? NULL : "--keep-seeding",
+                        NULL};
+        memset(&peers[i], 0, sizeof peers[i]);
+        peers[i].merge_stderr = 1;
+        ck_assert_int_eq(tk_spawn(&peers[i], argv), 0);
+    }
+    /* The tracker's page learns every laptop and, from "left", that each has the whole file. */
+    char *state = NULL;
+    long long end = tk_now_ms() + 90000;
+    while (tk_now_ms() < end) {
+        free(state);
+        state = http_get(wport, "/state.json");
+        if (count(state, "\"have\": 100") == 4)
+            break;
+        tk_wait_readable(tr.out_fd, 250);
+    }
+    for (int i = 0; i < 4; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "\"address\": \"10.77.%d.%d\"", net, 11 + i);
+        ck_assert_msg(strstr(state, want) != NULL, "no %s in %s", want, state);
+    }
+    ck_assert_msg(count(state, "\"have\": 100") == 4, "%s", state);
+    free(state);
+    for (int i = 0; i < 4; i++)
+        tk_stop(&peers[i], 10000);
+    ck_assert_int_eq(tk_stop(&tr, 10000), 0);
+    ns_teardown();
+    char rm[700];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
+    ck_assert_int_eq(system(rm), 0);
+}
+END_TEST
+
 /* Returns the path of a Chromium to run headless, or NULL. */
 static const char *find_chromium(void)
 {
@@ -1239,8 +1375,10 @@ static Suite *swarm_suite(void)
     tk_add_test(tc, swarm_sigint_stops_every_child);
     tk_add_test(tc, swarm_list_writes_json_list_and_plot);
     TCase *web = tk_tcase(s, "swarm_web", 240);
+    tcase_add_unchecked_fixture(web, NULL, ns_teardown_fixture);
     tk_add_test(web, swarm_web_state_json_agrees_with_the_swarm);
     tk_add_test(web, swarm_web_tracker_view);
+    tk_add_test(web, swarm_web_tracker_across_namespaces);
     tk_add_test(web, swarm_web_page_renders_in_chromium);
     TCase *rep = tk_tcase(s, "swarm_report", 10);
     tk_add_test(rep, swarm_report_below_bound_is_an_error);
