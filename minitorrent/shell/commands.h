@@ -16,6 +16,7 @@ int cmd_tracker(int argc, char **argv);
 int cmd_seed(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_swarm(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);
 
 /* main() sets this to its argv[0], so a command that starts copies of the program (swarm starts
  * the tracker, the seed and the leechers that way) can find it. */

@@ -602,8 +602,10 @@ int peer_spawn(struct torrent *t, int fd, const struct sockaddr *addr, socklen_t
     }
     p->key = ++t->next_key;
     p->since_ms = clock_ms();
-    rate_init(&p->to_us, 20000, clock_ms());
-    rate_init(&p->from_us, 20000, clock_ms());
+    rate_init(&p->to_us, t->cfg.peer_rate_window_ms ? t->cfg.peer_rate_window_ms : 20000,
+              clock_ms());
+    rate_init(&p->from_us, t->cfg.peer_rate_window_ms ? t->cfg.peer_rate_window_ms : 20000,
+              clock_ms());
     p->last_block_ms = clock_ms();
     p->last_upload_ms = p->last_block_ms;
     if (thread_start(&p->thread, peer_main, p, false, 0) != 0) {

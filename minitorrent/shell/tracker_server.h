@@ -107,4 +107,18 @@ void tracker_server_stop(struct tracker_server *srv);
 /* Copies the current counters into out. */
 void tracker_server_stats(struct tracker_server *srv, struct tracker_server_stats *out);
 
+/* One peer as the tracker knows it, copied out for a read-only view (`tracker --web`). */
+struct tracker_server_peer_view {
+    unsigned char info_hash[20];
+    char addr[48]; /* its IP address as text */
+    int port;
+    uint64_t left;     /* bytes it still misses, from its latest announce; 0: a seeder */
+    int64_t last_seen; /* the tracker clock's time of that announce */
+};
+
+/* Copies up to cap of the peers the tracker knows, over all torrents, into out (under the
+ * tracker's lock) and returns how many it knows in all. Read-only: the tracker is not changed. */
+size_t tracker_server_peers(struct tracker_server *srv, struct tracker_server_peer_view *out,
+                            size_t cap);
+
 #endif

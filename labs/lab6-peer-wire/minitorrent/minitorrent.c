@@ -27,6 +27,8 @@ static const struct command commands[] = {
     {"seed", cmd_seed, "seed FILE.torrent", "share a file you have"},
     {"get", cmd_get, "get FILE.torrent", "download a file from the swarm"},
     {"swarm", cmd_swarm, "swarm [--peers N]", "run a whole swarm on loopback and time it"},
+    {"experiment", cmd_experiment, "experiment NAME",
+     "measure what one mechanism of BitTorrent buys"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

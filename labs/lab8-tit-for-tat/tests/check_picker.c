@@ -1241,6 +1241,77 @@ START_TEST(picker_swarm_random_keeps_invariants)
 }
 END_TEST
 
+/* ===================================================================== policies =========== */
+
+/* The default policy is rarest first: lab 7's rule. */
+START_TEST(picker_policy_default_is_rarest_first)
+{
+    struct picker_config cfg;
+    picker_config_defaults(&cfg, 8, BLK, 8 * BLK, 1);
+    ck_assert_int_eq(cfg.policy, PICKER_RAREST_FIRST);
+}
+END_TEST
+
+/* Sequential asks for the pieces in order, from the first, even before it has any (no random
+ * first pieces) and whatever their rarity. */
+START_TEST(picker_policy_sequential_takes_the_lowest)
+{
+    struct picker_config cfg;
+    picker_config_defaults(&cfg, 8, BLK, 8 * BLK, 3);
+    cfg.policy = PICKER_SEQUENTIAL;
+    struct picker p;
+    ck_assert_int_eq(picker_init(&p, &cfg, NULL), 0);
+    struct bitfield all, rare;
+    bf_all(&all, 8);
+    bf(&rare, "00000001");
+    picker_add_peer(&p, &all);
+    picker_add_peer(&p, &all);
+    picker_add_peer(&p, &rare); /* piece 7 is the most common, piece 0..6 rarer */
+    for (uint32_t i = 0; i < 8; i++) {
+        struct picker_block b = next(&p, &all);
+        block_is(&b, i, 0, BLK);
+    }
+    bitfield_free(&all);
+    bitfield_free(&rare);
+    picker_free(&p);
+}
+END_TEST
+
+/* Random ignores rarity: where rarest first always starts the one rare piece, random starts
+ * each of the eight pieces first for some seed. */
+START_TEST(picker_policy_random_ignores_rarity)
+{
+    struct bitfield all, common;
+    bf_all(&all, 8);
+    bf(&common, "11111011"); /* piece 5 is the rarest: only `all` has it */
+    unsigned firsts[8] = {0};
+    for (uint64_t seed = 1; seed <= 400; seed++) {
+        for (int policy = 0; policy < 2; policy++) {
+            struct picker_config cfg;
+            picker_config_defaults(&cfg, 8, BLK, 8 * BLK, seed);
+            cfg.random_first = 0;
+            cfg.policy = policy == 0 ? PICKER_RAREST_FIRST : PICKER_RANDOM;
+            struct picker p;
+            ck_assert_int_eq(picker_init(&p, &cfg, NULL), 0);
+            picker_add_peer(&p, &all);
+            picker_add_peer(&p, &common);
+            picker_add_peer(&p, &common);
+            struct picker_block b = next(&p, &all);
+            if (policy == 0)
+                check_msg(b.index == 5, "seed %llu: rarest first started piece %u",
+                          (unsigned long long)seed, b.index);
+            else
+                firsts[b.index]++;
+            picker_free(&p);
+        }
+    }
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(firsts[i] > 0, "random never started piece %d in 400 seeds", i);
+    bitfield_free(&all);
+    bitfield_free(&common);
+}
+END_TEST
+
 static Suite *picker_suite(void)
 {
     Suite *s = suite_create("picker");
@@ -1265,6 +1336,12 @@ static Suite *picker_suite(void)
     tk_add_test(tc, picker_endgame_only_pieces_the_peer_has);
 
     /* picker_swarm_: a random swarm of peers coming, going and delivering (lab 7). */
+    /* picker_policy_: the experiments' baselines (random, sequential); no lab grades them. */
+    tc = tk_tcase(s, "picker_policy", 60);
+    tk_add_test(tc, picker_policy_default_is_rarest_first);
+    tk_add_test(tc, picker_policy_sequential_takes_the_lowest);
+    tk_add_test(tc, picker_policy_random_ignores_rarity);
+
     tc = tk_tcase(s, "picker_swarm", 60);
     tk_add_test(tc, picker_swarm_random_keeps_invariants);
 

@@ -153,15 +153,19 @@ static void take_block(struct picker *p, struct picker_partial *pp, uint32_t blk
 
 /* Chooses a piece to start: one the peer has, we lack, and nobody is fetching. While we hold
  * fewer than random_first pieces any such piece will do; afterwards the rarest, ties broken at
- * random. Returns the piece index, or -1 when there is none. */
+ * random. The other policies (picker.h) change only this choice: random takes any candidate at
+ * random throughout, and sequential the lowest-numbered one. Returns the piece index, or -1 when
+ * there is none. */
 static int64_t choose_new_piece(struct picker *p, const struct bitfield *peer_has)
 {
-    int random_mode = p->have_count < p->cfg.random_first;
+    int random_mode = p->have_count < p->cfg.random_first || p->cfg.policy == PICKER_RANDOM;
     int64_t best = -1;
     uint32_t best_avail = UINT32_MAX, ties = 0;
     for (uint32_t i = 0; i < p->cfg.piece_count; i++) {
         if (p->in_progress[i] || bitfield_get(&p->have, i) || !bitfield_get(peer_has, i))
             continue;
+        if (p->cfg.policy == PICKER_SEQUENTIAL)
+            return i; /* the first candidate is the lowest-numbered */
         uint32_t a = random_mode ? 0 : p->avail[i];
         if (a < best_avail) {
             best = i;

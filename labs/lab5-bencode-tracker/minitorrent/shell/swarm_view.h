@@ -1,21 +1,26 @@
 /*
  * swarm_view.h - what `minitorrent swarm` shows while a swarm runs: one row per peer.
  *
- * Every child process prints a status line a few times a second (see cmd_swarm.c for the
- * format). This module turns those lines into a table an instructor can put on the projector:
+ * Every child process prints a status line a few times a second (see swarm_run.c for the
+ * options that ask for it). This module turns those lines into a table an instructor can put on
+ * the projector, 100 columns wide:
  *
- *   peer  address     pieces                          have    down/s      up/s        unchokes
- *   seed  127.0.0.2   [##############################] 64/64   -           1.0 MiB/s   p1 p3 *p5
- *   p1    127.0.0.11  [##########....................] 22/64   498.2 KiB/s 251.0 KiB/s seed p4 *p2
+ *   t = 3.2 s   P2P  N=8  F=4.0 MiB  u_s=1.0 MiB/s  u_i=512.0 KiB/s  d=unlimited  bound 6.4 s
+ *   pieces: # rarest in the swarm, + rare, - common, . missing   rates: last 2 s   *: optimistic
+ *   peer  address     unchokes               have    down/s     up/s       done    pieces
+ *   seed  127.0.0.2   p1 p3 p4 p6 *p5        64/64   -          1.0 MiB/s  seed    #+--+#-+--...
+ *   p1    127.0.0.11  seed p4 p2 *p7         22/64   498.2 KiB/ 251.0 KiB/ -       ..#.+-..-#...
  *
  * "unchokes" lists the peers this one is currently uploading to (BitTorrent's tit-for-tat
  * choice); the one marked * is the optimistic unchoke, the random extra slot that lets a
- * newcomer with nothing to trade get its first pieces.
+ * newcomer with nothing to trade get its first pieces. The piece map has a cell per piece (or
+ * per group of pieces, to fit the width), shaded by how many peers hold that piece: rarest first
+ * is seen working when the '#' cells spread first.
  *
  * On a terminal the table is redrawn in place with ANSI cursor movement. When the output is a
  * file or a pipe (a log, a test), redrawing would only add noise, so a short plain line is
- * printed every two seconds instead, and events (a peer finished, was killed, came back) get a
- * line of their own.
+ * printed every two seconds instead (the first says why), and events (a peer finished, was
+ * killed, came back) get a line of their own.
  */
 #ifndef SWARM_VIEW_H
 #define SWARM_VIEW_H
@@ -24,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+enum { SWARM_PIECES_HEX = 1024 };
 
 /* One status line's fields. Missing keys stay 0 or empty. */
 struct swarm_status {
@@ -36,7 +43,13 @@ struct swarm_status {
     char unchoked[512];  /* "127.0.0.11:40001,127.0.0.12:40007" or "" or "-" */
     char optimistic[64]; /* one address, or "-" */
     bool complete;
+    /* The verified pieces as hex, piece 0 in the top bit of the first digit (the order of a
+     * BITFIELD message); "" until the child reports them. Up to 4096 pieces. */
+    char pieces[SWARM_PIECES_HEX + 1];
 };
+
+/* Returns whether the status says the peer holds piece i (false when it did not say). */
+bool swarm_status_has_piece(const struct swarm_status *st, uint32_t i);
 
 enum swarm_line {
     SWARM_LINE_OTHER,     /* anything else a child prints; ignored */
@@ -68,23 +81,31 @@ struct swarm_view_peer {
     unsigned restarts;
 };
 
-enum { SWARM_VIEW_EVENTS = 5 };
+enum { SWARM_VIEW_EVENTS = 5, SWARM_MAP_MAX = 256 };
 
 struct swarm_view {
     FILE *out;
     bool tty;                      /* redraw in place, or print plain lines */
     size_t width;                  /* characters per line; longer rows are cut, so none wraps */
-    char title[200];               /* the first line: mode, N, file, rates, bound */
+    char title[300];               /* the first line: mode, N, file, rates, bound */
+    double bound_s;                /* the run's lower bound on D, for the web page's plot */
+    char rate_window[16];          /* the children's rate window in seconds, for the label */
     struct swarm_view_peer *peers; /* the caller's array; peers[0] is the seed */
     size_t npeers;
     char events[SWARM_VIEW_EVENTS][160]; /* the latest events, oldest first (terminal mode) */
     unsigned nevents;
     int lines_drawn;     /* how far up the next redraw must move the cursor */
+    char plain_why[120]; /* why the view prints plain lines, said once at the first one */
+    bool plain_said;
     double next_plain_s; /* when the next plain progress line is due */
 };
 
 void swarm_view_init(struct swarm_view *v, FILE *out, bool tty, struct swarm_view_peer *peers,
                      size_t npeers);
+
+/* Notes why the view prints plain lines rather than redrawing a table ("output is not a
+ * terminal"); the first plain line says so, once. */
+void swarm_view_note_plain(struct swarm_view *v, const char *why);
 
 /* Reports an event ("p3 finished in 8.1 s"). On a terminal it goes into the list under the
  * table; otherwise it is printed at once, with the time. */

@@ -47,7 +47,12 @@ struct torrent_config {
                                       max_peers (0: half of max_peers, 8 to 64) */
     size_t max_per_address; /* connections from or to one IP address (0: a quarter of max_peers,
                                at least 4); still in the handshake, at most 2 of them */
-    int verbose;            /* print connections and tracker replies */
+    int verbose;                      /* print connections and tracker replies */
+    enum picker_policy picker_policy; /* how new pieces are chosen (default rarest first) */
+    enum choker_policy choker_policy; /* who gets the upload slots (default tit-for-tat) */
+    bool no_optimistic;               /* no optimistic unchoke (an experiment's baseline) */
+    uint64_t peer_rate_window_ms;     /* the choker's per-peer rates average this long (20000) */
+    uint64_t status_rate_window_ms;   /* the status line's rates average this long (5000) */
 };
 
 /* Fills cfg with the defaults. */

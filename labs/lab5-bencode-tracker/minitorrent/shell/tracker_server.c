@@ -878,3 +878,28 @@ void tracker_server_stats(struct tracker_server *srv, struct tracker_server_stat
     *out = srv->stats;
     pthread_mutex_unlock(&srv->lock);
 }
+
+size_t tracker_server_peers(struct tracker_server *srv, struct tracker_server_peer_view *out,
+                            size_t cap)
+{
+    size_t total = 0;
+    pthread_mutex_lock(&srv->lock);
+    for (size_t t = 0; t < srv->state.ntorrents; t++) {
+        const struct tracker_torrent *tt = &srv->state.torrents[t];
+        for (size_t i = 0; i < tt->npeers; i++, total++) {
+            if (total >= cap)
+                continue;
+            const struct tracker_state_peer *p = &tt->peers[i];
+            struct tracker_server_peer_view *v = &out[total];
+            memcpy(v->info_hash, tt->info_hash, sizeof v->info_hash);
+            if (inet_ntop(p->addr.family == 6 ? AF_INET6 : AF_INET, p->addr.ip, v->addr,
+                          sizeof v->addr) == NULL)
+                snprintf(v->addr, sizeof v->addr, "?");
+            v->port = p->addr.port;
+            v->left = p->left;
+            v->last_seen = p->last_seen;
+        }
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return total;
+}

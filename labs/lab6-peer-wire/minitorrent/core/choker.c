@@ -120,6 +120,28 @@ static void fill_regular_slots(const struct choker *c, struct choker_peer *peers
     }
 }
 
+/* Fills the regular slots in turn (CHOKER_ROUND_ROBIN): upload_slots times, unchokes the
+ * interested peer whose id comes next after c->rr_base, going round the ids, whatever its rate
+ * (snubbed peers too: the policy does not look at what peers send). skip as above. */
+static void fill_round_robin(struct choker *c, struct choker_peer *peers, size_t n, size_t skip)
+{
+    for (unsigned slot = 0; slot < c->cfg.upload_slots; slot++) {
+        size_t best = n;
+        /* The distance going up from the base, wrapping past the largest id: the smallest comes
+         * next. (id - base - 1) wraps in unsigned arithmetic, which is what makes it a circle. */
+        for (size_t i = 0; i < n; i++) {
+            if (i == skip || peers[i].unchoked || !peers[i].interested)
+                continue;
+            if (best == n || peers[i].id - c->rr_base - 1 < peers[best].id - c->rr_base - 1)
+                best = i;
+        }
+        if (best == n)
+            return;
+        peers[best].unchoked = true;
+        c->rr_last = peers[best].id;
+    }
+}
+
 /* Chooses the optimistic peer at random among the interested peers that the regular slots left
  * choked, other than `avoid` (the previous holder, so the slot really moves) when any other is
  * possible. Returns its index, or n when no peer qualifies. */
@@ -173,7 +195,16 @@ bool choker_run(struct choker *c, struct choker_peer *peers, size_t n, bool seed
 
     /* At a rotation the old optimistic peer competes for the regular slots like any other;
      * between rotations it holds its own slot and stays out of the ranking. */
-    fill_regular_slots(c, peers, n, seeding, rotate ? n : opt);
+    if (c->cfg.policy == CHOKER_ROUND_ROBIN) {
+        /* A scheduled run moves the turn on; a forced one serves the same round again. */
+        if (due)
+            c->rr_base = c->rr_last;
+        else
+            c->rr_last = c->rr_base;
+        fill_round_robin(c, peers, n, rotate ? n : opt);
+    } else {
+        fill_regular_slots(c, peers, n, seeding, rotate ? n : opt);
+    }
 
     if (c->cfg.optimistic_every == 0)
         return true;

@@ -24,14 +24,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How a new piece is chosen (the refinements above apply to every policy but sequential):
+ *   - rarest first, the default and the course notes' rule;
+ *   - random: any piece the peer has, ignoring how many copies the swarm holds. It is the
+ *     baseline an experiment compares rarest first with;
+ *   - sequential: the lowest-numbered piece, as a media player streaming the file would ask.
+ *     It makes every peer want the same pieces at once, so the swarm has little to trade. */
+enum picker_policy { PICKER_RAREST_FIRST = 0, PICKER_RANDOM, PICKER_SEQUENTIAL };
+
 struct picker_config {
     uint32_t piece_count;
-    uint32_t piece_length; /* every piece but the last */
-    uint64_t total_length; /* the last piece holds what is left */
-    uint32_t block_length; /* 16 KiB on the wire */
-    uint32_t random_first; /* pick at random while we have fewer pieces than this */
-    uint32_t max_partial;  /* pieces in progress at once; a new one starts only below this */
-    uint64_t seed;         /* for tie-breaking and random first pieces */
+    uint32_t piece_length;     /* every piece but the last */
+    uint64_t total_length;     /* the last piece holds what is left */
+    uint32_t block_length;     /* 16 KiB on the wire */
+    uint32_t random_first;     /* pick at random while we have fewer pieces than this */
+    uint32_t max_partial;      /* pieces in progress at once; a new one starts only below this */
+    uint64_t seed;             /* for tie-breaking and random first pieces */
+    enum picker_policy policy; /* 0: rarest first */
 };
 
 /* Fills cfg with the defaults (16 KiB blocks, 4 random first pieces, 64 partial pieces or enough

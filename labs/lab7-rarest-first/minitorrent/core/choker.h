@@ -37,6 +37,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Who gets the regular slots:
+ *   - tit-for-tat, the default: the peers that send to us fastest (above);
+ *   - round-robin: the interested peers in turn, by id, whatever their rates, upload_slots of
+ *     them per re-choke. No client does this; it is the baseline that shows what tit-for-tat
+ *     buys, since it gives a free rider the same share as a peer that uploads. */
+enum choker_policy { CHOKER_TIT_FOR_TAT = 0, CHOKER_ROUND_ROBIN };
+
 struct choker_config {
     unsigned upload_slots;     /* regular unchoke slots; 4 */
     uint64_t rechoke_ms;       /* how often the slots are re-evaluated; 10000 */
@@ -44,6 +51,7 @@ struct choker_config {
                                   0: no optimistic unchoke at all */
     uint64_t snub_ms;          /* silence after which a peer counts as snubbing us; 60000 */
     uint64_t seed;             /* for the random optimistic choices */
+    enum choker_policy policy; /* 0: tit-for-tat */
 };
 
 /* Fills cfg with the defaults above and the given seed. */
@@ -67,6 +75,9 @@ struct choker {
     bool has_optimistic;    /* whether optimistic_id names a peer */
     uint64_t optimistic_id; /* the peer holding the optimistic slot */
     uint64_t rng;           /* xorshift64* state, never 0 */
+    /* Round-robin: the turn goes on after rr_base (the last peer served in the previous round);
+     * rr_last is the last one served in this round, the next round's base. */
+    uint64_t rr_base, rr_last;
 };
 
 /* Sets up a choker whose first re-choke is due at now_ms. Zero upload_slots is allowed (only the

@@ -10,11 +10,13 @@
 #include "clock.h"
 #include "commands.h"
 #include "io.h"
+#include "opts.h"
 #include "progress.h"
 #include "torrent.h"
 #include "units.h"
 
-#include <getopt.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,27 +32,6 @@ static const char get_usage[] =
     "Downloads the torrent into DIR, verifying every piece, and exits 0 when all pieces are on\n"
     "disk. Content already in DIR is checked and kept, so an interrupted download resumes.\n";
 
-static const char common_usage[] =
-    "  -d, --dir DIR        where the content is (default: the current folder)\n"
-    "  -p, --port PORT      port to accept peers on (default 0: any free port)\n"
-    "  -b, --bind ADDR      our address, for listening and for connecting out\n"
-    "      --max-peers N    connections at once (default 50)\n"
-    "      --pipeline N     requests outstanding per peer (default 64)\n"
-    "      --seed N         seed for the piece picker's random choices (for replays)\n"
-    "      --up-rate RATE   send at most RATE bytes per second (K, M, G suffixes)\n"
-    "      --down-rate RATE receive at most RATE bytes per second\n"
-    "      --no-upload      never unchoke anyone (a client in a client-server experiment)\n"
-    "      --status-ms MS   print a machine-readable status line every MS milliseconds\n"
-    "      --rechoke-secs S time between re-chokes in seconds, such as 10 or 0.1 (default 10;\n"
-    "                       the optimistic unchoke moves every third re-choke)\n"
-    "      --upload-slots N peers unchoked for their upload rate (default 4)\n"
-    "      --peer-timeout-ms MS  drop a peer silent for MS milliseconds (default 180000);\n"
-    "                       a connection must send its handshake within 10 s (or MS), and\n"
-    "                       at --max-peers one with no block either way for MS/6 makes room\n"
-    "  -v, --verbose        print peers as they come and go, and tracker replies\n"
-    "  -h, --help           show this help\n"
-    "      --version        show the version\n";
-
 /* Parses the options seed and get share. Returns 0, 1 after --help/--version (exit 0), or -1
  * after a usage error (exit 2). */
 struct client_opts {
@@ -59,164 +40,220 @@ struct client_opts {
     const char *torrent_file;
 };
 
+/* Everything the command line sets: the torrent's configuration and this command's own. */
+struct client_args {
+    struct torrent_config cfg;
+    struct client_opts co;
+    long max_peers, pipeline, seed, upload_slots, peer_timeout_ms;
+    int picker, choker, optimistic;
+    bool verbose; /* the configuration's verbose is an int; the table sets bools */
+};
+
+enum { VARIANT_SEED = 1, VARIANT_GET = 2 };
+
+static const struct opt_choice picker_choices[] = {{"rarest", PICKER_RAREST_FIRST},
+                                                   {"random", PICKER_RANDOM},
+                                                   {"sequential", PICKER_SEQUENTIAL},
+                                                   {NULL, 0}};
+static const struct opt_choice choker_choices[] = {
+    {"tit-for-tat", CHOKER_TIT_FOR_TAT}, {"round-robin", CHOKER_ROUND_ROBIN}, {NULL, 0}};
+static const struct opt_choice onoff_choices[] = {{"on", 1}, {"off", 0}, {NULL, 0}};
+
+#define O(field) offsetof(struct client_args, field)
+static const struct opt_spec specs[] = {
+    {.short_name = 'd',
+     .long_name = "dir",
+     .kind = OPT_STRING,
+     .offset = O(cfg.dir),
+     .arg_name = "DIR",
+     .help = "where the content is (default: the current folder)"},
+    {.short_name = 'p',
+     .long_name = "port",
+     .kind = OPT_PORT,
+     .offset = O(cfg.port),
+     .arg_name = "PORT",
+     .help = "port to accept peers on (default 0: any free port)"},
+    {.short_name = 'b',
+     .long_name = "bind",
+     .kind = OPT_STRING,
+     .offset = O(cfg.bind),
+     .arg_name = "ADDR",
+     .help = "our address, for listening and for connecting out"},
+    {.long_name = "max-peers",
+     .kind = OPT_LONG,
+     .offset = O(max_peers),
+     .arg_name = "N",
+     .min = 1,
+     .max = 10000,
+     .help = "connections at once (default 50)"},
+    {.long_name = "pipeline",
+     .kind = OPT_LONG,
+     .offset = O(pipeline),
+     .arg_name = "N",
+     .min = 1,
+     .max = 1024,
+     .help = "requests outstanding per peer (default 64)"},
+    {.long_name = "seed",
+     .kind = OPT_LONG,
+     .offset = O(seed),
+     .arg_name = "N",
+     .min = 1,
+     .max = 2147483647,
+     .help = "seed for the random choices of the picker and the choker"},
+    {.long_name = "up-rate",
+     .kind = OPT_RATE,
+     .offset = O(cfg.up_rate),
+     .arg_name = "RATE",
+     .help = "send at most RATE bytes per second (K, M, G suffixes)"},
+    {.long_name = "down-rate",
+     .kind = OPT_RATE,
+     .offset = O(cfg.down_rate),
+     .arg_name = "RATE",
+     .help = "receive at most RATE bytes per second"},
+    {.long_name = "no-upload",
+     .kind = OPT_FLAG,
+     .offset = O(cfg.no_upload),
+     .help = "never unchoke anyone (a client in a client-server experiment,\n"
+             "or a free rider)"},
+    {.long_name = "status-ms",
+     .kind = OPT_LONG,
+     .offset = O(co.status_ms),
+     .arg_name = "MS",
+     .min = 10,
+     .max = 60000,
+     .help = "print a machine-readable status line every MS milliseconds"},
+    {.long_name = "rechoke-secs",
+     .kind = OPT_MS,
+     .offset = O(cfg.rechoke_ms),
+     .arg_name = "S",
+     .min = 1,
+     .max = 3600000,
+     .expect = "expected 0.001 to 3600 seconds",
+     .help = "time between re-chokes in seconds, such as 10 or 0.1 (default 10;\n"
+             "the optimistic unchoke moves every third re-choke)"},
+    {.long_name = "upload-slots",
+     .kind = OPT_LONG,
+     .offset = O(upload_slots),
+     .arg_name = "N",
+     .min = 1,
+     .max = 1000,
+     .help = "peers unchoked for their upload rate (default 4)"},
+    {.long_name = "picker",
+     .kind = OPT_CHOICE,
+     .offset = O(picker),
+     .arg_name = "POLICY",
+     .choices = picker_choices,
+     .help = "which piece to fetch next: rarest (default), random or sequential"},
+    {.long_name = "choker",
+     .kind = OPT_CHOICE,
+     .offset = O(choker),
+     .arg_name = "POLICY",
+     .choices = choker_choices,
+     .help = "whom to upload to: tit-for-tat (default: the fastest senders) or\n"
+             "round-robin (every interested peer in turn, whatever its rate)"},
+    {.long_name = "optimistic",
+     .kind = OPT_CHOICE,
+     .offset = O(optimistic),
+     .arg_name = "on|off",
+     .choices = onoff_choices,
+     .help = "the optimistic unchoke (default on)"},
+    {.long_name = "rate-window-secs",
+     .kind = OPT_MS,
+     .offset = O(cfg.peer_rate_window_ms),
+     .arg_name = "S",
+     .min = 100,
+     .max = 600000,
+     .expect = "expected 0.1 to 600 seconds",
+     .help = "the choker ranks peers by their rate over the last S seconds\n(default 20)"},
+    {.long_name = "status-window-secs",
+     .kind = OPT_MS,
+     .offset = O(cfg.status_rate_window_ms),
+     .arg_name = "S",
+     .min = 100,
+     .max = 600000,
+     .expect = "expected 0.1 to 600 seconds",
+     .help = "the status line's rates are averages over S seconds (default 5)"},
+    {.long_name = "peer-timeout-ms",
+     .kind = OPT_LONG,
+     .offset = O(peer_timeout_ms),
+     .arg_name = "MS",
+     .min = 100,
+     .max = 3600000,
+     .help = "drop a peer silent for MS milliseconds (default 180000);\n"
+             "a connection must send its handshake within 10 s (or MS), and\n"
+             "at --max-peers one with no block either way for MS/6 makes room"},
+    {.short_name = 'v',
+     .long_name = "verbose",
+     .kind = OPT_FLAG,
+     .offset = O(verbose),
+     .help = "print peers as they come and go, and tracker replies"},
+    {.long_name = "keep-seeding",
+     .kind = OPT_FLAG,
+     .offset = O(co.keep_seeding),
+     .variants = VARIANT_GET,
+     .help = "go on serving others after the download"},
+};
+#undef O
+
 static int parse_options(int argc, char **argv, bool is_get, struct torrent_config *cfg,
                          struct client_opts *co)
 {
-    enum {
-        OPT_MAX_PEERS = 1000,
-        OPT_PIPELINE,
-        OPT_SEED,
-        OPT_KEEP,
-        OPT_VERSION,
-        OPT_UP_RATE,
-        OPT_DOWN_RATE,
-        OPT_NO_UPLOAD,
-        OPT_STATUS_MS,
-        OPT_RECHOKE_SECS,
-        OPT_UPLOAD_SLOTS,
-        OPT_PEER_TIMEOUT_MS
-    };
-    static const struct option longopts[] = {
-        {"dir", required_argument, NULL, 'd'},
-        {"port", required_argument, NULL, 'p'},
-        {"bind", required_argument, NULL, 'b'},
-        {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
-        {"pipeline", required_argument, NULL, OPT_PIPELINE},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"keep-seeding", no_argument, NULL, OPT_KEEP},
-        {"up-rate", required_argument, NULL, OPT_UP_RATE},
-        {"down-rate", required_argument, NULL, OPT_DOWN_RATE},
-        {"no-upload", no_argument, NULL, OPT_NO_UPLOAD},
-        {"status-ms", required_argument, NULL, OPT_STATUS_MS},
-        {"rechoke-secs", required_argument, NULL, OPT_RECHOKE_SECS},
-        {"upload-slots", required_argument, NULL, OPT_UPLOAD_SLOTS},
-        {"peer-timeout-ms", required_argument, NULL, OPT_PEER_TIMEOUT_MS},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    const char *usage = is_get ? get_usage : seed_usage;
-    const char *name = is_get ? "get" : "seed";
-    long v;
-    int c;
-    char why[128];
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:p:b:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            cfg->dir = optarg;
-            break;
-        case 'p':
-            if (!cli_valid_port(optarg)) {
-                fprintf(stderr, "minitorrent %s: bad port '%s': expected 0 to 65535\n", name,
-                        optarg);
-                return -1;
-            }
-            cfg->port = optarg;
-            break;
-        case 'b':
-            cfg->bind = optarg;
-            break;
-        case OPT_MAX_PEERS:
-            if (cli_parse_long(optarg, 1, 10000, &v) < 0) {
-                fprintf(stderr, "minitorrent %s: bad --max-peers '%s': expected 1 to 10000\n", name,
-                        optarg);
-                return -1;
-            }
-            cfg->max_peers = (size_t)v;
-            break;
-        case OPT_PIPELINE:
-            if (cli_parse_long(optarg, 1, 1024, &v) < 0) {
-                fprintf(stderr, "minitorrent %s: bad --pipeline '%s': expected 1 to 1024\n", name,
-                        optarg);
-                return -1;
-            }
-            cfg->pipeline = (size_t)v;
-            break;
-        case OPT_SEED:
-            if (cli_parse_long(optarg, 1, 0x7fffffffL, &v) < 0) {
-                fprintf(stderr, "minitorrent %s: bad --seed '%s'\n", name, optarg);
-                return -1;
-            }
-            cfg->seed = (uint64_t)v;
-            break;
-        case OPT_KEEP:
-            if (!is_get) {
-                fprintf(stderr, "minitorrent seed: --keep-seeding is an option of get\n");
-                return -1;
-            }
-            co->keep_seeding = true;
-            break;
-        case OPT_UP_RATE:
-        case OPT_DOWN_RATE:
-            if (units_parse_rate(optarg, c == OPT_UP_RATE ? &cfg->up_rate : &cfg->down_rate, why,
-                                 sizeof why) < 0) {
-                fprintf(stderr, "minitorrent %s: bad --%s '%s': %s\n", name,
-                        c == OPT_UP_RATE ? "up-rate" : "down-rate", optarg, why);
-                return -1;
-            }
-            break;
-        case OPT_NO_UPLOAD:
-            cfg->no_upload = true;
-            break;
-        case OPT_RECHOKE_SECS: {
-            uint64_t ms;
-            if (units_parse_seconds(optarg, &ms, why, sizeof why) < 0 || ms < 1 || ms > 3600000) {
-                fprintf(stderr,
-                        "minitorrent %s: bad --rechoke-secs '%s': expected 0.001 to 3600 seconds\n",
-                        name, optarg);
-                return -1;
-            }
-            cfg->rechoke_ms = ms;
-            break;
-        }
-        case OPT_UPLOAD_SLOTS:
-            if (cli_parse_long(optarg, 1, 1000, &v) < 0) {
-                fprintf(stderr, "minitorrent %s: bad --upload-slots '%s': expected 1 to 1000\n",
-                        name, optarg);
-                return -1;
-            }
-            cfg->upload_slots = (unsigned)v;
-            break;
-        case OPT_PEER_TIMEOUT_MS:
-            if (cli_parse_long(optarg, 100, 3600000, &v) < 0) {
-                fprintf(stderr,
-                        "minitorrent %s: bad --peer-timeout-ms '%s': expected 100 to 3600000\n",
-                        name, optarg);
-                return -1;
-            }
-            cfg->peer_timeout_ms = (uint64_t)v;
-            break;
-        case OPT_STATUS_MS:
-            if (cli_parse_long(optarg, 10, 60000, &co->status_ms) < 0) {
-                fprintf(stderr, "minitorrent %s: bad --status-ms '%s': expected 10 to 60000\n",
-                        name, optarg);
-                return -1;
-            }
-            break;
-        case 'v':
-            cfg->verbose = 1;
-            break;
-        case 'h':
-            printf("%s%s", usage, common_usage);
-            if (is_get)
-                printf("      --keep-seeding   go on serving others after the download\n");
-            return 1;
-        case OPT_VERSION:
-            printf("minitorrent %s\n", MINITORRENT_VERSION);
-            return 1;
-        default:
-            fprintf(stderr, "%s", usage);
-            return -1;
-        }
-    }
-    if (argc - optind != 1) {
-        fprintf(stderr, "minitorrent %s: expected one FILE.torrent\n%s", name, usage);
+    const struct opt_command command = {.name = is_get ? "get" : "seed",
+                                        .usage = is_get ? get_usage : seed_usage,
+                                        .specs = specs,
+                                        .nspecs = sizeof specs / sizeof specs[0],
+                                        .variant = is_get ? VARIANT_GET : VARIANT_SEED};
+    struct client_args a = {.cfg = *cfg,
+                            .co = *co,
+                            .max_peers = (long)cfg->max_peers,
+                            .pipeline = (long)cfg->pipeline,
+                            .upload_slots = (long)cfg->upload_slots,
+                            .peer_timeout_ms = (long)cfg->peer_timeout_ms,
+                            .optimistic = 1};
+    char *pos[2];
+    int npos;
+    enum opt_result r = opts_parse(&command, argc, argv, &a, pos, 2, &npos);
+    if (r != OPTS_OK)
+        return r == OPTS_EXIT ? 1 : -1;
+    if (npos != 1) {
+        fprintf(stderr, "minitorrent %s: expected one FILE.torrent\n%s", command.name,
+                command.usage);
         return -1;
     }
-    co->torrent_file = argv[optind];
+    *cfg = a.cfg;
+    *co = a.co;
+    cfg->max_peers = (size_t)a.max_peers;
+    cfg->pipeline = (size_t)a.pipeline;
+    if (a.seed > 0)
+        cfg->seed = (uint64_t)a.seed;
+    cfg->upload_slots = (unsigned)a.upload_slots;
+    cfg->peer_timeout_ms = (uint64_t)a.peer_timeout_ms;
+    cfg->picker_policy = (enum picker_policy)a.picker;
+    cfg->choker_policy = (enum choker_policy)a.choker;
+    cfg->no_optimistic = a.optimistic == 0;
+    cfg->verbose = a.verbose ? 1 : cfg->verbose;
+    co->torrent_file = pos[0];
     return 0;
+}
+
+/* Appends " pieces=HEX" to a status line: the verified pieces in BITFIELD order, so `minitorrent
+ * swarm` can draw each peer's piece map and count how rare each piece is. */
+static void append_pieces(struct torrent *t, char *line, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t len = strlen(line);
+    pthread_mutex_lock(&t->lock);
+    size_t digits = (t->picker.have.nbits + 3) / 4;
+    if (len + 8 + digits < cap) {
+        memcpy(line + len, " pieces=", 8);
+        len += 8;
+        for (size_t d = 0; d < digits; d++) {
+            unsigned char byte = t->picker.have.bits[d / 2];
+            line[len++] = hex[d % 2 == 0 ? byte >> 4 : byte & 15];
+        }
+        line[len] = '\0';
+    }
+    pthread_mutex_unlock(&t->lock);
 }
 
 /* Runs a seeder or a downloader to its end. Returns the exit status. */
@@ -260,8 +297,9 @@ static int run(int argc, char **argv, bool is_get)
         torrent_tick(&t);
         torrent_stats(&t, &st);
         if (co.status_ms > 0 && clock_ms() >= next_status) {
-            char line[2048];
+            char line[4096];
             torrent_status_line(&t, clock_ms() - start, line, sizeof line);
+            append_pieces(&t, line, sizeof line);
             printf("%s\n", line);
             if (fflush(stdout) == EOF) {
                 /* Whoever reads the status lines has gone (a `minitorrent swarm` killed with

@@ -30,14 +30,15 @@
 #include "clock.h"
 #include "io.h"
 #include "metainfo.h"
+#include "opts.h"
 #include "sha1.h"
 #include "units.h"
 #include "url.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,19 +54,9 @@
 static const char usage[] =
     "usage: minitorrent create PATH -a URL [-a URL...] [-o OUT.torrent] [-l PIECE] [options]\n"
     "Makes a .torrent for a file or a folder (walked recursively, in sorted order) and prints\n"
-    "its info hash.\n"
-    "\n"
-    "  -a, --announce URL     tracker URL (http:// or udp://); repeat -a for backup tiers, and\n"
-    "                         separate URLs with commas for several trackers in one tier\n"
-    "  -o, --output FILE      where to write (default: PATH's name + .torrent, here)\n"
-    "  -l, --piece-length N   bytes per piece, 16K to 16M, any value (default 256K);\n"
-    "                         K, M, G are powers of 1024, e.g. 512K, 1.5M, 20000\n"
-    "  -p, --private          mark the torrent private (BEP 27): trackers only, no DHT or PEX\n"
-    "  -f, --force            replace OUT if it exists\n"
-    "      --no-date          leave out the creation date, so the file is reproducible\n"
-    "  -h, --help             show this help\n"
-    "      --version          show the version\n"
-    "\n"
+    "its info hash.\n";
+
+static const char epilog[] =
     "Inside a folder, symbolic links and special files are skipped with a warning, and empty\n"
     "folders are left out (a torrent lists files only).\n";
 
@@ -86,16 +77,17 @@ struct create_opts {
 };
 
 /* Adds one -a argument as a tier: its comma-separated URLs, each checked by url_parse(). Returns
- * 0, or -1 after printing why. */
-static int add_tier(struct create_opts *o, const char *arg)
+ * 0, or -1 with the reason in why. It is the option table's reader for -a. */
+static int add_tier(void *dest, const char *arg, char *why, size_t whylen)
 {
+    struct create_opts *o = dest;
     if (o->tier_count == MAX_TRACKER_URLS) {
-        fprintf(stderr, "minitorrent create: more than %d tracker URLs\n", MAX_TRACKER_URLS);
+        snprintf(why, whylen, "more than %d tracker URLs", MAX_TRACKER_URLS);
         return -1;
     }
     char *copy = strdup(arg);
     if (copy == NULL) {
-        fprintf(stderr, "minitorrent create: out of memory\n");
+        snprintf(why, whylen, "out of memory");
         return -1;
     }
     o->url_storage[o->tier_count] = copy; /* freed by free_opts */
@@ -103,24 +95,44 @@ static int add_tier(struct create_opts *o, const char *arg)
     char *save = NULL;
     for (char *u = strtok_r(copy, ",", &save); u != NULL; u = strtok_r(NULL, ",", &save)) {
         struct tracker_url parsed;
-        char why[160];
-        if (url_parse(u, &parsed, why, sizeof why) < 0) {
-            fprintf(stderr, "minitorrent create: bad tracker URL '%s': %s\n", u, why);
+        char bad[160];
+        if (url_parse(u, &parsed, bad, sizeof bad) < 0) {
+            snprintf(why, whylen, "bad tracker URL '%s': %s", u, bad);
             return -1;
         }
         if (o->url_count == MAX_TRACKER_URLS) {
-            fprintf(stderr, "minitorrent create: more than %d tracker URLs\n", MAX_TRACKER_URLS);
+            snprintf(why, whylen, "more than %d tracker URLs", MAX_TRACKER_URLS);
             return -1;
         }
         o->tier_urls[o->url_count++] = u;
     }
     if (o->url_count == first) {
-        fprintf(stderr, "minitorrent create: -a '%s' names no tracker URL\n", arg);
+        snprintf(why, whylen, "-a '%s' names no tracker URL", arg);
         return -1;
     }
     o->tiers[o->tier_count].urls = &o->tier_urls[first];
     o->tiers[o->tier_count].count = o->url_count - first;
     o->tier_count++;
+    return 0;
+}
+
+/* Reads -l: a size from 16 KiB to 16 MiB. The option table's reader for -l. */
+static int read_piece_length(void *dest, const char *arg, char *why, size_t whylen)
+{
+    struct create_opts *o = dest;
+    uint64_t v;
+    char bad[160], lo[UNITS_BUFLEN], hi[UNITS_BUFLEN];
+    if (units_parse_size(arg, &v, bad, sizeof bad) < 0) {
+        snprintf(why, whylen, "bad piece length: %s", bad);
+        return -1;
+    }
+    if (v < METAINFO_MIN_PIECE_LENGTH || v > METAINFO_MAX_PIECE_LENGTH) {
+        snprintf(why, whylen, "piece length %s (%llu bytes) is outside %s to %s", arg,
+                 (unsigned long long)v, units_format_size(METAINFO_MIN_PIECE_LENGTH, lo, sizeof lo),
+                 units_format_size(METAINFO_MAX_PIECE_LENGTH, hi, sizeof hi));
+        return -1;
+    }
+    o->piece_length = (uint32_t)v;
     return 0;
 }
 
@@ -133,76 +145,66 @@ static void free_opts(struct create_opts *o)
     }
 }
 
+#define O(field) offsetof(struct create_opts, field)
+static const struct opt_spec specs[] = {
+    {.short_name = 'a',
+     .long_name = "announce",
+     .kind = OPT_CALL,
+     .call = add_tier,
+     .arg_name = "URL",
+     .help = "tracker URL (http:// or udp://); repeat -a for backup tiers, and\n"
+             "separate URLs with commas for several trackers in one tier"},
+    {.short_name = 'o',
+     .long_name = "output",
+     .kind = OPT_STRING,
+     .offset = O(output),
+     .arg_name = "FILE",
+     .help = "where to write (default: PATH's name + .torrent, here)"},
+    {.short_name = 'l',
+     .long_name = "piece-length",
+     .kind = OPT_CALL,
+     .call = read_piece_length,
+     .arg_name = "N",
+     .help = "bytes per piece, 16K to 16M, any value (default 256K);\n"
+             "K, M, G are powers of 1024, e.g. 512K, 1.5M, 20000"},
+    {.short_name = 'p',
+     .long_name = "private",
+     .kind = OPT_FLAG,
+     .offset = O(is_private),
+     .help = "mark the torrent private (BEP 27): trackers only, no DHT or PEX"},
+    {.short_name = 'f',
+     .long_name = "force",
+     .kind = OPT_FLAG,
+     .offset = O(force),
+     .help = "replace OUT if it exists"},
+    {.long_name = "no-date",
+     .kind = OPT_FLAG,
+     .offset = O(no_date),
+     .help = "leave out the creation date, so the file is reproducible"},
+};
+#undef O
+
+static const struct opt_command command = {.name = "create",
+                                           .usage = usage,
+                                           .specs = specs,
+                                           .nspecs = sizeof specs / sizeof specs[0],
+                                           .epilog = epilog};
+
 /* Parses the command line. Returns 0, 1 after --help/--version (exit 0), or -1 after a usage
  * error (exit 2), having printed why. */
 static int parse_options(int argc, char **argv, struct create_opts *o)
 {
-    enum { OPT_VERSION = 1000, OPT_NO_DATE };
-    static const struct option longopts[] = {
-        {"announce", required_argument, NULL, 'a'},
-        {"output", required_argument, NULL, 'o'},
-        {"piece-length", required_argument, NULL, 'l'},
-        {"private", no_argument, NULL, 'p'},
-        {"force", no_argument, NULL, 'f'},
-        {"no-date", no_argument, NULL, OPT_NO_DATE},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    uint64_t v;
-    char why[160], lo[UNITS_BUFLEN], hi[UNITS_BUFLEN];
-    int c;
     o->piece_length = DEFAULT_PIECE_LENGTH;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "a:o:l:pfh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'a':
-            if (add_tier(o, optarg) < 0)
-                return -1;
-            break;
-        case 'o':
-            o->output = optarg;
-            break;
-        case 'l':
-            if (units_parse_size(optarg, &v, why, sizeof why) < 0) {
-                fprintf(stderr, "minitorrent create: bad piece length: %s\n", why);
-                return -1;
-            }
-            if (v < METAINFO_MIN_PIECE_LENGTH || v > METAINFO_MAX_PIECE_LENGTH) {
-                fprintf(stderr,
-                        "minitorrent create: piece length %s (%llu bytes) is outside %s to %s\n",
-                        optarg, (unsigned long long)v,
-                        units_format_size(METAINFO_MIN_PIECE_LENGTH, lo, sizeof lo),
-                        units_format_size(METAINFO_MAX_PIECE_LENGTH, hi, sizeof hi));
-                return -1;
-            }
-            o->piece_length = (uint32_t)v;
-            break;
-        case 'p':
-            o->is_private = true;
-            break;
-        case 'f':
-            o->force = true;
-            break;
-        case OPT_NO_DATE:
-            o->no_date = true;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return 1;
-        case OPT_VERSION:
-            printf("minitorrent %s\n", MINITORRENT_VERSION);
-            return 1;
-        default: /* getopt_long has already said what was wrong */
-            fputs(usage, stderr);
-            return -1;
-        }
-    }
-    if (argc - optind != 1) {
+    char *pos[2];
+    int npos;
+    enum opt_result r = opts_parse(&command, argc, argv, o, pos, 2, &npos);
+    if (r != OPTS_OK)
+        return r == OPTS_EXIT ? 1 : -1;
+    if (npos != 1) {
         fprintf(stderr, "minitorrent create: expected one PATH (a file or a folder)\n%s", usage);
         return -1;
     }
-    o->path = argv[optind];
+    o->path = pos[0];
     if (o->tier_count == 0) {
         fprintf(stderr, "minitorrent create: -a URL is required: the tracker's announce URL\n");
         return -1;

@@ -76,6 +76,11 @@ static void apply_pair(struct swarm_status *st, const char *key, size_t klen, co
         copy_value(st->unchoked, sizeof st->unchoked, val, vlen);
     } else if (KEY_IS("optimistic")) {
         copy_value(st->optimistic, sizeof st->optimistic, val, vlen);
+    } else if (KEY_IS("pieces")) {
+        if (vlen <= SWARM_PIECES_HEX && strspn(val, "0123456789abcdefABCDEF") >= vlen) {
+            memcpy(st->pieces, val, vlen);
+            st->pieces[vlen] = '\0';
+        }
     } else if (KEY_IS("complete")) {
         st->complete = vlen == 1 && val[0] == '1';
     }
@@ -131,6 +136,16 @@ enum swarm_line swarm_parse_line(const char *line, struct swarm_status *st, int 
     return SWARM_LINE_OTHER;
 }
 
+bool swarm_status_has_piece(const struct swarm_status *st, uint32_t i)
+{
+    size_t digit = i / 4;
+    if (digit >= strlen(st->pieces))
+        return false;
+    char c = st->pieces[digit];
+    unsigned v = c >= '0' && c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+    return (v >> (3 - i % 4)) & 1;
+}
+
 /* ---- The table ------------------------------------------------------------------------------- */
 
 void swarm_view_init(struct swarm_view *v, FILE *out, bool tty, struct swarm_view_peer *peers,
@@ -141,7 +156,7 @@ void swarm_view_init(struct swarm_view *v, FILE *out, bool tty, struct swarm_vie
     v->tty = tty;
     v->peers = peers;
     v->npeers = npeers;
-    v->width = 110;
+    v->width = 100;
     v->next_plain_s = 2.0;
 }
 
@@ -224,32 +239,117 @@ static void unchoke_names(const struct swarm_view *v, const struct swarm_status 
         memcpy(dst + cap - 4, "...", 4);
 }
 
-/* Writes one peer's row (no newline), cut at the view's width so a redraw never wraps. */
-static void peer_row(const struct swarm_view *v, const struct swarm_view_peer *p, bool is_seed,
-                     char *line, size_t cap)
+/* How rare each piece is, for the piece maps: the copies of each piece among the peers that run
+ * (the seed too, while it runs), and the fewest and most of any piece. */
+struct rarity {
+    uint32_t pieces;
+    unsigned *copies; /* per piece; NULL when no peer has reported its pieces */
+    unsigned lo, hi;
+};
+
+/* Counts the copies of every piece from the peers' status lines. Returns 0, or -1 when memory
+ * runs out (the maps then fall back to progress bars). */
+static int count_rarity(const struct swarm_view *v, struct rarity *r)
 {
-    enum { BAR = 30 };
+    memset(r, 0, sizeof *r);
+    bool any = false;
+    for (size_t i = 0; i < v->npeers; i++) {
+        if (v->peers[i].st.total > r->pieces)
+            r->pieces = v->peers[i].st.total;
+        any |= v->peers[i].st.pieces[0] != '\0';
+    }
+    if (!any || r->pieces == 0 || r->pieces > 4 * SWARM_PIECES_HEX)
+        return 0;
+    r->copies = calloc(r->pieces, sizeof *r->copies);
+    if (r->copies == NULL)
+        return -1;
+    for (size_t i = 0; i < v->npeers; i++) {
+        const struct swarm_view_peer *p = &v->peers[i];
+        if (p->state != SWARM_PEER_RUNNING && p->state != SWARM_PEER_DONE)
+            continue;
+        for (uint32_t k = 0; k < r->pieces; k++)
+            r->copies[k] += swarm_status_has_piece(&p->st, k);
+    }
+    r->lo = r->hi = r->copies[0];
+    for (uint32_t k = 1; k < r->pieces; k++) {
+        if (r->copies[k] < r->lo)
+            r->lo = r->copies[k];
+        if (r->copies[k] > r->hi)
+            r->hi = r->copies[k];
+    }
+    return 0;
+}
+
+/* The shade of a piece a peer holds: '#' the rarest in the swarm, '+' rare (up to halfway
+ * between the rarest and the most common), '-' common. A piece it lacks is '.'. */
+static char shade(const struct rarity *r, unsigned copies)
+{
+    if (copies <= r->lo)
+        return '#';
+    if (2 * copies <= r->lo + r->hi)
+        return '+';
+    return '-';
+}
+
+/* Writes a peer's piece map in cells characters: one cell per group of pieces (as many pieces
+ * per cell as it takes to fit), shaded by the rarest piece of the group the peer holds. Without
+ * the peer's pieces, a progress bar of '#' and '.'. */
+static void piece_map(const struct rarity *r, const struct swarm_view_peer *p, char *dst,
+                      size_t cells)
+{
+    uint32_t total = p->st.total;
+    if (r->copies == NULL || p->st.pieces[0] == '\0' || total == 0) {
+        uint32_t filled = total > 0 ? (uint32_t)((uint64_t)p->st.have * cells / total) : 0;
+        for (size_t i = 0; i < cells; i++)
+            dst[i] = i < filled ? '#' : '.';
+        dst[cells] = '\0';
+        return;
+    }
+    if (cells > total)
+        cells = total;
+    uint32_t per = (uint32_t)((total + cells - 1) / cells);
+    cells = (total + per - 1) / per;
+    for (size_t c = 0; c < cells; c++) {
+        unsigned best = UINT32_MAX;
+        bool held = false;
+        for (uint32_t k = (uint32_t)c * per; k < total && k < (uint32_t)(c + 1) * per; k++)
+            if (swarm_status_has_piece(&p->st, k)) {
+                held = true;
+                if (r->copies[k] < best)
+                    best = r->copies[k];
+            }
+        dst[c] = held ? shade(r, best) : '.';
+    }
+    dst[cells] = '\0';
+}
+
+/* The columns before the piece map: peer, address, unchokes, have, rates, finish. The unchoke
+ * list comes before the wide columns so it survives a narrow terminal. */
+#define ROW_FORMAT "%-5s %-11s %-22.22s %-7s %-10s %-10s %-7s "
+
+/* Writes one peer's row (no newline), cut at the view's width so a redraw never wraps. */
+static void peer_row(const struct swarm_view *v, const struct rarity *r,
+                     const struct swarm_view_peer *p, bool is_seed, size_t width, char *line,
+                     size_t cap)
+{
     struct out o = {line, cap, 0};
-    put(&o, "%-5s %-11s ", p->name, p->addr);
     switch (p->state) {
     case SWARM_PEER_STARTING:
-        put(&o, "starting...");
+        put(&o, "%-5s %-11s starting...", p->name, p->addr);
         return;
     case SWARM_PEER_DOWN:
-        put(&o, "killed with SIGKILL at %u/%u pieces; waiting to restart", p->st.have, p->st.total);
+        put(&o, "%-5s %-11s %s at %u/%u pieces", p->name, p->addr,
+            is_seed ? "left the swarm" : "killed with SIGKILL", p->st.have, p->st.total);
+        if (!is_seed)
+            put(&o, "; waiting to restart");
         return;
     case SWARM_PEER_FAILED:
-        put(&o, "exited before finishing");
+        put(&o, "%-5s %-11s exited before finishing", p->name, p->addr);
         return;
     case SWARM_PEER_RUNNING:
     case SWARM_PEER_DONE:
         break;
     }
-    char bar[BAR + 1];
-    uint32_t filled = p->st.total > 0 ? (uint32_t)((uint64_t)p->st.have * BAR / p->st.total) : 0;
-    for (uint32_t i = 0; i < BAR; i++)
-        bar[i] = i < filled ? '#' : '.';
-    bar[BAR] = '\0';
     char have[24], down[UNITS_BUFLEN], up[UNITS_BUFLEN], done[16], names[256];
     snprintf(have, sizeof have, "%u/%u", p->st.have, p->st.total);
     if (is_seed)
@@ -261,8 +361,16 @@ static void peer_row(const struct swarm_view *v, const struct swarm_view_peer *p
         snprintf(done, sizeof done, "%.1f s", p->finish_s);
     else
         snprintf(done, sizeof done, "%s", is_seed ? "seed" : "-");
-    unchoke_names(v, &p->st, names, sizeof names);
-    put(&o, "[%s] %-9s %-12s %-12s %-8s %s", bar, have, down, up, done, names);
+    unchoke_names(v, &p->st, names, 23);
+    put(&o, ROW_FORMAT, p->name, p->addr, names, have, down, up, done);
+    char map[SWARM_MAP_MAX + 1];
+    size_t cells = width > o.len + 2 ? width - o.len : 0;
+    if (cells > SWARM_MAP_MAX)
+        cells = SWARM_MAP_MAX;
+    if (cells >= 4) {
+        piece_map(r, p, map, cells);
+        put(&o, "%s", map);
+    }
 }
 
 size_t swarm_view_format(const struct swarm_view *v, double now_s, char *buf, size_t cap)
@@ -270,17 +378,27 @@ size_t swarm_view_format(const struct swarm_view *v, double now_s, char *buf, si
     struct out o = {buf, cap, 0};
     if (cap > 0)
         buf[0] = '\0';
-    size_t width = v->width > 20 && v->width < 1000 ? v->width : 110;
-    char line[1024];
-    snprintf(line, sizeof line, "%s   t = %.1f s", v->title, now_s);
+    size_t width = v->width > 20 && v->width < 1000 ? v->width : 100;
+    char line[1200];
+    /* The clock first, so a narrow terminal cuts the title and not the time. */
+    snprintf(line, sizeof line, "t = %.1f s   %s", now_s, v->title);
     put(&o, "%.*s\n", (int)width, line);
-    snprintf(line, sizeof line, "%-5s %-11s %-32s %-9s %-12s %-12s %-8s %s", "peer", "address",
-             "pieces", "have", "down/s", "up/s", "finished", "unchokes (*: optimistic)");
+    snprintf(line, sizeof line,
+             "pieces: # rarest in the swarm, + rare, - common, . missing   rates: last %s s   "
+             "*: optimistic unchoke",
+             v->rate_window[0] != '\0' ? v->rate_window : "5");
     put(&o, "%.*s\n", (int)width, line);
+    snprintf(line, sizeof line, ROW_FORMAT "%s", "peer", "address", "unchokes", "have", "down/s",
+             "up/s", "done", "pieces");
+    put(&o, "%.*s\n", (int)width, line);
+    struct rarity r;
+    if (count_rarity(v, &r) < 0)
+        r.copies = NULL;
     for (size_t i = 0; i < v->npeers; i++) {
-        peer_row(v, &v->peers[i], i == 0, line, sizeof line);
+        peer_row(v, &r, &v->peers[i], i == 0, width, line, sizeof line);
         put(&o, "%.*s\n", (int)width, line);
     }
+    free(r.copies);
     for (unsigned i = 0; i < v->nevents; i++)
         put(&o, "%.*s\n", (int)width, v->events[i]);
     return o.len;
@@ -308,10 +426,19 @@ void swarm_view_event(struct swarm_view *v, double now_s, const char *fmt, ...)
     snprintf(v->events[v->nevents++], sizeof v->events[0], "  %6.1f s  %s", now_s, msg);
 }
 
+void swarm_view_note_plain(struct swarm_view *v, const char *why)
+{
+    snprintf(v->plain_why, sizeof v->plain_why, "%s", why);
+}
+
 /* Prints one plain progress line: every leecher's percentage, what the seed uploads and what the
- * leechers upload together. */
+ * leechers upload together. The first one says why there is no live table. */
 static void plain_line(struct swarm_view *v, double now_s)
 {
+    if (!v->plain_said && v->plain_why[0] != '\0')
+        fprintf(v->out, "(plain progress lines: %s; the live table needs a terminal)\n",
+                v->plain_why);
+    v->plain_said = true;
     fprintf(v->out, "[%6.1f s]", now_s);
     for (size_t i = 1; i < v->npeers; i++) {
         const struct swarm_view_peer *p = &v->peers[i];

@@ -132,12 +132,16 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     }
     t->made |= MADE_DOWN;
     make_peer_id(t->peer_id);
-    rate_init(&t->down_rate, 5000, clock_ms());
-    rate_init(&t->up_rate, 5000, clock_ms());
+    rate_init(&t->down_rate, cfg->status_rate_window_ms ? cfg->status_rate_window_ms : 5000,
+              clock_ms());
+    rate_init(&t->up_rate, cfg->status_rate_window_ms ? cfg->status_rate_window_ms : 5000,
+              clock_ms());
     struct choker_config cc;
     choker_config_defaults(&cc, cfg->seed ? cfg->seed : rand_u64());
     cc.upload_slots = cfg->upload_slots;
     cc.rechoke_ms = cfg->rechoke_ms;
+    cc.policy = cfg->choker_policy;
+    cc.optimistic_every = cfg->no_optimistic ? 0 : cc.optimistic_every;
     choker_init(&t->choker, &cc, clock_ms());
 
     unsigned char *raw;
@@ -173,6 +177,7 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     struct picker_config pc;
     picker_config_defaults(&pc, t->mi.piece_count, t->mi.piece_length, t->mi.total_length,
                            cfg->seed ? cfg->seed : rand_u64());
+    pc.policy = cfg->picker_policy;
     rc = picker_init(&t->picker, &pc, &have);
     bitfield_free(&have);
     t->have_log = calloc(t->mi.piece_count, sizeof *t->have_log);

@@ -11,10 +11,10 @@
  */
 #include "commands.h"
 #include "metainfo.h"
+#include "opts.h"
 #include "units.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +24,9 @@
 /* Real torrents are kilobytes, and even one listing 100000 files is a few MiB. */
 #define INFO_MAX_FILE (64u * 1024 * 1024)
 
-static const char usage[] = "usage: minitorrent info FILE.torrent...\n"
-                            "Shows a torrent's name, size, pieces, info hash, trackers and files.\n"
-                            "\n"
-                            "  -h, --help       show this help\n"
-                            "      --version    show the version\n";
+static const char usage[] =
+    "usage: minitorrent info FILE.torrent...\n"
+    "Shows a torrent's name, size, pieces, info hash, trackers and files.\n";
 
 /* Reads all of path into a new buffer, refusing more than max bytes. Reading until EOF (rather
  * than trusting a size from stat) also works for pipes such as /dev/stdin. Returns the buffer
@@ -194,38 +192,25 @@ static int show(const char *path)
     return 0;
 }
 
+/* info has no options of its own: only -h and --version, which every command gets. */
+static const struct opt_command command = {.name = "info", .usage = usage};
+
 int cmd_info(int argc, char **argv)
 {
-    enum { OPT_VERSION = 1000 };
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(usage, stdout);
-            return 0;
-        case OPT_VERSION:
-            printf("minitorrent %s\n", MINITORRENT_VERSION);
-            return 0;
-        default:
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
-    if (optind == argc) {
+    char *files[256];
+    int nfiles;
+    enum opt_result r = opts_parse(&command, argc, argv, NULL, files, 256, &nfiles);
+    if (r != OPTS_OK)
+        return r == OPTS_EXIT ? 0 : 2;
+    if (nfiles == 0) {
         fprintf(stderr, "minitorrent info: expected a FILE.torrent\n%s", usage);
         return 2;
     }
     int status = 0;
-    for (int i = optind; i < argc; i++) {
-        if (i > optind)
+    for (int i = 0; i < nfiles; i++) {
+        if (i > 0)
             putchar('\n'); /* a blank line between torrents */
-        if (show(argv[i]) != 0)
+        if (show(files[i]) != 0)
             status = 1;
         fflush(stdout); /* keep stdout and stderr in order when both go to one pipe */
     }

@@ -7,87 +7,89 @@
 #include "cli.h"
 #include "commands.h"
 #include "io.h"
+#include "opts.h"
 #include "tracker_server.h"
+#include "webview.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char usage[] =
     "usage: minitorrent tracker [-p PORT] [-u UDP_PORT] [-b ADDR] [--interval SECS] [-v]\n"
     "Runs a BitTorrent tracker: peers announce themselves to it and learn about each other.\n"
-    "It accepts any torrent. Stop it with Ctrl-C or SIGTERM.\n"
-    "  -p, --port PORT      HTTP tracker port (default 6969; 0: any free port)\n"
-    "  -u, --udp PORT       also run a UDP tracker (BEP 15) on this port (0: any free port)\n"
-    "  -b, --bind ADDR      address to listen on (default: every interface)\n"
-    "      --interval SECS  re-announce interval told to clients (default 60)\n"
-    "  -v, --verbose        print every announce\n"
-    "  -h, --help           show this help\n"
-    "      --version        show the version\n";
+    "It accepts any torrent. Stop it with Ctrl-C or SIGTERM.\n";
+
+/* The command line: the tracker's configuration, and what only this command uses. */
+struct tracker_args {
+    struct tracker_server_config cfg;
+    long interval_s;
+    bool verbose;
+    const char *web; /* --web [PORT]: serve the swarm's view as a web page; NULL: none */
+};
+
+#define O(field) offsetof(struct tracker_args, field)
+static const struct opt_spec specs[] = {
+    {.short_name = 'p',
+     .long_name = "port",
+     .kind = OPT_PORT,
+     .offset = O(cfg.http_port),
+     .arg_name = "PORT",
+     .help = "HTTP tracker port (default 6969; 0: any free port)"},
+    {.short_name = 'u',
+     .long_name = "udp",
+     .kind = OPT_PORT,
+     .offset = O(cfg.udp_port),
+     .arg_name = "PORT",
+     .help = "also run a UDP tracker (BEP 15) on this port (0: any free port)"},
+    {.short_name = 'b',
+     .long_name = "bind",
+     .kind = OPT_STRING,
+     .offset = O(cfg.bind),
+     .arg_name = "ADDR",
+     .help = "address to listen on (default: every interface)"},
+    {.long_name = "interval",
+     .kind = OPT_LONG,
+     .offset = O(interval_s),
+     .arg_name = "SECS",
+     .min = 1,
+     .max = 86400,
+     .help = "re-announce interval told to clients (default 60)"},
+    {.short_name = 'v',
+     .long_name = "verbose",
+     .kind = OPT_FLAG,
+     .offset = O(verbose),
+     .help = "print every announce"},
+    {.long_name = "web",
+     .kind = OPT_PORT,
+     .offset = O(web),
+     .arg_name = "PORT",
+     .optional = "0",
+     .help = "serve a live view of the swarms it tracks on 127.0.0.1:PORT"},
+};
+#undef O
+
+static const struct opt_command command = {
+    .name = "tracker", .usage = usage, .specs = specs, .nspecs = sizeof specs / sizeof specs[0]};
 
 /* Parses the options into cfg. Returns 0, 1 after --help or --version (exit 0), or -1 after a
  * usage error (exit 2). */
-static int parse_options(int argc, char **argv, struct tracker_server_config *cfg)
+static int parse_options(int argc, char **argv, struct tracker_server_config *cfg, const char **web)
 {
-    enum { OPT_INTERVAL = 1000, OPT_VERSION };
-    static const struct option longopts[] = {
-        {"port", required_argument, NULL, 'p'},
-        {"udp", required_argument, NULL, 'u'},
-        {"bind", required_argument, NULL, 'b'},
-        {"interval", required_argument, NULL, OPT_INTERVAL},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    long v;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "p:u:b:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-        case 'u':
-            if (!cli_valid_port(optarg)) {
-                fprintf(stderr, "minitorrent tracker: bad port '%s': expected 0 to 65535\n",
-                        optarg);
-                return -1;
-            }
-            if (c == 'p')
-                cfg->http_port = optarg;
-            else
-                cfg->udp_port = optarg;
-            break;
-        case 'b':
-            cfg->bind = optarg;
-            break;
-        case OPT_INTERVAL:
-            if (cli_parse_long(optarg, 1, 86400, &v) < 0) {
-                fprintf(stderr, "minitorrent tracker: bad --interval '%s': expected 1 to 86400\n",
-                        optarg);
-                return -1;
-            }
-            cfg->interval_s = (int)v;
-            break;
-        case 'v':
-            cfg->log = stdout;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return 1;
-        case OPT_VERSION:
-            printf("minitorrent %s\n", MINITORRENT_VERSION);
-            return 1;
-        default:
-            fputs(usage, stderr);
-            return -1;
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, "minitorrent tracker: unexpected argument '%s'\n%s", argv[optind], usage);
-        return -1;
-    }
+    struct tracker_args a = {.cfg = *cfg, .interval_s = cfg->interval_s};
+    char *pos[1];
+    int npos;
+    enum opt_result r = opts_parse(&command, argc, argv, &a, pos, 0, &npos);
+    if (r != OPTS_OK)
+        return r == OPTS_EXIT ? 1 : -1;
+    *cfg = a.cfg;
+    *web = a.web;
+    cfg->interval_s = (int)a.interval_s;
+    if (a.verbose)
+        cfg->log = stdout;
     return 0;
 }
 
@@ -95,7 +97,8 @@ int cmd_tracker(int argc, char **argv)
 {
     struct tracker_server_config cfg;
     tracker_server_config_default(&cfg);
-    int rc = parse_options(argc, argv, &cfg);
+    const char *web_port = NULL;
+    int rc = parse_options(argc, argv, &cfg, &web_port);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
 
@@ -125,8 +128,16 @@ int cmd_tracker(int argc, char **argv)
         printf("listening on %s\n", srv.udp_url);
     fflush(stdout);
 
+    struct webview *web = web_port != NULL ? webview_start_for(stdout, "tracker", web_port) : NULL;
+    if (web_port != NULL && web == NULL) {
+        tracker_server_stop(&srv);
+        return 1;
+    }
+    if (web != NULL)
+        webview_serve_tracker(web, &srv, &wait_mask); /* until Ctrl-C or SIGTERM */
     while (!cli_stop_requested)
         sigsuspend(&wait_mask);
+    webview_stop(web);
 
     tracker_server_stop(&srv);
     return 0;
