@@ -37,8 +37,8 @@ static void require_encoded(const char *call, const unsigned char *got, size_t g
 {
     char gs[80], ws[80];
     ck_assert_msg(gn == wn && memcmp(got, want, wn) == 0,
-                  "the session runs on the wire codec, which does not work yet: %s wrote %zu "
-                  "bytes [%s], expected %zu [%s]; make `make check ONLY=wire` pass first",
+                  "%s wrote %zu bytes [%s], expected %zu [%s]: the session sends every "
+                  "message through the wire codec; make `make check ONLY=wire` pass first",
                   call, gn, hex(got, gn, gs, sizeof gs), wn, hex(want, wn, ws, sizeof ws));
 }
 
@@ -74,18 +74,18 @@ static void require_wire_codec(void)
     int rc = wire_framer_feed(&f, b, n, &used, &got_hs, &m);
     ck_assert_msg(rc == WIRE_GOT_HANDSHAKE && used == WIRE_HANDSHAKE_LEN &&
                       memcmp(got_hs.info_hash, HASH, 20) == 0,
-                  "the session runs on the wire codec, which does not work yet: "
                   "wire_framer_feed() fed a valid handshake and an UNCHOKE (%zu bytes) returned "
                   "%d (%s) after using %zu bytes, expected %d (WIRE_GOT_HANDSHAKE) after %d, with "
-                  "the info hash filled in; make `make check ONLY=wire` pass first",
+                  "the info hash filled in: the session reads every message through the wire "
+                  "codec; make `make check ONLY=wire` pass first",
                   n, rc, rc < 0 ? wire_strerror(rc) : "not an error", used, WIRE_GOT_HANDSHAKE,
                   WIRE_HANDSHAKE_LEN);
     rc = wire_framer_feed(&f, b + used, n - used, &used, &got_hs, &m);
     ck_assert_msg(rc == WIRE_GOT_MESSAGE && m.type == WIRE_UNCHOKE,
-                  "the session runs on the wire codec, which does not work yet: "
                   "wire_framer_feed() fed an UNCHOKE (00000001 01) after the handshake returned "
-                  "%d with type %d, expected %d (WIRE_GOT_MESSAGE) with type %d; make `make check "
-                  "ONLY=wire` pass first",
+                  "%d with type %d, expected %d (WIRE_GOT_MESSAGE) with type %d: the session "
+                  "reads every message through the wire codec; make `make check ONLY=wire` pass "
+                  "first",
                   rc, rc == WIRE_GOT_MESSAGE ? m.type : 0, WIRE_GOT_MESSAGE, WIRE_UNCHOKE);
     wire_framer_free(&f);
 
@@ -96,8 +96,9 @@ static void require_wire_codec(void)
     hv.index = 3;
     rc = wire_validate(&hv, &g);
     ck_assert_msg(rc == 0,
-                  "the session runs on the wire codec, which does not work yet: wire_validate() "
-                  "of a HAVE 3 in a torrent of 4 pieces returned %d, expected 0",
+                  "wire_validate() of a HAVE 3 in a torrent of 4 pieces returned %d, expected 0: "
+                  "the session checks every message through the wire codec; make `make check "
+                  "ONLY=wire` pass first",
                   rc);
 }
 

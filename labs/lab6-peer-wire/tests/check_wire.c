@@ -39,15 +39,18 @@ static size_t unhex(const char *hex, unsigned char *out, size_t cap)
     return n;
 }
 
-/* Asserts that got[0..n) equals the hex string, and prints both in hex when it does not. */
-static void assert_hex(const unsigned char *got, size_t n, const char *hex)
+/* Asserts that got[0..n) equals the hex string, and prints the call that wrote the bytes (the
+ * expression n, through the macro below), what it wrote and what was expected when it does not. */
+#define assert_hex(got, n, hex) assert_hex_of(got, n, hex, #n)
+static void assert_hex_of(const unsigned char *got, size_t n, const char *hex, const char *call)
 {
     unsigned char want[256];
     size_t wn = unhex(hex, want, sizeof want);
     char gs[600] = "";
     for (size_t i = 0; i < n && i < 256; i++)
         snprintf(gs + 2 * i, 3, "%02x", got[i]);
-    ck_assert_msg(n == wn && memcmp(got, want, n) == 0, "got %s, want %s", gs, hex);
+    ck_assert_msg(n == wn && memcmp(got, want, n) == 0, "%s wrote %zu bytes [%s], expected [%s]",
+                  call, n, gs, hex);
 }
 
 /* 21 bytes leave room for the literal's NUL; only the first 20 are used. */
@@ -376,7 +379,9 @@ START_TEST(wire_framer_split_at_every_boundary)
             feed_chunk(&f, s, i, log, sizeof log);
             feed_chunk(&f, s + i, j - i, log, sizeof log);
             feed_chunk(&f, s + j, n - j, log, sizeof log);
-            ck_assert_msg(strcmp(log, STREAM_LOG) == 0, "cuts at %zu and %zu:\n%s", i, j, log);
+            ck_assert_msg(strcmp(log, STREAM_LOG) == 0,
+                          "the test stream cut at %zu and %zu gave:\n%sexpected:\n%s", i, j, log,
+                          STREAM_LOG);
             ck_assert_int_eq(f.state, WIRE_WANT_LENGTH);
             wire_framer_free(&f);
         }
@@ -693,14 +698,12 @@ START_TEST(wire_encoders_write_exact_fits_and_refuse_the_rest)
 {
     unsigned char b[32];
     const unsigned char bits[4] = {0xa5, 0x5a, 0xff, 0x01};
-    EXPECT_INT(wire_put_bitfield(b, 9, bits, 4), 9); /* header and bits fill the buffer exactly */
-    assert_hex(b, 9, "00000005 05 a55aff01");
+    /* Header and bits fill the 9 bytes exactly. */
+    assert_hex(b, wire_put_bitfield(b, 9, bits, 4), "00000005 05 a55aff01");
     EXPECT_INT(wire_put_bitfield(b, 8, bits, 4), 0);
-    EXPECT_INT(wire_put_bitfield(b, 5, bits, 0), 5); /* an empty bitfield is still a message */
-    assert_hex(b, 5, "00000001 05");
-    EXPECT_INT(wire_put_bitfield(b, 32, bits, SIZE_MAX - 2), 0); /* the sum would wrap */
-    EXPECT_INT(wire_put_piece(b, 16, 7, 9, bits, 3), 16);
-    assert_hex(b, 16, "0000000c 07 00000007 00000009 a55aff");
+    assert_hex(b, wire_put_bitfield(b, 5, bits, 0), "00000001 05"); /* empty, still a message */
+    EXPECT_INT(wire_put_bitfield(b, 32, bits, SIZE_MAX - 2), 0);    /* the sum would wrap */
+    assert_hex(b, wire_put_piece(b, 16, 7, 9, bits, 3), "0000000c 07 00000007 00000009 a55aff");
     EXPECT_INT(wire_put_piece(b, 15, 7, 9, bits, 3), 0);
     EXPECT_INT(wire_put_piece(b, 32, 7, 9, bits, SIZE_MAX - 5), 0);
     EXPECT_INT(wire_put_simple(b, WIRE_NOT_INTERESTED), WIRE_SIMPLE_SIZE);
