@@ -22,8 +22,89 @@ static const unsigned char PEER_ID[21] = "-LT2080-thepeer00000";
 #define PIECE_LEN 32768u
 #define LAST_LEN 5000u
 
+/* Writes n bytes as hex into buf (cap bytes), for failure messages. */
+static const char *hex(const unsigned char *p, size_t n, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && 2 * i + 3 <= cap; i++)
+        snprintf(buf + 2 * i, 3, "%02x", p[i]);
+    return buf;
+}
+
+/* Fails, naming the function, when an encoder of the wire codec does not write want[0..wn). */
+static void require_encoded(const char *call, const unsigned char *got, size_t gn,
+                            const unsigned char *want, size_t wn)
+{
+    char gs[80], ws[80];
+    ck_assert_msg(gn == wn && memcmp(got, want, wn) == 0,
+                  "%s wrote %zu bytes [%s], expected %zu [%s]: the session sends every "
+                  "message through the wire codec; make `make check ONLY=wire` pass first",
+                  call, gn, hex(got, gn, gs, sizeof gs), wn, hex(want, wn, ws, sizeof ws));
+}
+
+/* Every session test starts here: the session encodes, frames and checks every message through
+ * the wire codec (lab 6), so when the codec is not written yet, the failure says which of its
+ * functions to look at, instead of a puzzling session error further on. */
+static void require_wire_codec(void)
+{
+    unsigned char b[128];
+    const unsigned char unchoke[] = {0, 0, 0, 1, 1};
+    require_encoded("wire_put_unchoke(out)", b, wire_put_unchoke(b), unchoke, sizeof unchoke);
+    const unsigned char have[] = {0, 0, 0, 5, 4, 0, 0, 0, 3};
+    require_encoded("wire_put_have(out, 3)", b, wire_put_have(b, 3), have, sizeof have);
+    const unsigned char req[] = {0, 0, 0, 13, 6, 0, 0, 0, 1, 0, 0, 0x40, 0, 0, 0, 0x40, 0};
+    require_encoded("wire_put_request(out, 1, 16384, 16384)", b,
+                    wire_put_request(b, 1, 16384, 16384), req, sizeof req);
+    const unsigned char piece[] = {0, 0, 0, 109, 7, 0, 0, 0, 1, 0, 0, 0, 0};
+    require_encoded("wire_put_piece_header(out, 1, 0, 100)", b, wire_put_piece_header(b, 1, 0, 100),
+                    piece, sizeof piece);
+
+    /* A handshake then an UNCHOKE, in one chunk, through a framer. */
+    struct wire_handshake hs = {{0}, {0}, {0}};
+    memcpy(hs.info_hash, HASH, 20);
+    memcpy(hs.peer_id, PEER_ID, 20);
+    wire_handshake_encode(b, &hs);
+    memcpy(b + WIRE_HANDSHAKE_LEN, unchoke, sizeof unchoke);
+    size_t n = WIRE_HANDSHAKE_LEN + sizeof unchoke;
+    struct wire_framer f;
+    struct wire_handshake got_hs;
+    struct wire_msg m;
+    size_t used = 0;
+    wire_framer_init(&f, true, 0);
+    int rc = wire_framer_feed(&f, b, n, &used, &got_hs, &m);
+    ck_assert_msg(rc == WIRE_GOT_HANDSHAKE && used == WIRE_HANDSHAKE_LEN &&
+                      memcmp(got_hs.info_hash, HASH, 20) == 0,
+                  "wire_framer_feed() fed a valid handshake and an UNCHOKE (%zu bytes) returned "
+                  "%d (%s) after using %zu bytes, expected %d (WIRE_GOT_HANDSHAKE) after %d, with "
+                  "the info hash filled in: the session reads every message through the wire "
+                  "codec; make `make check ONLY=wire` pass first",
+                  n, rc, rc < 0 ? wire_strerror(rc) : "not an error", used, WIRE_GOT_HANDSHAKE,
+                  WIRE_HANDSHAKE_LEN);
+    rc = wire_framer_feed(&f, b + used, n - used, &used, &got_hs, &m);
+    ck_assert_msg(rc == WIRE_GOT_MESSAGE && m.type == WIRE_UNCHOKE,
+                  "wire_framer_feed() fed an UNCHOKE (00000001 01) after the handshake returned "
+                  "%d with type %d, expected %d (WIRE_GOT_MESSAGE) with type %d: the session "
+                  "reads every message through the wire codec; make `make check ONLY=wire` pass "
+                  "first",
+                  rc, rc == WIRE_GOT_MESSAGE ? m.type : 0, WIRE_GOT_MESSAGE, WIRE_UNCHOKE);
+    wire_framer_free(&f);
+
+    /* The range checks the session relies on, at the edge of a 4-piece torrent. */
+    const struct wire_geometry g = {4, PIECE_LEN, 3 * PIECE_LEN + LAST_LEN};
+    struct wire_msg hv = {0};
+    hv.type = WIRE_HAVE;
+    hv.index = 3;
+    rc = wire_validate(&hv, &g);
+    ck_assert_msg(rc == 0,
+                  "wire_validate() of a HAVE 3 in a torrent of 4 pieces returned %d, expected 0: "
+                  "the session checks every message through the wire codec; make `make check "
+                  "ONLY=wire` pass first",
+                  rc);
+}
+
 static void make_config(struct session_config *cfg)
 {
+    require_wire_codec();
     session_config_defaults(cfg);
     memcpy(cfg->info_hash, HASH, 20);
     memcpy(cfg->peer_id, OUR_ID, 20);

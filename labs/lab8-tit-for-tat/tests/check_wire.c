@@ -39,15 +39,18 @@ static size_t unhex(const char *hex, unsigned char *out, size_t cap)
     return n;
 }
 
-/* Asserts that got[0..n) equals the hex string, and prints both in hex when it does not. */
-static void assert_hex(const unsigned char *got, size_t n, const char *hex)
+/* Asserts that got[0..n) equals the hex string, and prints the call that wrote the bytes (the
+ * expression n, through the macro below), what it wrote and what was expected when it does not. */
+#define assert_hex(got, n, hex) assert_hex_of(got, n, hex, #n)
+static void assert_hex_of(const unsigned char *got, size_t n, const char *hex, const char *call)
 {
     unsigned char want[256];
     size_t wn = unhex(hex, want, sizeof want);
     char gs[600] = "";
     for (size_t i = 0; i < n && i < 256; i++)
         snprintf(gs + 2 * i, 3, "%02x", got[i]);
-    ck_assert_msg(n == wn && memcmp(got, want, n) == 0, "got %s, want %s", gs, hex);
+    ck_assert_msg(n == wn && memcmp(got, want, n) == 0, "%s wrote %zu bytes [%s], expected [%s]",
+                  call, n, gs, hex);
 }
 
 /* 21 bytes leave room for the literal's NUL; only the first 20 are used. */
@@ -376,7 +379,9 @@ START_TEST(wire_framer_split_at_every_boundary)
             feed_chunk(&f, s, i, log, sizeof log);
             feed_chunk(&f, s + i, j - i, log, sizeof log);
             feed_chunk(&f, s + j, n - j, log, sizeof log);
-            ck_assert_msg(strcmp(log, STREAM_LOG) == 0, "cuts at %zu and %zu:\n%s", i, j, log);
+            ck_assert_msg(strcmp(log, STREAM_LOG) == 0,
+                          "the test stream cut at %zu and %zu gave:\n%sexpected:\n%s", i, j, log,
+                          STREAM_LOG);
             ck_assert_int_eq(f.state, WIRE_WANT_LENGTH);
             wire_framer_free(&f);
         }
@@ -580,6 +585,203 @@ START_TEST(wire_refuses_random_garbage_safely)
 }
 END_TEST
 
+/* ===================================================================== lab 6 contract ==== */
+/* The tests below check the rest of what lab 6 writes: the size table, the checks against the
+ * torrent, the cap, the encoders' refusals and the framer's handshake state. Each failure says
+ * what went in, what was expected and what came out. */
+
+/* Asserts that an int result is what the contract says, naming the call. */
+#define EXPECT_INT(call, want)                                                                     \
+    do {                                                                                           \
+        int got_ = (int)(call);                                                                    \
+        ck_assert_msg(got_ == (want), "%s returned %d, expected %d (%s)", #call, got_,             \
+                      (int)(want), #want);                                                         \
+    } while (0)
+
+START_TEST(wire_check_size_per_id)
+{
+    /* Each id with the payload sizes just inside and just outside what BEP 3 fixes for it. */
+    EXPECT_INT(wire_check_size(WIRE_CHOKE, 0), 0);
+    EXPECT_INT(wire_check_size(WIRE_NOT_INTERESTED, 1), WIRE_E_BAD_SIZE);
+    EXPECT_INT(wire_check_size(WIRE_HAVE, 4), 0);
+    EXPECT_INT(wire_check_size(WIRE_HAVE, 3), WIRE_E_BAD_SIZE);
+    EXPECT_INT(wire_check_size(WIRE_HAVE, 5), WIRE_E_BAD_SIZE);
+    EXPECT_INT(wire_check_size(WIRE_REQUEST, 12), 0);
+    EXPECT_INT(wire_check_size(WIRE_CANCEL, 12), 0);
+    EXPECT_INT(wire_check_size(WIRE_CANCEL, 11), WIRE_E_BAD_SIZE);
+    EXPECT_INT(wire_check_size(WIRE_PIECE, 8), 0);
+    EXPECT_INT(wire_check_size(WIRE_PIECE, 8 + 16384), 0);
+    EXPECT_INT(wire_check_size(WIRE_PIECE, 7), WIRE_E_BAD_SIZE);
+    /* BITFIELD depends on the torrent (wire_validate's job); ids we do not speak, and PORT, are
+     * skipped whatever their size. */
+    EXPECT_INT(wire_check_size(WIRE_BITFIELD, 0), 0);
+    EXPECT_INT(wire_check_size(WIRE_BITFIELD, 250000), 0);
+    EXPECT_INT(wire_check_size(WIRE_PORT, 5), 0);
+    EXPECT_INT(wire_check_size(20, 1000), 0);
+}
+END_TEST
+
+START_TEST(wire_checks_against_the_torrent_at_the_edges)
+{
+    /* 3 pieces of 256 KiB, the last one 1000 bytes (GEOM). */
+    ck_assert_msg(wire_piece_size(&GEOM, 1) == 262144 && wire_piece_size(&GEOM, 2) == 1000 &&
+                      wire_piece_size(&GEOM, 3) == 0,
+                  "wire_piece_size of pieces 1, 2, 3 of {3 pieces of 262144, 525288 bytes}: got "
+                  "%u, %u, %u, expected 262144, 1000, 0",
+                  wire_piece_size(&GEOM, 1), wire_piece_size(&GEOM, 2), wire_piece_size(&GEOM, 3));
+    struct wire_msg m = block_msg(WIRE_HAVE, 2, 0, 0); /* the last piece */
+    EXPECT_INT(wire_validate(&m, &GEOM), 0);
+    m = block_msg(WIRE_HAVE, 3, 0, 0); /* one past it */
+    EXPECT_INT(wire_validate(&m, &GEOM), WIRE_E_BAD_INDEX);
+    m = block_msg(WIRE_PIECE, 3, 0, 16384);
+    EXPECT_INT(wire_validate(&m, &GEOM), WIRE_E_BAD_INDEX);
+    m = block_msg(WIRE_REQUEST, 0, 0, 0); /* an empty block asks for nothing */
+    EXPECT_INT(wire_validate(&m, &GEOM), WIRE_E_BAD_BLOCK);
+    m = block_msg(WIRE_CANCEL, 1, 16384, 0);
+    EXPECT_INT(wire_validate(&m, &GEOM), WIRE_E_BAD_BLOCK);
+    m = block_msg(WIRE_REQUEST, 0, 0, WIRE_MAX_BLOCK_LEN);
+    EXPECT_INT(wire_validate(&m, &GEOM), 0);
+    m = block_msg(WIRE_REQUEST, 0, 0, WIRE_MAX_BLOCK_LEN + 1);
+    EXPECT_INT(wire_validate(&m, &GEOM), WIRE_E_BAD_BLOCK);
+    m = block_msg(WIRE_REQUEST, 2, 999, 1); /* the last byte of the last piece */
+    EXPECT_INT(wire_validate(&m, &GEOM), 0);
+    m = block_msg(WIRE_REQUEST, 2, 1000, 1); /* one past it */
+    EXPECT_INT(wire_validate(&m, &GEOM), WIRE_E_BAD_BLOCK);
+    m = block_msg(WIRE_REQUEST, 1, 0xffffffffu, 2); /* begin + length is 1 in 32 bits */
+    EXPECT_INT(wire_validate(&m, &GEOM), WIRE_E_BAD_BLOCK);
+
+    /* A bitfield for 12 pieces: exactly 2 bytes, the last 4 bits zero. */
+    struct wire_geometry g = {12, 16384, 12 * 16384};
+    unsigned char bits[3] = {0xff, 0xf0, 0};
+    struct wire_msg bf = {0};
+    bf.type = WIRE_BITFIELD;
+    bf.data = bits;
+    bf.data_len = 2;
+    EXPECT_INT(wire_validate(&bf, &g), 0);
+    for (int spare = 0; spare < 4; spare++) {
+        bits[1] = (unsigned char)(0xf0 | 1u << spare); /* piece 15 - spare, which does not exist */
+        int rc = wire_validate(&bf, &g);
+        ck_assert_msg(
+            rc == WIRE_E_BAD_BITFIELD,
+            "wire_validate of BITFIELD ff %02x for 12 pieces (spare bit set) returned %d, "
+            "expected %d (WIRE_E_BAD_BITFIELD)",
+            bits[1], rc, WIRE_E_BAD_BITFIELD);
+    }
+    bits[1] = 0xf0;
+    bf.data_len = 3;
+    EXPECT_INT(wire_validate(&bf, &g), WIRE_E_BAD_BITFIELD);
+    /* Messages without numbers have nothing to check. */
+    struct wire_msg plain = {0};
+    plain.type = WIRE_UNCHOKE;
+    EXPECT_INT(wire_validate(&plain, &g), 0);
+}
+END_TEST
+
+START_TEST(wire_cap_for_the_torrent)
+{
+    /* Small torrents: the largest PIECE sets the cap; huge ones: their BITFIELD (plus its id). */
+    ck_assert_msg(wire_max_len_for(1) == WIRE_DEFAULT_MAX_LEN,
+                  "wire_max_len_for(1) = %u, expected %u", wire_max_len_for(1),
+                  WIRE_DEFAULT_MAX_LEN);
+    uint32_t big =
+        (WIRE_DEFAULT_MAX_LEN + 7) * 8; /* a bitfield of WIRE_DEFAULT_MAX_LEN + 7 bytes */
+    ck_assert_msg(wire_max_len_for(big) == WIRE_DEFAULT_MAX_LEN + 8,
+                  "wire_max_len_for(%u) = %u, expected %u", big, wire_max_len_for(big),
+                  WIRE_DEFAULT_MAX_LEN + 8);
+    ck_assert_msg(wire_max_len_for(big + 1) == WIRE_DEFAULT_MAX_LEN + 9,
+                  "wire_max_len_for(%u) = %u, expected %u", big + 1, wire_max_len_for(big + 1),
+                  WIRE_DEFAULT_MAX_LEN + 9);
+}
+END_TEST
+
+START_TEST(wire_encoders_write_exact_fits_and_refuse_the_rest)
+{
+    unsigned char b[32];
+    const unsigned char bits[4] = {0xa5, 0x5a, 0xff, 0x01};
+    /* Header and bits fill the 9 bytes exactly. */
+    assert_hex(b, wire_put_bitfield(b, 9, bits, 4), "00000005 05 a55aff01");
+    EXPECT_INT(wire_put_bitfield(b, 8, bits, 4), 0);
+    assert_hex(b, wire_put_bitfield(b, 5, bits, 0), "00000001 05"); /* empty, still a message */
+    EXPECT_INT(wire_put_bitfield(b, 32, bits, SIZE_MAX - 2), 0);    /* the sum would wrap */
+    assert_hex(b, wire_put_piece(b, 16, 7, 9, bits, 3), "0000000c 07 00000007 00000009 a55aff");
+    EXPECT_INT(wire_put_piece(b, 15, 7, 9, bits, 3), 0);
+    EXPECT_INT(wire_put_piece(b, 32, 7, 9, bits, SIZE_MAX - 5), 0);
+    EXPECT_INT(wire_put_simple(b, WIRE_NOT_INTERESTED), WIRE_SIMPLE_SIZE);
+    EXPECT_INT(wire_put_simple(b, WIRE_HAVE), 0);
+    EXPECT_INT(wire_put_simple(b, WIRE_KEEPALIVE), 0);
+#if SIZE_MAX > UINT32_MAX
+    /* Where size_t is wider than 32 bits, a block whose length prefix would not fit. */
+    EXPECT_INT(wire_put_piece_header(b, 0, 0, (size_t)UINT32_MAX - 9), WIRE_PIECE_HEADER_SIZE);
+    EXPECT_INT(wire_put_piece_header(b, 0, 0, (size_t)UINT32_MAX - 8), 0);
+    EXPECT_INT(wire_put_bitfield_header(b, (size_t)UINT32_MAX), 0);
+#endif
+}
+END_TEST
+
+START_TEST(wire_framer_handshake_checked_byte_by_byte)
+{
+    unsigned char s[WIRE_HANDSHAKE_LEN];
+    unhex(HANDSHAKE_HEX, s, sizeof s);
+    EXPECT_INT(wire_handshake_check_prefix(s, 0), 0);
+    EXPECT_INT(wire_handshake_check_prefix(s, 11), 0);
+    EXPECT_INT(wire_handshake_check_prefix(s, sizeof s), 0);
+    /* The reserved bytes, info hash and peer id may hold anything. */
+    memset(s + 20, 0xff, sizeof s - 20);
+    EXPECT_INT(wire_handshake_check_prefix(s, sizeof s), 0);
+    EXPECT_INT(wire_handshake_parse(s, sizeof s, &(struct wire_handshake){{0}, {0}, {0}}),
+               WIRE_HANDSHAKE_LEN);
+
+    /* In the framer, fed one byte at a time: "BitTorrent protocoL" fails at its last letter,
+     * byte 19, and not before. */
+    s[19] = 'L';
+    struct wire_framer f;
+    struct wire_handshake hs;
+    struct wire_msg m;
+    size_t used;
+    wire_framer_init(&f, true, 0);
+    for (size_t i = 0; i < 19; i++) {
+        int rc = wire_framer_feed(&f, s + i, 1, &used, &hs, &m);
+        ck_assert_msg(rc == WIRE_NEED_MORE && used == 1,
+                      "handshake byte %zu (%02x) fed alone: returned %d after using %zu bytes, "
+                      "expected WIRE_NEED_MORE (0) after 1",
+                      i, s[i], rc, used);
+    }
+    int rc = wire_framer_feed(&f, s + 19, 1, &used, &hs, &m);
+    ck_assert_msg(rc == WIRE_E_NOT_BITTORRENT,
+                  "handshake byte 19 'L' instead of 'l': returned %d, expected %d "
+                  "(WIRE_E_NOT_BITTORRENT) at once",
+                  rc, WIRE_E_NOT_BITTORRENT);
+    EXPECT_INT(wire_framer_feed(&f, s, 1, &used, &hs, &m), WIRE_E_NOT_BITTORRENT); /* sticky */
+    wire_framer_free(&f);
+}
+END_TEST
+
+START_TEST(wire_framer_payload_split_in_three)
+{
+    /* A 20-byte PIECE arrives in pieces 7 + 10 + 12 bytes (the cuts inside the header, then
+     * inside the block), then a HAVE whole: no byte may be lost or read twice. */
+    unsigned char s[64];
+    size_t n = unhex("0000001d 07 00000002 00000010 0102030405060708090a0b0c0d0e0f1011121314"
+                     "00000005 04 00000002",
+                     s, sizeof s);
+    struct wire_framer f;
+    char log[512] = "";
+    wire_framer_init(&f, false, 0);
+    const size_t cuts[] = {7, 17, 29, n};
+    size_t at = 0;
+    for (size_t i = 0; i < 4; i++) {
+        int rc = feed_chunk(&f, s + at, cuts[i] - at, log, sizeof log);
+        ck_assert_msg(rc == WIRE_NEED_MORE, "chunk [%zu, %zu): returned %d, log so far:\n%s", at,
+                      cuts[i], rc, log);
+        at = cuts[i];
+    }
+    ck_assert_msg(strcmp(log, "T7 id7 i2 b16 l20 p0 n20 0102030405060708090a0b0c0d0e0f1011121314\n"
+                              "T4 id4 i2 b0 l0 p0 n0\n") == 0,
+                  "PIECE 2:16 with 20 bytes 01..14 then HAVE 2, cut at 7, 17, 29: got\n%s", log);
+    wire_framer_free(&f);
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
     Suite *s = suite_create("wire");
@@ -616,6 +818,12 @@ static Suite *wire_suite(void)
     tk_add_test(tc, wire_framer_wrong_size_rejected_before_payload);
     tk_add_test(tc, wire_framer_unknown_skipped_without_buffer);
     tk_add_test(tc, wire_framer_handshake_then_message_in_one_chunk);
+    tk_add_test(tc, wire_check_size_per_id);
+    tk_add_test(tc, wire_checks_against_the_torrent_at_the_edges);
+    tk_add_test(tc, wire_cap_for_the_torrent);
+    tk_add_test(tc, wire_encoders_write_exact_fits_and_refuse_the_rest);
+    tk_add_test(tc, wire_framer_handshake_checked_byte_by_byte);
+    tk_add_test(tc, wire_framer_payload_split_in_three);
     return s;
 }
 

@@ -42,28 +42,21 @@ void wire_handshake_encode(unsigned char *out, const struct wire_handshake *hs)
     memcpy(out + 48, hs->peer_id, 20);
 }
 
-/* Checks one handshake byte at position pos against what a plain handshake must carry there:
- * 19 first, then "BitTorrent protocol"; the reserved bytes, info hash and peer id are free. */
-static bool handshake_byte_ok(size_t pos, unsigned char c)
-{
-    if (pos == 0)
-        return c == WIRE_PSTRLEN;
-    if (pos <= WIRE_PSTRLEN)
-        return c == (unsigned char)WIRE_PSTR[pos - 1];
-    return true;
-}
-
+/* Checks only the bytes that are there, so a caller can give up after the first wrong byte.
+ * aria2 opens with an encrypted (MSE) handshake and only falls back to the plain one once we
+ * close, so waiting for 68 bytes before checking would stall the connection for good. */
 int wire_handshake_check_prefix(const unsigned char *in, size_t len)
 {
-    /* Checking byte by byte lets us give up after the first wrong byte. aria2 opens with an
-     * encrypted (MSE) handshake and only falls back to the plain one once we close, so waiting
-     * for 68 bytes here would stall the connection for good. */
-    for (size_t i = 0; i < len && i <= WIRE_PSTRLEN; i++)
-        if (!handshake_byte_ok(i, in[i]))
+    /* Byte 0 must be 19, bytes 1..19 "BitTorrent protocol"; the rest carries no fixed value. */
+    for (size_t i = 0; i < len && i <= WIRE_PSTRLEN; i++) {
+        unsigned char want = i == 0 ? WIRE_PSTRLEN : (unsigned char)WIRE_PSTR[i - 1];
+        if (in[i] != want)
             return WIRE_E_NOT_BITTORRENT;
+    }
     return 0;
 }
 
+/* Takes the handshake apart at its fixed offsets (the mirror of wire_handshake_encode). */
 int wire_handshake_parse(const unsigned char *in, size_t len, struct wire_handshake *hs)
 {
     if (wire_handshake_check_prefix(in, len) < 0)
@@ -78,12 +71,14 @@ int wire_handshake_parse(const unsigned char *in, size_t len, struct wire_handsh
 
 /* ===================================================================== encoders =========== */
 
+/* A keep-alive is a length prefix of 0 and nothing else: no id, no payload. */
 size_t wire_put_keepalive(unsigned char *out)
 {
     put_u32be(out, 0);
     return WIRE_KEEPALIVE_SIZE;
 }
 
+/* The four messages without a payload: the length (1) counts the id byte alone. */
 size_t wire_put_simple(unsigned char *out, enum wire_type type)
 {
     if (type < WIRE_CHOKE || type > WIRE_NOT_INTERESTED)
@@ -93,6 +88,7 @@ size_t wire_put_simple(unsigned char *out, enum wire_type type)
     return WIRE_SIMPLE_SIZE;
 }
 
+/* The four one-liners below only name the id, so that callers read like the protocol. */
 size_t wire_put_choke(unsigned char *out)
 {
     return wire_put_simple(out, WIRE_CHOKE);
@@ -113,6 +109,7 @@ size_t wire_put_not_interested(unsigned char *out)
     return wire_put_simple(out, WIRE_NOT_INTERESTED);
 }
 
+/* HAVE: length 5 (the id and a 4-byte piece index). */
 size_t wire_put_have(unsigned char *out, uint32_t index)
 {
     put_u32be(out, 5);
@@ -121,6 +118,8 @@ size_t wire_put_have(unsigned char *out, uint32_t index)
     return WIRE_HAVE_SIZE;
 }
 
+/* The length prefix and id of a BITFIELD of nbytes bytes, so a sender can write the bits from
+ * its own buffer. The length counts the id too, and must fit in 32 bits. */
 size_t wire_put_bitfield_header(unsigned char *out, size_t nbytes)
 {
     if (nbytes > UINT32_MAX - 1)
@@ -130,6 +129,8 @@ size_t wire_put_bitfield_header(unsigned char *out, size_t nbytes)
     return WIRE_BITFIELD_HEADER_SIZE;
 }
 
+/* A whole BITFIELD, refused (0) when it does not fit in cap bytes. The test is written as a
+ * subtraction so that a huge nbytes cannot wrap the sum around and pass. */
 size_t wire_put_bitfield(unsigned char *out, size_t cap, const unsigned char *bits, size_t nbytes)
 {
     if (cap < WIRE_BITFIELD_HEADER_SIZE || cap - WIRE_BITFIELD_HEADER_SIZE < nbytes)
@@ -153,6 +154,7 @@ static size_t put_block_msg(unsigned char *out, uint8_t id, uint32_t index, uint
     return WIRE_REQUEST_SIZE;
 }
 
+/* REQUEST and CANCEL only name their id; put_block_msg writes them. */
 size_t wire_put_request(unsigned char *out, uint32_t index, uint32_t begin, uint32_t length)
 {
     return put_block_msg(out, WIRE_REQUEST, index, begin, length);
@@ -163,6 +165,8 @@ size_t wire_put_cancel(unsigned char *out, uint32_t index, uint32_t begin, uint3
     return put_block_msg(out, WIRE_CANCEL, index, begin, length);
 }
 
+/* The 13-byte header of a PIECE that carries len bytes of block (the block itself is not
+ * copied); 0 when the message length, 9 + len, would not fit in 32 bits. */
 size_t wire_put_piece_header(unsigned char *out, uint32_t index, uint32_t begin, size_t len)
 {
     /* The header alone lets a sender pass the block straight from its own buffer (writev, or two
@@ -176,6 +180,7 @@ size_t wire_put_piece_header(unsigned char *out, uint32_t index, uint32_t begin,
     return WIRE_PIECE_HEADER_SIZE;
 }
 
+/* A whole PIECE, header and block, refused (0) when it does not fit in cap bytes. */
 size_t wire_put_piece(unsigned char *out, size_t cap, uint32_t index, uint32_t begin,
                       const unsigned char *block, size_t len)
 {
@@ -188,6 +193,7 @@ size_t wire_put_piece(unsigned char *out, size_t cap, uint32_t index, uint32_t b
     return WIRE_PIECE_HEADER_SIZE + len;
 }
 
+/* PORT (BEP 5): length 3, the id and a 2-byte port. */
 size_t wire_put_port(unsigned char *out, uint16_t port)
 {
     put_u32be(out, 3);
@@ -198,6 +204,8 @@ size_t wire_put_port(unsigned char *out, uint16_t port)
 
 /* ===================================================================== decoding =========== */
 
+/* The sizes BEP 3 fixes for each id; checked as soon as the id is known, before the payload is
+ * read or stored. */
 int wire_check_size(uint8_t id, size_t payload_len)
 {
     switch (id) {
@@ -220,6 +228,7 @@ int wire_check_size(uint8_t id, size_t payload_len)
     }
 }
 
+/* Reads the fields of one message out of its payload; no copy, data points into payload. */
 int wire_decode(uint8_t id, const unsigned char *payload, size_t payload_len, struct wire_msg *m)
 {
     memset(m, 0, sizeof *m);
@@ -276,6 +285,7 @@ int wire_decode(uint8_t id, const unsigned char *payload, size_t payload_len, st
     return 0;
 }
 
+/* Every piece has piece_length bytes but the last, which holds what is left of the torrent. */
 uint32_t wire_piece_size(const struct wire_geometry *g, uint32_t index)
 {
     if (index >= g->piece_count)
@@ -287,35 +297,32 @@ uint32_t wire_piece_size(const struct wire_geometry *g, uint32_t index)
     return left < g->piece_length ? (uint32_t)left : g->piece_length;
 }
 
-/* Checks that [begin, begin + length) is a non-empty block inside piece index. */
-static int check_block(const struct wire_geometry *g, uint32_t index, uint32_t begin,
-                       uint32_t length)
-{
-    if (index >= g->piece_count)
-        return WIRE_E_BAD_INDEX;
-    /* 64-bit arithmetic, so begin + length cannot wrap around and slip past the check. */
-    if (length == 0 || length > WIRE_MAX_BLOCK_LEN ||
-        (uint64_t)begin + length > wire_piece_size(g, index))
-        return WIRE_E_BAD_BLOCK;
-    return 0;
-}
-
+/* The checks a decoded message needs the torrent for: every number in it came from the peer and
+ * is about to index our bitfields and our file. */
 int wire_validate(const struct wire_msg *m, const struct wire_geometry *g)
 {
     switch (m->type) {
     case WIRE_HAVE:
         return m->index < g->piece_count ? 0 : WIRE_E_BAD_INDEX;
     case WIRE_BITFIELD:
+        /* The exact byte count, and the spare bits after the last piece all zero. */
         return bitfield_bytes_ok(g->piece_count, m->data, m->data_len) ? 0 : WIRE_E_BAD_BITFIELD;
     case WIRE_REQUEST:
     case WIRE_CANCEL:
     case WIRE_PIECE:
-        return check_block(g, m->index, m->begin, m->length);
+        if (m->index >= g->piece_count)
+            return WIRE_E_BAD_INDEX;
+        /* 64-bit arithmetic, so begin + length cannot wrap around and slip past the check. */
+        if (m->length == 0 || m->length > WIRE_MAX_BLOCK_LEN ||
+            (uint64_t)m->begin + m->length > wire_piece_size(g, m->index))
+            return WIRE_E_BAD_BLOCK;
+        return 0;
     default:
         return 0;
     }
 }
 
+/* The framer's cap for a torrent: the larger of its BITFIELD and the largest PIECE we accept. */
 uint32_t wire_max_len_for(uint32_t piece_count)
 {
     uint32_t bitfield_len = 1 + (uint32_t)bitfield_byte_len(piece_count);
@@ -372,34 +379,24 @@ static int finish_message(struct wire_framer *f, const unsigned char *payload, s
     return WIRE_GOT_MESSAGE;
 }
 
-/* Says whether the payload of message id must be kept (we decode it) or can be thrown away as it
- * arrives (ids we do not speak, and a PORT of a size we would not decode anyway). */
-static bool payload_is_kept(uint8_t id, uint32_t payload_len)
-{
-    if (id <= WIRE_CANCEL)
-        return true;
-    return id == WIRE_PORT && payload_len == 2;
-}
-
 /* The framer's steps, one per state. Each reads from in[0..avail) (avail > 0), stores in *took
  * how many of those bytes it consumed, and returns WIRE_NEED_MORE, a WIRE_GOT_... value when a
  * frame is complete, or an error (after fail(), which moves the framer to WIRE_FAILED). */
 
-/* WIRE_WANT_HANDSHAKE: collects the 68 handshake bytes, checking each one as it comes, so a
+/* WIRE_WANT_HANDSHAKE: collects the 68 handshake bytes, checking them as they come, so a
  * non-BitTorrent stream fails at its first wrong byte instead of after 68 bytes that may never
  * come. */
 static int step_handshake(struct wire_framer *f, const unsigned char *in, size_t avail,
                           size_t *took, struct wire_handshake *hs)
 {
-    size_t n = 0;
-    while (n < avail && f->head_have < WIRE_HANDSHAKE_LEN) {
-        if (!handshake_byte_ok(f->head_have, in[n])) {
-            *took = n;
-            return fail(f, WIRE_E_NOT_BITTORRENT);
-        }
-        f->head[f->head_have++] = in[n++];
-    }
+    size_t n = WIRE_HANDSHAKE_LEN - f->head_have;
+    if (n > avail)
+        n = avail;
+    memcpy(f->head + f->head_have, in, n);
+    f->head_have += n;
     *took = n;
+    if (wire_handshake_check_prefix(f->head, f->head_have) < 0)
+        return fail(f, WIRE_E_NOT_BITTORRENT);
     if (f->head_have < WIRE_HANDSHAKE_LEN)
         return WIRE_NEED_MORE;
     wire_handshake_parse(f->head, WIRE_HANDSHAKE_LEN, hs);
@@ -450,7 +447,10 @@ static int step_id(struct wire_framer *f, const unsigned char *in, size_t *took,
     f->payload_have = 0;
     if (f->payload_len == 0)
         return finish_message(f, NULL, msg);
-    f->state = payload_is_kept(f->id, f->payload_len) ? WIRE_WANT_PAYLOAD : WIRE_SKIP_PAYLOAD;
+    /* Ids we do not speak, and a PORT of a size we would not decode, are counted off as they
+     * arrive and never stored. */
+    bool kept = f->id <= WIRE_CANCEL || (f->id == WIRE_PORT && f->payload_len == 2);
+    f->state = kept ? WIRE_WANT_PAYLOAD : WIRE_SKIP_PAYLOAD;
     return WIRE_NEED_MORE;
 }
 
@@ -496,6 +496,8 @@ static int step_skip(struct wire_framer *f, size_t avail, size_t *took, struct w
     return WIRE_GOT_MESSAGE;
 }
 
+/* Runs the step of the current state until the input is used up, a frame is complete, or an
+ * error happens. */
 int wire_framer_feed(struct wire_framer *f, const unsigned char *in, size_t len, size_t *used,
                      struct wire_handshake *hs, struct wire_msg *msg)
 {
