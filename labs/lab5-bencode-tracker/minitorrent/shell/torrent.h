@@ -5,6 +5,7 @@
  *   - a listener accepts peers that connect to us;
  *   - an announcer talks to the tracker now and then and dials the peers it names;
  *   - one thread per connected peer runs that connection (peer.c);
+ *   - a hasher verifies the pieces the peer threads complete (hasher.h);
  *   - the caller's thread watches progress and decides when to stop.
  * What they share (the piece picker, which pieces we have, the list of peers, the counters) lives
  * in struct torrent and is touched only with t->lock held. The protocol decisions themselves are
@@ -14,6 +15,7 @@
 #define TORRENT_H
 
 #include "choker.h"
+#include "hasher.h"
 #include "limiter.h"
 #include "metainfo.h"
 #include "picker.h"
@@ -81,6 +83,7 @@ struct torrent {
     int stop_pipe[2]; /* written once to wake the listener at shutdown */
 
     struct limiter up, down; /* --up-rate and --down-rate, shared by every connection */
+    struct hasher hasher;    /* verifies completed pieces off the peer threads (own lock) */
 
     pthread_mutex_t lock;         /* guards everything below */
     pthread_cond_t changed;       /* a piece was verified, or the torrent is stopping */

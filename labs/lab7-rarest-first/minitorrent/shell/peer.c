@@ -11,6 +11,7 @@
  */
 #include "peer.h"
 #include "clock.h"
+#include "hasher.h"
 #include "io.h"
 #include "threads.h"
 #include "torrent.h"
@@ -199,11 +200,13 @@ static void strike_locked(struct torrent *t, uint64_t key, const char *what, uin
     }
 }
 
-/* Hashes a piece that just got its last block and records the verdict. A good piece is announced
- * to everyone; a bad one is fetched again, and the peer that sent the wrong data gets a strike. */
-static void verify_piece(struct torrent *t, struct peer *p, uint32_t index, unsigned char *buf)
+/* Hashes a piece that got its last block and records the verdict. A good piece is announced to
+ * everyone; a bad one is fetched again, and the peers that sent the wrong data get a strike. It
+ * runs on the torrent's hasher thread (hasher.h), not on the thread that read the last block, so
+ * that thread goes on reading its socket meanwhile. The hash itself runs without the lock. */
+void peer_verify_piece(void *ctx, uint32_t index, unsigned char *buf)
 {
-    (void)p;
+    struct torrent *t = ctx;
     int good = storage_verify_piece(&t->store, index, buf);
     pthread_mutex_lock(&t->lock);
     if (good < 0) {
@@ -244,8 +247,7 @@ static void verify_piece(struct torrent *t, struct peer *p, uint32_t index, unsi
  * sender struck (core/smartban.h). The check, the write and the bookkeeping happen under the
  * lock, so no block is ever written over a piece that is being verified or is already verified.
  * Returns 0, or -1 on a disk error. */
-static int on_block(struct torrent *t, struct peer *p, const struct session_event *ev,
-                    unsigned char *piecebuf)
+static int on_block(struct torrent *t, struct peer *p, const struct session_event *ev)
 {
     struct picker_block b = {ev->block.index, ev->block.begin, ev->block.length};
     uint64_t now = clock_ms();
@@ -279,8 +281,11 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
         smartban_stored(&t->smartban, p->key, b.index, b.begin);
     }
     pthread_mutex_unlock(&t->lock);
+    /* The picker hands out no block of a complete piece until its verdict, so nothing is written
+     * over the piece while the hasher reads it back. The push may wait for room in the queue,
+     * which is why it comes after the lock is released: the hasher needs the lock to finish. */
     if (a == PICKER_PIECE_COMPLETE)
-        verify_piece(t, p, b.index, piecebuf);
+        hasher_push(&t->hasher, b.index);
     return 0;
 }
 
@@ -313,8 +318,7 @@ static bool keep_connection(struct torrent *t, struct peer *p)
 }
 
 /* Handles one event from the session. Returns 0, or -1 to close the connection. */
-static int on_event(struct torrent *t, struct peer *p, const struct session_event *ev,
-                    unsigned char *piecebuf)
+static int on_event(struct torrent *t, struct peer *p, const struct session_event *ev)
 {
     int rc = 0;
     switch (ev->type) {
@@ -370,7 +374,7 @@ static int on_event(struct torrent *t, struct peer *p, const struct session_even
         pthread_mutex_unlock(&t->lock);
         break;
     case SESSION_EV_BLOCK:
-        rc = on_block(t, p, ev, piecebuf);
+        rc = on_block(t, p, ev);
         break;
     case SESSION_EV_ERROR:
         if (t->cfg.verbose)
@@ -450,8 +454,7 @@ static int dial(struct torrent *t, struct peer *p)
 
 /* Reads at most max bytes the socket has and feeds them to the session. Returns 0, or -1 to
  * close. */
-static int read_and_handle(struct torrent *t, struct peer *p, unsigned char *buf, size_t max,
-                           unsigned char *piecebuf)
+static int read_and_handle(struct torrent *t, struct peer *p, unsigned char *buf, size_t max)
 {
     ssize_t n = read(p->fd, buf, max);
     if (n < 0)
@@ -467,7 +470,7 @@ static int read_and_handle(struct torrent *t, struct peer *p, unsigned char *buf
         off += used;
         if (ev.type == SESSION_EV_NONE)
             return 0;
-        if (on_event(t, p, &ev, piecebuf) < 0)
+        if (on_event(t, p, &ev) < 0)
             return -1;
     }
 }
@@ -547,7 +550,7 @@ static void *peer_main(void *arg)
         if (stop)
             break;
         if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && can_read > 0 &&
-            read_and_handle(t, p, buf, can_read, piecebuf) < 0)
+            read_and_handle(t, p, buf, can_read) < 0)
             break;
         if (session_tick(&p->s, clock_ms()) < 0) {
             if (t->cfg.verbose)

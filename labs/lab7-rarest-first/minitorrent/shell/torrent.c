@@ -189,6 +189,11 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* Completed pieces are hashed on a thread of their own (hasher.h). */
+    if (hasher_start(&t->hasher, t->mi.piece_length, peer_verify_piece, t) < 0) {
+        snprintf(err, errlen, "cannot start the hashing thread: %s", strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -628,6 +633,8 @@ void torrent_stop(struct torrent *t)
         if (left == 0)
             break;
     }
+    /* No peer pushes pieces now: the hasher gives its verdict on those still queued and ends. */
+    hasher_stop(&t->hasher);
     /* Tell the tracker we are gone, briefly: a dead tracker must not hold up the exit. */
     struct announce_params ap;
     pthread_mutex_lock(&t->lock);
@@ -645,6 +652,7 @@ void torrent_stop(struct torrent *t)
 
 void torrent_close(struct torrent *t)
 {
+    hasher_stop(&t->hasher); /* when torrent_stop did not run; it uses what is freed below */
     if (t->listen_fd >= 0)
         close(t->listen_fd);
     for (int i = 0; i < 2; i++)
