@@ -78,10 +78,13 @@ mkdir -p "$work"
 # halt_on_error, TSan's halt_on_error), so Check sees the test fail, and the report itself is
 # printed on the test's standard error, where it is collected into that test's output below.
 # Sanitized code runs slower, so Check's time outs stretch (unless the caller chose a multiplier).
+# LeakSanitizer checks each test's process as it ends, which costs about 50 ms a test, so it
+# looks for leaks in the lab's own tests only: the earlier labs' code had its leak check in its
+# own lab.
 variant_env() {
     case $1 in
     asan)
-        echo "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=1:${ASAN_OPTIONS:-}" \
+        echo "ASAN_OPTIONS=detect_leaks=$2:abort_on_error=0:exitcode=1:${ASAN_OPTIONS:-}" \
             "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}" \
             "CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-2}"
         ;;
@@ -99,6 +102,14 @@ variant_label() {
     *) echo "$1" ;;
     esac
 }
+own_tags="" reg_tags=""
+for p in $run_tags; do
+    case " $grades " in
+    *" $p "*) own_tags="$own_tags $p" ;;
+    *) reg_tags="$reg_tags $p" ;;
+    esac
+done
+own_tags=$(echo $own_tags) reg_tags=$(echo $reg_tags)
 
 # The test programs are independent (each binds its own port 0 and works in its own temporary
 # folder), so they run several at a time: four per processor, since much of their time is spent
@@ -110,22 +121,31 @@ jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 case $jobs in '' | *[!0-9]*) jobs=2 ;; esac
 jobs=$((jobs * 4))
 mk=$work/run.mk
-printf 'all:' >"$mk"
-for v in $variants; do
-    vn=${v%%:*}
-    for t in "$@"; do printf ' %s' "$work/$vn/$t.rc"; done >>"$mk"
-done
-printf '\n' >>"$mk"
+targets="" rules="" files=""
+# job VARIANT RUN TAGS ENV TESTDIR BINDIR TEST: one run of one test program.
+job() {
+    [ -n "$3" ] || return 0
+    targets="$targets $work/$1/$7.$2.rc"
+    files="$files $work/$1/$7.$2.out"
+    rules="$rules$work/$1/$7.$2.rc:
+	@$4 TOOLKIT_BIN=$6 CK_TAP_LOG_FILE_NAME=- CK_INCLUDE_TAGS=\"$3\" $5/$7 >$work/$1/$7.$2.out 2>&1; echo \$\$? >\$@
+"
+}
 for v in $variants; do
     vn=${v%%:*} rest=${v#*:}
     tdir=${rest%%:*} bdir=${rest#*:}
     mkdir -p "$work/$vn"
     for t in "$@"; do
-        printf '%s:\n\t@%s TOOLKIT_BIN=%s CK_TAP_LOG_FILE_NAME=- CK_INCLUDE_TAGS="%s" %s >%s 2>&1; echo $$? >%s\n' \
-            "$work/$vn/$t.rc" "$(variant_env "$vn")" "$bdir" "$run_tags" "$tdir/$t" \
-            "$work/$vn/$t.out" "$work/$vn/$t.rc" >>"$mk"
+        case $vn in
+        asan)
+            job "$vn" own "$own_tags" "$(variant_env asan 1)" "$tdir" "$bdir" "$t"
+            job "$vn" reg "$reg_tags" "$(variant_env asan 0)" "$tdir" "$bdir" "$t"
+            ;;
+        *) job "$vn" all "$run_tags" "$(variant_env "$vn")" "$tdir" "$bdir" "$t" ;;
+        esac
     done
 done
+printf 'all:%s\n%s' "$targets" "$rules" >"$mk"
 MAKEFLAGS= MAKELEVEL= MFLAGS= make -s -f "$mk" -j"$jobs" all
 
 # What the student reads: the plain run of every program in order, then the output of a sanitized
@@ -134,29 +154,24 @@ show() {
     grep -v -E '^(not )?ok [0-9]+ - |^1\.\.[0-9]+$' "$1"
 }
 status=0
-for v in $variants; do
-    vn=${v%%:*}
-    for t in "$@"; do
-        rc=$(cat "$work/$vn/$t.rc" 2>/dev/null || echo 1)
-        [ "$rc" -eq 0 ] || status=1
-        if [ "$vn" = plain ]; then
-            echo "== $t"
-            show "$work/$vn/$t.out"
-        elif [ "$rc" -ne 0 ]; then
-            echo "== $t, built with -fsanitize=$(variant_label "$vn")"
-            show "$work/$vn/$t.out"
-        fi
-    done
+for f in $files; do
+    rc=$(cat "${f%.out}.rc" 2>/dev/null || echo 1)
+    [ "$rc" -eq 0 ] || status=1
+    t=$(basename "$f" .out)
+    t=${t%.*}
+    vn=$(basename "$(dirname "$f")")
+    if [ "$vn" = plain ]; then
+        echo "== $t"
+        show "$f"
+    elif [ "$rc" -ne 0 ]; then
+        echo "== $t, built with -fsanitize=$(variant_label "$vn")"
+        show "$f"
+    fi
 done
 
-# One awk reads every output file (variant by variant, program by program), cuts it into the
-# tests' windows at the TAP lines, and merges the variants: the plain run gives the list of tests,
-# and the others are matched to it by program and position.
-files=""
-for v in $variants; do
-    vn=${v%%:*}
-    for t in "$@"; do files="$files $work/$vn/$t.out"; done
-done
+# One awk reads every output file, cuts it into the tests' windows at the TAP lines, and merges
+# the variants: the plain run gives the list of tests, and the others are matched to it by program,
+# name and, for a test that runs in a loop, its turn.
 [ -n "$results" ] && mkdir -p "$results"
 LC_ALL=C awk -v tapout="${results:+$results/results.tap}" -v jsonout="${results:+$results/results.json}" \
     -v lab="$lab" -v partial="$partial" -v grades=" $(echo $grades) " -v skipped="$skipped" \
@@ -182,85 +197,77 @@ function report(s) {
 # At most 3000 characters of a report: Gradescope shows the test output in a small box.
 function cut(s) { return length(s) > 3000 ? substr(s, 1, 3000) "\n[... cut; make check shows it all]" : s }
 function endfile() {
-    if (cur == "") return
-    if (!summary[cur]) {
-        crash[cur] = win
-        crashrc[cur] = rc
+    if (cur != "" && !summary) {
+        ncrash++; crashv[ncrash] = v; crashp[ncrash] = prog; crashrc[ncrash] = rc; crashtext[ncrash] = win
+        crashed[v SUBSEP prog] = crashed[v SUBSEP prog] sprintf("%s exited with status %s before printing its summary", prog, rc) \
+            (win == "" ? "" : ", after:\n" cut(win)) "\n"
     }
 }
 FNR == 1 {
     endfile()
-    f = FILENAME; sub(/\.out$/, "", f); prog = f; sub(/.*\//, "", prog)
+    f = FILENAME; sub(/\.[a-z]+\.out$/, "", f); prog = f; sub(/.*\//, "", prog)
     v = f; sub(/\/[^\/]*$/, "", v); sub(/.*\//, "", v)
     if (!(v in seenv)) { seenv[v] = 1; nv++; vorder[nv] = v }
-    if (!(prog in seenp)) { seenp[prog] = 1; np++; porder[np] = prog }
-    cur = v SUBSEP prog; k = 0; win = ""; summary[cur] = 0
+    cur = FILENAME; win = ""; summary = 0
     rc = ""; rcf = FILENAME; sub(/\.out$/, ".rc", rcf)
     if ((getline rc < rcf) <= 0) rc = "?"
     close(rcf)
 }
 /^Running suite\(s\):/ { win = ""; next }
 /^(not )?ok [0-9]+ - / {
-    k++
     t = $0; sub(/^(not )?ok [0-9]+ - /, "", t)
     # file:tcase:test: message
     split(t, part, ":")
-    key = cur SUBSEP k
-    tc[key] = part[2]; nm[key] = part[3]
+    n = part[3]; turn = ++turns[v SUBSEP prog SUBSEP n]
+    key = v SUBSEP prog SUBSEP n SUBSEP turn
+    if (v == "plain") { nt++; tprog[nt] = prog; tname[nt] = n; tturn[nt] = turn; own[nt] = (index(grades, " " part[2] " ") > 0) }
     m = t; for (i = 0; i < 3; i++) sub(/^[^:]*:/, "", m); sub(/^ /, "", m)
-    ok[key] = ($0 ~ /^ok /); msg[key] = m; out[key] = win; win = ""
-    ntest[cur] = k
+    ran[key] = 1; ok[key] = ($0 ~ /^ok /); msg[key] = m; out[key] = win; win = ""
     next
 }
-/^[0-9]+%: Checks: [0-9]+/ { summary[cur] = 1; after = 1; next }
+/^[0-9]+%: Checks: [0-9]+/ { summary = 1; next }
 /^[^:]+:[0-9]+:[FE]:[^:]+:[^:]+:[0-9]+: / {
-    split($0, fl, ":"); if (!((cur SUBSEP fl[5]) in where)) where[cur SUBSEP fl[5]] = fl[1] ":" fl[2]; next
+    split($0, fl, ":"); wk = v SUBSEP prog SUBSEP fl[5]
+    if (!(wk in where)) where[wk] = fl[1] ":" fl[2]
+    next
 }
 /^1\.\.[0-9]+$/ { next }
 /^SKIP [^ :]+: / {
-    t = $0; sub(/^SKIP /, "", t); n = t; sub(/:.*/, "", n); sub(/^[^:]*: /, "", t); skip[cur SUBSEP n] = t
+    t = $0; sub(/^SKIP /, "", t); n = t; sub(/:.*/, "", n); sub(/^[^:]*: /, "", t); skip[v SUBSEP prog SUBSEP n] = t
 }
 { win = win (win == "" ? "" : "\n") $0 }
 END {
     endfile()
-    nt = 0
-    for (i = 1; i <= np; i++) {
-        p = porder[i]; base = "plain" SUBSEP p
-        for (j = 1; j <= ntest[base]; j++) {
-            kb = base SUBSEP j; n = nm[kb]
-            nt++; tname[nt] = n; own[nt] = (index(grades, " " tc[kb] " ") > 0)
-            pass = 1; sk = ""; text = ""
-            for (a = 1; a <= nv; a++) {
-                v = vorder[a]; c = v SUBSEP p; kv = c SUBSEP j
-                if (!(kv in nm) || nm[kv] != n) {
-                    vfail[v]++; pass = 0
-                    text = text sprintf("[%s] %s did not run: the test program stopped early (status %s)\n%s\n", \
-                        label(v), n, crashrc[c], cut(crash[c]))
-                    continue
-                }
-                if ((c SUBSEP n) in skip) sk = skip[c SUBSEP n]
-                bad = !ok[kv] || report(out[kv])
-                if (bad) {
-                    vfail[v]++; pass = 0
-                    w = ((c SUBSEP n) in where) ? where[c SUBSEP n] ": " : ""
-                    why = ok[kv] ? "passed, but a sanitizer reported an error while it ran" : msg[kv]
-                    text = text sprintf("[%s] %s%s\n", label(v), w, why)
-                    if (out[kv] != "") text = text cut(out[kv]) "\n"
-                } else vpass[v]++
-            }
-            status[nt] = pass ? "passed" : "failed"
-            skipped_t[nt] = (pass && sk != "")
-            output[nt] = pass ? (sk != "" ? "skipped: " sk : "") : text
-        }
-        # A program that crashed before its first test, or whose plain run crashed, is one failure.
+    for (i = 1; i <= nt; i++) {
+        p = tprog[i]; n = tname[i]
+        pass = 1; sk = ""; text = ""
         for (a = 1; a <= nv; a++) {
-            v = vorder[a]; c = v SUBSEP p
-            if ((c in crash) && ntest[c] >= ntest[base]) {
-                nt++; tname[nt] = p " (the whole test program, " label(v) ")"; own[nt] = 0
-                status[nt] = "failed"; skipped_t[nt] = 0; vfail[v]++
-                output[nt] = sprintf("%s exited with status %s before printing its summary:\n%s", p, crashrc[c], cut(crash[c]))
+            v = vorder[a]; kv = v SUBSEP p SUBSEP n SUBSEP tturn[i]
+            if (!(kv in ran)) {
+                vfail[v]++; pass = 0
+                text = text sprintf("[%s] %s did not run: %s\n", label(v), n, \
+                    ((v SUBSEP p) in crashed) ? crashed[v SUBSEP p] : "it is missing from this build")
+                continue
             }
+            if ((v SUBSEP p SUBSEP n) in skip) sk = skip[v SUBSEP p SUBSEP n]
+            if (!ok[kv] || report(out[kv])) {
+                vfail[v]++; pass = 0
+                w = ((v SUBSEP p SUBSEP n) in where) ? where[v SUBSEP p SUBSEP n] ": " : ""
+                why = ok[kv] ? "passed, but a sanitizer reported an error while it ran" : msg[kv]
+                text = text sprintf("[%s] %s%s\n", label(v), w, why)
+                if (out[kv] != "") text = text cut(out[kv]) "\n"
+            } else vpass[v]++
         }
+        status[i] = pass ? "passed" : "failed"
+        skipped_t[i] = (pass && sk != "")
+        output[i] = pass ? (sk != "" ? "skipped: " sk : "") : text
+    }
+    # A program that stopped before printing its summary is one more failure: the tests it did not
+    # reach are not in the list of the plain run when the plain run is the one that stopped.
+    for (c = 1; c <= ncrash; c++) {
+        nt++; tname[nt] = crashp[c] " (the whole test program, " label(crashv[c]) ")"; own[nt] = 0
+        status[nt] = "failed"; skipped_t[nt] = 0; vfail[crashv[c]]++
+        output[nt] = sprintf("%s exited with status %s before printing its summary:\n%s", crashp[c], crashrc[c], cut(crashtext[c]))
     }
     ownpass = 0; ownmax = 0; regpass = 0; regn = 0; npass = 0; nfail = 0; nskip = 0
     for (i = 1; i <= nt; i++) {
