@@ -2,8 +2,9 @@
  * net.h - the one getaddrinfo idiom, used by every program in the toolkit.
  *
  * Servers and clients, TCP and UDP, IPv4 and IPv6 all go through these few functions, so a student
- * reads the address-resolution loop once (GUIDE §2.10). They never exit: on failure they return -1
- * and write a one-line explanation into the caller's err buffer, and main() decides what to do.
+ * reads the address-resolution loop once (PITFALLS.md, "getaddrinfo and IPv6"). They never exit:
+ * on failure they return -1 and write a one-line explanation into the caller's err buffer, and
+ * main() decides what to do.
  */
 #ifndef NET_H
 #define NET_H

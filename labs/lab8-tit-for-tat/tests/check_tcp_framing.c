@@ -1,7 +1,7 @@
 /*
  * check_tcp_framing.c - byte streams have no message boundaries: readn, writen and the line reader.
  *
- * The pitfalls of GUIDE §3 that these helpers exist for, each made to happen on purpose:
+ * The pitfalls of PITFALLS.md that these helpers exist for, each made to happen on purpose:
  * short reads (a SOCK_SEQPACKET socketpair hands out exactly one written record per read, so a
  * line written byte by byte arrives byte by byte), coalesced lines, EINTR in the middle of a read,
  * partial writes under a signal storm, and EPIPE instead of death by SIGPIPE.
