@@ -217,6 +217,20 @@ START_TEST(filedist_recv_catches_bad_chunks)
     close(sv[0]);
     close(sv[1]);
 
+    /* The stream ends inside a chunk's header, after 3 of its 28 bytes: that is the end of the
+     * stream, not a bad header (the bytes that never came must not be parsed). */
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ck_assert_int_eq(tk_send_all(sv[0], "\xff\xff\xff", 3), 3);
+    shutdown(sv[0], SHUT_WR);
+    unsigned char buf[4096];
+    rc = fd_recv_chunk(sv[1], &SMALL, 2, buf);
+    ck_assert_msg(rc == FD_E_EOF,
+                  "a stream that ends after 3 bytes of a chunk header: fd_recv_chunk returned "
+                  "%ld, expected FD_E_EOF (%d)",
+                  rc, FD_E_EOF);
+    close(sv[0]);
+    close(sv[1]);
+
     /* A header that claims more than the chunk can hold is refused at once: its data is not
      * awaited (nothing follows the header here, so waiting for it would hang). */
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
