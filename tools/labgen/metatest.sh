@@ -192,7 +192,7 @@ metatest() {
         *" $best "*)
             targeted=$((targeted + 1))
             [ "$status $max" = "failed 1" ] || problem "$name passes on the starter: it grades nothing"
-            [ "$sol" = "passed 1" ] || problem "$name is one of the lab's own tests but is worth no point"
+            [ "${sol#* }" = 1 ] || problem "$name is one of the lab's own tests but is worth no point"
             continue
             ;;
         esac
