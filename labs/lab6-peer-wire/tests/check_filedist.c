@@ -264,6 +264,34 @@ START_TEST(filedist_pace_holds_the_rate)
 }
 END_TEST
 
+/* fd_send_chunk must take every byte it sends, header included, from the shared pacer: the upload
+ * limit is on the whole server. The pacer's first burst is used up first, so that the 1836 bytes
+ * of a small chunk (28 of header, 1808 of data) must wait for tokens at 8 KiB/s: about 220 ms. */
+START_TEST(filedist_send_chunk_is_paced)
+{
+    unsigned char data[1808], buf[4096];
+    pattern(data, sizeof data, 3);
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct fd_pacer p;
+    ck_assert_int_eq(fd_pacer_init(&p, 8192), 0);
+    fd_pace(&p, FD_SLICE);
+    uint64_t t0 = clock_ms();
+    ck_assert_int_eq(fd_send_chunk(sv[0], &p, 2, data, sizeof data), 0);
+    uint64_t ms = clock_ms() - t0;
+    fd_pacer_free(&p);
+    ck_assert_msg(ms >= 150,
+                  "a chunk of 1808 bytes sent through an 8 KiB/s pacer with no tokens left took "
+                  "%llu ms, expected at least 150 (about 220): fd_send_chunk does not pace what "
+                  "it sends",
+                  (unsigned long long)ms);
+    long n = fd_recv_chunk(sv[1], &SMALL, 2, buf);
+    ck_assert_msg(n == (long)sizeof data, "the paced chunk: fd_recv_chunk returned %ld", n);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
 /* Writes a file of n pattern bytes into dir and returns its path in a static buffer. */
 static const char *make_file(const char *dir, size_t n)
 {
@@ -371,6 +399,7 @@ static Suite *filedist_suite(void)
     tk_add_test(tc, filedist_chunks_through_a_socket);
     tk_add_test(tc, filedist_recv_catches_bad_chunks);
     tk_add_test(tc, filedist_pace_holds_the_rate);
+    tk_add_test(tc, filedist_send_chunk_is_paced);
     tk_add_test(tc, filedist_programs_distribute_a_file);
     tk_add_test(tc, filedist_client_refuses_a_corrupt_chunk);
     return s;
