@@ -1,6 +1,6 @@
 #!/bin/sh
-# labgen.sh - writes the lab folders from the toolkit's reference sources (GUIDE §1: one source of
-# truth). Run it from the toolkit's top folder.
+# labgen.sh - writes the lab folders from the toolkit's reference sources, so that the code a student
+# completes is the code the toolkit runs (one source of truth). Run it from the toolkit's top folder.
 #
 #   sh tools/labgen/labgen.sh handouts [DIR]     every lab's starter into DIR (default labs/);
 #                                                each folder's README.md is hand-written and kept
@@ -8,12 +8,14 @@
 #   sh tools/labgen/labgen.sh solution N DIR     lab N with its TODO bodies written: the solution
 #   sh tools/labgen/labgen.sh functions N        "FILE FUNCTION" for each function lab N's student writes
 #   sh tools/labgen/labgen.sh get N KEY          folder, title, grades (lab N's own test prefixes),
-#                                                prefixes (labs 1..N's) or files (labs 1..N's)
+#                                                prefixes (labs 1..N's), given (the test cases of
+#                                                given code, labs 1..N's), sanitizers (lab N's)
+#                                                or files (labs 1..N's)
 #   sh tools/labgen/labgen.sh labs               the lab numbers, one a line
 #
 # labs.conf says which files and test prefixes each lab adds; labgen.awk turns each .c and .h file
-# into its lab version (see the markers it describes); Makefile.lab and grade.sh are the same for
-# every lab.
+# into its lab version (see the markers it describes); Makefile.lab, grade.sh, sanitizers.sh and
+# labs/PITFALLS.md are the same for every lab.
 set -eu
 here=$(dirname "$0")
 conf=$here/labs.conf
@@ -33,6 +35,8 @@ conf_get() {
         if (lab == want && k == "title") title = v
         if (lab == want && k == "grades") grades = grades " " v
         if (lab <= want && k == "grades") prefixes = prefixes " " v
+        if (lab <= want && k == "given") given = given " " v
+        if (lab == want && k == "sanitizers") { sanitizers = v; sanset = 1 }
         if (lab <= want && k == "files") files = files " " v
     }
     END {
@@ -41,6 +45,8 @@ conf_get() {
         else if (key == "title") r = title
         else if (key == "grades") r = grades
         else if (key == "prefixes") r = prefixes
+        else if (key == "given") r = given
+        else if (key == "sanitizers") r = sanset ? sanitizers : "asan"
         else if (key == "files") r = files
         else exit 1
         gsub(/^[ \t]+|[ \t]+$/, "", r); gsub(/[ \t]+/, " ", r); print r
@@ -70,8 +76,12 @@ write_lab() {
         esac
     done
     cp "$here/grade.sh" "$dir/tests/grade.sh"
-    sed -e "s|@LAB@|$n|g" -e "s|@TITLE@|$(conf_get "$n" title)|g" \
+    cp "$here/sanitizers.sh" "$dir/tests/sanitizers.sh"
+    # The socket pitfalls that the handouts cite, so that a lab folder needs nothing outside it.
+    cp "labs/PITFALLS.md" "$dir/PITFALLS.md"
+    sed -e "s|@LAB@|$n|g" -e "s|@PREV@|$((n - 1))|g" -e "s|@TITLE@|$(conf_get "$n" title)|g" \
         -e "s|@LAB_PREFIXES@|$(conf_get "$n" grades)|g" -e "s|@PREFIXES@|$(conf_get "$n" prefixes)|g" \
+        -e "s|@GIVEN@|$(conf_get "$n" given)|g" -e "s|@SANITIZERS@|$(conf_get "$n" sanitizers)|g" \
         -e "s|@PROGRAMS@|$(echo $programs)|g" "$here/Makefile.lab" >"$dir/Makefile"
     printf '/bin/\n/build/\n/results.json\n/results.tap\n' >"$dir/.gitignore"
     readme=labs/$(conf_get "$n" folder)/README.md

@@ -1,30 +1,45 @@
 #!/bin/sh
-# metatest.sh - tests the lab handouts themselves (GUIDE §1, "meta-test the handouts").
+# metatest.sh - tests the lab handouts themselves: a lab whose tests pass on the starter, or do not
+# catch a typical mistake, grades nothing.
 #
-#   sh tools/labgen/metatest.sh [-v] N...      from the toolkit's top folder
+#   sh tools/labgen/metatest.sh [-v] [--no-mutants] N...      from the toolkit's top folder
 #
 # For each lab N it copies labs/labN-*/ to a temporary folder (so the folder is shown to stand
 # alone) and generates the lab's solution next to it, then checks that:
 #   1. the starter builds with -Werror;
-#   2. graded there, every test that lab N targets fails on the starter, while every test of the
-#      earlier labs passes (a test that skips on the solution too is left out: the machine lacks
-#      what it needs, and skipping says nothing about the starter);
-#   3. the solution passes every test of labs 1..N, and its results.json has a full score;
+#   2. graded there, every test that lab N targets fails on the starter and its results.json
+#      scores 0, while every test of the earlier labs passes (a test that skips on the solution too
+#      is left out: the machine lacks what it needs, and skipping says nothing about the starter);
+#   3. the solution passes every test of labs 1..N in every build (plain and sanitized), and its
+#      results.json has every point of the lab, and only the lab's own tests carry points;
 #   4. both results.json files hold the fields Gradescope reads;
-#   5. the README names every function the student writes.
-# It prints one line per lab, and with -v the whole grading output. It exits 1 if any lab fails.
+#   5. the README names every function the student writes;
+#   6. (unless --no-mutants) each mutant, tools/labgen/mutants/labN/NAME.patch, applied to a copy
+#      of the built solution, makes at least one of the lab's own tests fail. A mutant is one
+#      typical student mistake: its first line is "# mistake: ..." and the rest a unified diff of
+#      the toolkit's sources (git diff), applied with patch -p1 in the lab folder. The copy keeps
+#      the solution's build, so make recompiles only the patched file, and only the lab's own
+#      test cases run (make grade ONLY=...).
+# It prints one line per lab and "labN mutants: K of K caught", and with -v the whole grading
+# output. It exits 1 if any lab fails or any mutant survives.
 set -u
-verbose=0
-if [ "${1:-}" = -v ]; then
-    verbose=1
-    shift
-fi
+verbose=0 mutants=1
+while [ $# -gt 0 ]; do
+    case $1 in
+    -v) verbose=1; shift ;;
+    --no-mutants) mutants=0; shift ;;
+    *) break ;;
+    esac
+done
 here=$(cd "$(dirname "$0")" && pwd)
 labgen="sh $here/labgen.sh"
 top=$(pwd)
 # The labs build and test themselves: nothing from a surrounding make or test run may leak in.
 unset MAKEFLAGS MAKELEVEL MFLAGS TOOLKIT_BIN CK_RUN_SUITE CK_RUN_CASE CK_INCLUDE_TAGS \
-    CK_EXCLUDE_TAGS CK_TAP_LOG_FILE_NAME CK_XML_LOG_FILE_NAME CK_LOG_FILE_NAME CK_FORK
+    CK_EXCLUDE_TAGS CK_TAP_LOG_FILE_NAME CK_XML_LOG_FILE_NAME CK_LOG_FILE_NAME CK_FORK ONLY \
+    SANITIZERS AUTOGRADER_ROOT
+# Nothing is written to a real /autograder/results of this machine.
+export AUTOGRADER_ROOT=/nonexistent-autograder
 
 # Milliseconds since the epoch where date knows %N, whole seconds times 1000 elsewhere.
 now_ms() {
@@ -35,9 +50,17 @@ now_ms() {
     esac
 }
 
-# results FILE: "name status" for each test in a results.json that grade.sh wrote (one test a line).
+# results FILE: "name status max_score" for each test in a results.json that grade.sh wrote (one
+# test a line); a regression test's name loses its "regression: " label, and a skipped test's
+# status is "skipped".
 results() {
-    sed -n 's/^ *{"name": "\([^"]*\)", "score": [0-9]*, "max_score": \([0-9]*\), "status": "\([a-z]*\)".*/\1 \3 \2/p' "$1"
+    sed -n -e 's/^ *{"name": "\(regression: \)\{0,1\}\([^"]*\)", "score": [0-9]*, "max_score": \([0-9]*\), "status": "passed", "output": "skipped: .*/\2 skipped \3/p' \
+        -e 't' -e 's/^ *{"name": "\(regression: \)\{0,1\}\([^"]*\)", "score": [0-9]*, "max_score": \([0-9]*\), "status": "\([a-z]*\)".*/\2 \4 \3/p' "$1"
+}
+
+# score FILE: the score of a results.json.
+score() {
+    sed -n 's/^  "score": \([0-9]*\),$/\1/p' "$1"
 }
 
 # valid_json FILE: the fields of Gradescope's results.json are all there (and, where python3
@@ -45,7 +68,7 @@ results() {
 valid_json() {
     grep -q '^  "score": [0-9]*,$' "$1" && grep -q '^  "tests": \[' "$1" || return 1
     tests_n=$(grep -c '^ *[{]"name"' "$1")
-    tests_m=$(grep -cE '^ *[{]"name": "[^"]*", "score": [0-9]+, "max_score": [0-9]+, "status": "(passed|failed)", "output": ".*"[}]' "$1")
+    tests_m=$(grep -cE '^ *[{]"name": "[^"]*", "score": [0-9]+, "max_score": [0-9]+, "status": "(passed|failed)", "output": ".*", "visibility": "visible"[}]' "$1")
     [ "$tests_n" -gt 0 ] && [ "$tests_n" -eq "$tests_m" ] || return 1
     if command -v python3 >/dev/null 2>&1; then
         python3 - "$1" <<'PY' || return 1
@@ -60,11 +83,56 @@ PY
     fi
 }
 
+# run_mutants N TMP GRADES: applies each of lab N's mutants to a copy of TMP/solution (built and
+# graded) and grades it on the lab's own test cases; sets mutline, and calls problem for each
+# mutant that survives or does not apply.
+run_mutants() {
+    mdir=$top/tools/labgen/mutants/lab$1
+    k=0 caught=0 survived=""
+    for patchf in "$mdir"/*.patch; do
+        [ -f "$patchf" ] || continue
+        k=$((k + 1))
+        mname=$(basename "$patchf" .patch)
+        mistake=$(sed -n '1s/^# mistake: //p' "$patchf")
+        [ -n "$mistake" ] || problem "mutant $mname: its first line is not \"# mistake: ...\""
+        rm -rf "$2/mutant"
+        cp -Rp "$2/solution" "$2/mutant"
+        rm -f "$2/mutant/results.json"
+        if ! (cd "$2/mutant" && patch -p1 -s -f --dry-run <"$patchf" >"$2/patch.out" 2>&1); then
+            problem "mutant $mname does not apply to the solution of lab $1 (regenerate it with git diff in the toolkit): $(head -n 3 "$2/patch.out" | tr '\n' ' ')"
+            survived="$survived $mname(does-not-apply)"
+            continue
+        fi
+        (cd "$2/mutant" && patch -p1 -s -f <"$patchf" >/dev/null 2>&1)
+        m0=$(now_ms)
+        (cd "$2/mutant" && make grade ONLY="$3" >"$2/mutant.out" 2>&1)
+        m1=$(now_ms)
+        echo "---- lab$1 mutant $mname ($(((m1 - m0) / 1000)) s): $mistake" >>"$log"
+        tail -n 6 "$2/mutant.out" >>"$log"
+        if ! [ -f "$2/mutant/results.json" ]; then
+            problem "mutant $mname: the patched solution does not build or grade: $(grep -m 1 -E 'error|Error' "$2/mutant.out")"
+            survived="$survived $mname(no-build)"
+        elif grep -qE '^ *[{]"name": "[^r][^"]*", "score": 0, "max_score": 1, "status": "failed"' "$2/mutant/results.json"; then
+            caught=$((caught + 1))
+        else
+            problem "mutant $mname survives (every test of lab $1 still passes): $mistake"
+            survived="$survived $mname"
+        fi
+    done
+    mutline="lab$1 mutants: $caught of $k caught"
+    [ -z "$survived" ] || mutline="$mutline; survived:$survived"
+    [ "$k" -ge 6 ] || mutline="$mutline (fewer than 6: add mutants in tools/labgen/mutants/lab$1/)"
+    rm -rf "$2/mutant"
+}
+
 metatest() {
     n=$1
     folder=$($labgen get "$n" folder) || return 1
     grades=$($labgen get "$n" grades)
     prefixes=$($labgen get "$n" prefixes)
+    given=$($labgen get "$n" given)
+    given_before=""
+    [ "$n" -le 1 ] || given_before=$($labgen get $((n - 1)) given)
     tmp=$(mktemp -d)
     log=$tmp/log
     problems=""
@@ -111,12 +179,12 @@ metatest() {
     while read -r name status max; do
         # The test case a test belongs to is the longest prefix of its name among the lab's.
         best=""
-        for p in $prefixes; do
+        for p in $prefixes $given; do
             case $name in "${p}_"*) [ ${#p} -gt ${#best} ] && best=$p ;; esac
         done
-        [ -n "$best" ] || problem "$name ran but belongs to none of the test cases $prefixes"
+        [ -n "$best" ] || problem "$name ran but belongs to none of the test cases $prefixes $given"
         sol=$(awk -v t="$name" '$1 == t { print $2, $3 }' "$tmp/sol")
-        if [ "$sol" = "passed 0" ]; then
+        if [ "$sol" = "skipped 0" ]; then
             envskip=$((envskip + 1)) # skipped on the solution: this machine cannot run it
             continue
         fi
@@ -124,16 +192,30 @@ metatest() {
         *" $best "*)
             targeted=$((targeted + 1))
             [ "$status $max" = "failed 1" ] || problem "$name passes on the starter: it grades nothing"
-            ;;
-        *)
-            earlier=$((earlier + 1))
-            [ "$status $max" = "passed 1" ] || problem "$name, from an earlier lab, fails on the starter"
+            [ "${sol#* }" = 1 ] || problem "$name is one of the lab's own tests but is worth no point"
+            continue
             ;;
         esac
+        [ "$max" = 0 ] || problem "$name is not one of lab $n's own tests, but it is worth a point"
+        case " $given " in
+        *" $best "*)
+            # Given code of this lab: it may rely on what the student writes, so it may fail on the
+            # starter; it must pass on the solution (checked below) and carries no point.
+            case " $given_before " in
+            *" $best "*) ;;
+            *) continue ;;
+            esac
+            ;;
+        esac
+        earlier=$((earlier + 1))
+        [ "$status" = passed ] || problem "$name, from an earlier lab or given code, fails on the starter"
     done <"$tmp/sta"
     [ "$(wc -l <"$tmp/sta")" -eq "$total" ] || problem "the starter ran $(wc -l <"$tmp/sta") tests, the solution $total"
-    grep -q '"status": "failed"' "$tmp/solution/results.json" && problem "the solution fails: $(grep -o '"name": "[^"]*", "score": 0, "max_score": 1' "$tmp/solution/results.json" | head -3)"
+    grep -q '"status": "failed"' "$tmp/solution/results.json" && problem "the solution fails: $(grep -o '"name": "[^"]*", "score": 0, "max_score": [01], "status": "failed"' "$tmp/solution/results.json" | head -3)"
     [ "$targeted" -gt 0 ] || problem "no test targets lab $n"
+    [ "$(score "$tmp/starter/results.json")" = 0 ] || problem "the starter scores $(score "$tmp/starter/results.json") points, not 0"
+    [ "$(score "$tmp/solution/results.json")" = "$targeted" ] || problem "the solution scores $(score "$tmp/solution/results.json") points, not $targeted"
+    grep -q '^sanitizers: ' "$tmp/solution.out" || problem "make grade printed no sanitizers: line"
 
     # 5. The handout names each function to write.
     nfun=0
@@ -141,6 +223,12 @@ metatest() {
         nfun=$((nfun + 1))
         grep -q "$fn" "$tmp/starter/README.md" 2>/dev/null || problem "README.md does not mention $fn()"
     done
+
+    # 6. The mutants: each typical mistake must lose points.
+    mutline=""
+    if [ $mutants -eq 1 ] && [ $sol_rc -eq 0 ]; then
+        run_mutants "$n" "$tmp" "$grades"
+    fi
 
     ms=$((t1 - t0))
     summary="$nfun functions to write, $targeted tests target them, $earlier earlier-lab tests"
@@ -153,6 +241,7 @@ metatest() {
         echo "lab$n FAIL: $summary$problems"
         status=1
     fi
+    [ -z "$mutline" ] || echo "$mutline"
     if [ $verbose -eq 1 ] || [ $status -ne 0 ]; then
         echo "---- lab$n: generator and starter build log (tail)"
         tail -n 20 "$log"

@@ -217,6 +217,20 @@ START_TEST(filedist_recv_catches_bad_chunks)
     close(sv[0]);
     close(sv[1]);
 
+    /* The stream ends inside a chunk's header, after 3 of its 28 bytes: that is the end of the
+     * stream, not a bad header (the bytes that never came must not be parsed). */
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ck_assert_int_eq(tk_send_all(sv[0], "\xff\xff\xff", 3), 3);
+    shutdown(sv[0], SHUT_WR);
+    unsigned char buf[4096];
+    rc = fd_recv_chunk(sv[1], &SMALL, 2, buf);
+    ck_assert_msg(rc == FD_E_EOF,
+                  "a stream that ends after 3 bytes of a chunk header: fd_recv_chunk returned "
+                  "%ld, expected FD_E_EOF (%d)",
+                  rc, FD_E_EOF);
+    close(sv[0]);
+    close(sv[1]);
+
     /* A header that claims more than the chunk can hold is refused at once: its data is not
      * awaited (nothing follows the header here, so waiting for it would hang). */
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -247,6 +261,34 @@ START_TEST(filedist_pace_holds_the_rate)
         fd_pace(&p, FD_SLICE);
     ck_assert_uint_lt(clock_ms() - t0, 500);
     fd_pacer_free(&p);
+}
+END_TEST
+
+/* fd_send_chunk must take every byte it sends, header included, from the shared pacer: the upload
+ * limit is on the whole server. The pacer's first burst is used up first, so that the 1836 bytes
+ * of a small chunk (28 of header, 1808 of data) must wait for tokens at 8 KiB/s: about 220 ms. */
+START_TEST(filedist_send_chunk_is_paced)
+{
+    unsigned char data[1808], buf[4096];
+    pattern(data, sizeof data, 3);
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct fd_pacer p;
+    ck_assert_int_eq(fd_pacer_init(&p, 8192), 0);
+    fd_pace(&p, FD_SLICE);
+    uint64_t t0 = clock_ms();
+    ck_assert_int_eq(fd_send_chunk(sv[0], &p, 2, data, sizeof data), 0);
+    uint64_t ms = clock_ms() - t0;
+    fd_pacer_free(&p);
+    ck_assert_msg(ms >= 150,
+                  "a chunk of 1808 bytes sent through an 8 KiB/s pacer with no tokens left took "
+                  "%llu ms, expected at least 150 (about 220): fd_send_chunk does not pace what "
+                  "it sends",
+                  (unsigned long long)ms);
+    long n = fd_recv_chunk(sv[1], &SMALL, 2, buf);
+    ck_assert_msg(n == (long)sizeof data, "the paced chunk: fd_recv_chunk returned %ld", n);
+    close(sv[0]);
+    close(sv[1]);
 }
 END_TEST
 
@@ -357,6 +399,7 @@ static Suite *filedist_suite(void)
     tk_add_test(tc, filedist_chunks_through_a_socket);
     tk_add_test(tc, filedist_recv_catches_bad_chunks);
     tk_add_test(tc, filedist_pace_holds_the_rate);
+    tk_add_test(tc, filedist_send_chunk_is_paced);
     tk_add_test(tc, filedist_programs_distribute_a_file);
     tk_add_test(tc, filedist_client_refuses_a_corrupt_chunk);
     return s;

@@ -1101,6 +1101,15 @@ START_TEST(picker_endgame_prefers_least_requested)
     block_is(&blk, 0, BLK, BLK);
     ck_assert(fake_request(&p, &has, &C, &blk));
     ck_assert_msg(blk.begin != BLK, "C was given the block already asked twice");
+    /* Now two of the blocks are asked twice and one once: D must get that one, whichever of 0
+     * and 2 it is, and not simply the first block still missing. */
+    struct fake_peer D = {0};
+    uint32_t want = blk.begin == 0 ? 2 * BLK : 0;
+    ck_assert(fake_request(&p, &has, &D, &blk));
+    ck_assert_msg(blk.begin == want,
+                  "end game, copies in flight: block 0 %s, block 1 twice, block 2 %s; D was "
+                  "given the block at %u, expected the one asked once, at %u",
+                  want == 0 ? "once" : "twice", want == 0 ? "twice" : "once", blk.begin, want);
     picker_free(&p);
     bitfield_free(&has);
 }
