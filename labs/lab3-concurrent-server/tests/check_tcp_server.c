@@ -712,6 +712,13 @@ START_TEST(tcp_client_half_close_still_reads_replies)
 END_TEST
 
 /* Runs a program with bad arguments and checks it fails with a message, not a crash. */
+/* Returns 1 when the program is built. Lab 2's folder has no tcp_upper_server3 (lab 3 adds it),
+ * and these checks of given code run there too, so they leave out what is not there yet. */
+static int built(const char *name)
+{
+    return access(tk_bin(name), X_OK) == 0;
+}
+
 static void expect_refusal(char *const argv[], const char *message)
 {
     static struct tk_proc p;
@@ -728,8 +735,11 @@ START_TEST(tcp_bad_arguments_get_clear_errors)
 {
     expect_refusal((char *[]){"tcp_upper_server1", "-p", "-5", NULL}, "bad port");
     expect_refusal((char *[]){"tcp_upper_server2", "--bogus", NULL}, "usage:");
-    expect_refusal((char *[]){"tcp_upper_server3", "--max-clients", "0", NULL}, "--max-clients");
-    expect_refusal((char *[]){"tcp_upper_server3", "--idle-secs", "0", NULL}, "--idle-secs");
+    if (built("tcp_upper_server3")) {
+        expect_refusal((char *[]){"tcp_upper_server3", "--max-clients", "0", NULL},
+                       "--max-clients");
+        expect_refusal((char *[]){"tcp_upper_server3", "--idle-secs", "0", NULL}, "--idle-secs");
+    }
     expect_refusal((char *[]){"tcp_upper_server2", "--idle-secs", "5", NULL}, "no --idle-secs");
     expect_refusal((char *[]){"tcp_upper_server2", "-b", "no-such-host.invalid", NULL},
                    "cannot resolve");
@@ -825,6 +835,8 @@ START_TEST(tcp_help_is_printed)
     const char *progs[] = {"tcp_upper_server1", "tcp_upper_server2", "tcp_upper_server3",
                            "tcp_upper_client"};
     for (int i = 0; i < 4; i++) {
+        if (!built(progs[i]))
+            continue;
         static struct tk_proc p;
         ck_assert_int_eq(tk_spawn(&p, (char *[]){(char *)progs[i], "--help", NULL}), 0);
         ck_assert_int_eq(tk_wait_exit(&p, 5000), 0);
