@@ -1,5 +1,5 @@
 #!/bin/sh
-# labgen.sh - writes the lab folders from the toolkit's reference sources (GUIDE §1: one source of
+# labgen.sh - writes the lab folders from the toolkit's reference sources (one source of
 # truth). Run it from the toolkit's top folder.
 #
 #   sh tools/labgen/labgen.sh handouts [DIR]     every lab's starter into DIR (default labs/);

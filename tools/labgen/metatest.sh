@@ -1,5 +1,5 @@
 #!/bin/sh
-# metatest.sh - tests the lab handouts themselves (GUIDE §1, "meta-test the handouts").
+# metatest.sh - tests the lab handouts themselves: a lab whose tests pass on its starter grades nothing.
 #
 #   sh tools/labgen/metatest.sh [-v] N...      from the toolkit's top folder
 #
