@@ -18,7 +18,7 @@
 
 static const char usage[] =
     "usage: minitorrent experiment NAME [--json FILE] [--plot FILE.svg] [--seed N] [--quick]\n"
-    "                              [--time-scale K] [--web [PORT]] [--hold]\n"
+    "                              [--time-scale K] [--seed-copies C] [--web [PORT]] [--hold]\n"
     "Runs one experiment on a swarm of this machine (a tracker, a seed and leechers, each its\n"
     "own process on loopback) and says in words what the mechanism bought. Under 90 s each,\n"
     "under 30 s with --quick.\n";
@@ -28,7 +28,7 @@ static const char epilog[] =
     "  scaling             P2P and client-server distribution time D against N, with both\n"
     "                      Kurose & Ross bounds\n"
     "  rarest-first        the piece picker rarest, random and sequential, with a seed that\n"
-    "                      leaves after uploading one copy's worth of bytes\n"
+    "                      leaves after uploading one copy's worth of bytes (--seed-copies)\n"
     "  tit-for-tat         a quarter of the leechers upload nothing: how much longer they take\n"
     "                      under tit-for-tat, and under a choker that serves peers in turn\n"
     "  optimistic-unchoke  a newcomer with nothing joins a running swarm: how long until its\n"
@@ -71,6 +71,13 @@ static const struct opt_spec specs[] = {
      .min = 0.1,
      .max = 100,
      .help = "timers / K and rates * K (default: the experiment's own)"},
+    {.long_name = "seed-copies",
+     .kind = OPT_DOUBLE,
+     .offset = O(seed_copies),
+     .arg_name = "C",
+     .min = 0.5,
+     .max = 10,
+     .help = "rarest-first: the seed leaves after uploading C copies' worth (default 1)"},
     {.long_name = "web",
      .kind = OPT_PORT,
      .offset = O(web),
@@ -257,6 +264,10 @@ int cmd_experiment(int argc, char **argv)
             run = experiments[i].run;
     if (run == NULL) {
         fprintf(stderr, "minitorrent experiment: no experiment '%s'\n\n%s", pos[0], epilog);
+        return 2;
+    }
+    if (eo.seed_copies > 0 && run != experiment_rarest_first) {
+        fprintf(stderr, "minitorrent experiment: --seed-copies is an option of rarest-first only\n");
         return 2;
     }
     char self[4096];

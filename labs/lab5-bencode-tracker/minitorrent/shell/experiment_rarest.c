@@ -6,9 +6,9 @@
  * what that buys. In a swarm whose seed stays to the end it buys little: the seed can always
  * send what is missing, and every policy finishes (lab 7 measured a few per cent). It matters
  * when the seed leaves early. Here the seed leaves once it has uploaded as many bytes as the
- * file holds: one copy's worth, whichever pieces they were. If the leechers between them then
- * hold every piece, the swarm can finish without it; a piece sent twice by the seed is a piece
- * some other never got, and it has left the swarm for good.
+ * file holds: one copy's worth, whichever pieces they were (--seed-copies C: C copies' worth).
+ * If the leechers between them then hold every piece, the swarm can finish without it; a piece
+ * sent twice by the seed is a piece some other never got, and it has left the swarm for good.
  *
  * Three runs, the same swarm and seed with the picker set to rarest, random and sequential. The
  * figure shows the availability of the rarest piece over time (its copies among the running
@@ -36,7 +36,8 @@ int experiment_rarest_first(struct experiment *x)
     o.pipeline = 2;
     static const int pickers[3] = {PICK_RAREST, PICK_RANDOM, PICK_SEQUENTIAL};
     static struct run_result res[3];
-    struct swarm_plan plan = {.seed_leaves_after_copy = true, .stall_s = 1.0};
+    double copies = x->eo->seed_copies > 0 ? x->eo->seed_copies : 1.0;
+    struct swarm_plan plan = {.seed_copies = copies, .stall_s = 1.0};
     int status = 0;
     size_t ran = 0;
     for (int v = 0; v < 3; v++) {
@@ -72,11 +73,11 @@ int experiment_rarest_first(struct experiment *x)
     fprintf(x->out, "\nverdict: ");
     if (r->completed == r->peers && (rnd->completed < rnd->peers || seq->completed < seq->peers))
         fprintf(x->out,
-                "rarest first let all %u leechers finish after the seed left with one copy's "
-                "worth uploaded; random finished %u and sequential %u, because the seed had "
-                "sent some pieces twice and %u (random) and %u (sequential) pieces left the "
+                "rarest first let all %u leechers finish after the seed left with %.3g "
+                "copies' worth uploaded; random finished %u and sequential %u, because the seed "
+                "had sent some pieces twice and %u (random) and %u (sequential) pieces left the "
                 "swarm with it.\n",
-                r->peers, rnd->completed, seq->completed, rnd->pieces_lost, seq->pieces_lost);
+                r->peers, copies, rnd->completed, seq->completed, rnd->pieces_lost, seq->pieces_lost);
     else if (r->completed == r->peers && rnd->completed == rnd->peers)
         fprintf(x->out,
                 "here rarest first bought little over random: both finished (D %.2f s against "
@@ -85,12 +86,13 @@ int experiment_rarest_first(struct experiment *x)
                 r->distribution_s, rnd->distribution_s, seq->completed, seq->peers);
     else
         fprintf(x->out,
-                "even rarest first lost %u of %u pieces when the seed left after exactly one "
-                "copy (random lost %u, sequential %u): the seed serves several leechers at "
-                "once, and requests for the same rare piece that are on their way at the same "
-                "time cannot see each other, so some pieces go out twice and others never. "
-                "%s A seed that stays a little longer (or super-seeds) closes the gap.\n",
-                r->pieces_lost, r->pieces, rnd->pieces_lost, seq->pieces_lost,
+                "even rarest first lost %u of %u pieces when the seed left after %.3g "
+                "copies' worth (random lost %u, sequential %u): the seed serves several "
+                "leechers at once, and requests for the same rare piece that are on their way "
+                "at the same time cannot see each other, so some pieces go out twice and others "
+                "never. %s A seed that stays a little longer (try --seed-copies 1.5) or "
+                "super-seeds closes the gap.\n",
+                r->pieces_lost, r->pieces, copies, rnd->pieces_lost, seq->pieces_lost,
                 r->pieces_lost < rnd->pieces_lost
                     ? "Fewer pieces lost than random and far fewer than sequential is what "
                       "rarest first buys here."
@@ -139,7 +141,7 @@ int experiment_rarest_first(struct experiment *x)
     }
     char title[160];
     snprintf(title, sizeof title,
-             "Copies of the rarest piece: %u leechers, the seed leaves after one copy", n);
+             "Copies of the rarest piece: %u leechers, the seed leaves after %.3g copies", n, copies);
     struct svgplot p = {.title = title,
                         .x_label = "time since the release (seconds)",
                         .y_label = "copies of the rarest piece",

@@ -32,6 +32,7 @@ struct experiment_opts {
     const char *web;   /* --web [PORT], or NULL */
     bool hold;
     bool plain, keep_files;
+    double seed_copies; /* rarest-first: the seed leaves after this many copies (0: 1) */
 };
 
 /* What an experiment runs with. */

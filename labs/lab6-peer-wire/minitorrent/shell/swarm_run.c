@@ -378,8 +378,8 @@ static void add_peer_options(const struct run *r, struct peer_args *pa, uint64_t
              (unsigned long long)(rc % 1000));
     snprintf(pa->slots, sizeof pa->slots, "%ld", o->upload_slots);
     snprintf(pa->seed, sizeof pa->seed, "%llu", (unsigned long long)seed);
-    /* Fast status lines when the seed is to leave after one copy: the swarm decides from them. */
-    snprintf(pa->status_ms, sizeof pa->status_ms, "%d", r->plan->seed_leaves_after_copy ? 50 : 200);
+    /* Fast status lines when the seed is to leave after so many copies: the swarm decides from them. */
+    snprintf(pa->status_ms, sizeof pa->status_ms, "%d", r->plan->seed_copies > 0 ? 50 : 200);
     argv[(*a)++] = "--status-ms";
     argv[(*a)++] = pa->status_ms;
     argv[(*a)++] = "--seed";
@@ -589,16 +589,17 @@ static int plan_step(struct run *r, double t, double *next_sample, double *last_
                 return -1;
             swarm_view_event(&r->view, t, "%s joins the swarm with nothing", r->vp[1 + i].name);
         }
-    if (pl->seed_leaves_after_copy && res->seed_left_s < 0 &&
-        r->vp[0].st.uploaded >= r->res->file_bytes) {
+    if (pl->seed_copies > 0 && res->seed_left_s < 0 &&
+        (double)r->vp[0].st.uploaded >= pl->seed_copies * (double)r->res->file_bytes) {
         res->seed_uploaded = r->vp[0].st.uploaded;
         child_kill(&r->kids[1]);
         r->vp[0].state = SWARM_PEER_DOWN;
         res->seed_left_s = t;
         res->min_avail_after_seed_left = rarest_availability(r, false, &res->pieces_lost);
         swarm_view_event(&r->view, t,
-                         "the seed leaves after uploading one copy's worth; the rarest piece "
-                         "now has %d cop%s among the leechers",
+                         "the seed leaves after uploading %.3g copies' worth; the rarest "
+                         "piece now has %d cop%s among the leechers",
+                         pl->seed_copies,
                          res->min_avail_after_seed_left,
                          res->min_avail_after_seed_left == 1 ? "y" : "ies");
     }

@@ -86,7 +86,8 @@ const char *swarm_choker_name(int choker);
 struct swarm_plan {
     bool free_rider[MAX_PEERS];  /* this leecher uploads nothing (--no-upload) */
     double join_at_s[MAX_PEERS]; /* start this leecher so long after the release (a newcomer) */
-    bool seed_leaves_after_copy; /* stop the seed once it has uploaded the file's size */
+    double seed_copies;          /* stop the seed once it has uploaded this many times the file's
+                                    size (1: one copy's worth); 0: it stays to the end */
     double stall_s;              /* after the seed left with a piece lost, end the run when no
                                     leecher gained a piece for this long (0: never) */
     struct webview *web;         /* publish the live state to this page, or NULL */
@@ -106,7 +107,7 @@ struct run_result {
     unsigned completed;     /* leechers with a verified copy */
     uint64_t uploaded;      /* block bytes the seed and the leechers sent; 0: not counted (churn) */
     bool ran;               /* false when the run could not start or was interrupted */
-    double seed_left_s;     /* when the seed left (seed_leaves_after_copy); negative: it stayed */
+    double seed_left_s;     /* when the seed left (seed_copies); negative: it stayed */
     uint64_t seed_uploaded; /* what the seed had uploaded when it left, or at the end */
     int min_avail_after_seed_left; /* copies of the rarest piece among the leechers when the
                                       seed left; -1: it did not leave */
