@@ -75,10 +75,8 @@ END_TEST
 static Suite *limiter_swarm_suite(void)
 {
     Suite *s = suite_create("limiter_swarm");
-    TCase *tc = tcase_create("limiter_swarm");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, limiter_swarm_client_server_never_beats_the_bound);
-    suite_add_tcase(s, tc);
+    TCase *tc = tk_tcase(s, "limiter_swarm", 300);
+    tk_add_test(tc, limiter_swarm_client_server_never_beats_the_bound);
     return s;
 }
 
