@@ -13,10 +13,10 @@
  * moment cannot both be handed the same tokens, and a read is never asked for more than it was
  * granted. The guarantee, which `minitorrent swarm` relies on when it compares a distribution
  * time with its lower bound: counting from the limiter's first use (when its bucket is emptied),
- * the bytes granted by time t never exceed rate * t. There is no burst on top: the bucket's
- * burst only lets a connection that waited catch up on the tokens of its wait. The one slack is
- * the clock's: it counts whole milliseconds, so the first use may be dated up to 1 ms early,
- * which is rate / 1000 bytes.
+ * the bytes granted and not given back by time t, and so the bytes that moved, never exceed
+ * rate * t. There is no burst on top: the bucket's burst only lets a connection that waited
+ * catch up on the tokens of its wait. The one slack is the clock's: it counts whole
+ * milliseconds, so the first use may be dated up to 1 ms early, which is rate / 1000 bytes.
  */
 #ifndef LIMITER_H
 #define LIMITER_H
