@@ -4,7 +4,8 @@
  * Hand-worked refills check the exact numbers, including the thousandths of a byte carried from
  * one refill to the next; long simulated runs (hours, in microseconds of test time) check that a
  * greedy sender gets the configured rate within 1%, and that tb_wait_ms names exactly the
- * millisecond at which a write fits.
+ * millisecond at which a write fits. Grants and settles, shared by many senders, keep the
+ * bucket's promise: no more than burst + rate * time over any stretch.
  */
 #include "testlib.h"
 #include "tokenbucket.h"
@@ -268,6 +269,99 @@ START_TEST(tokenbucket_long_run_paced_sender)
 }
 END_TEST
 
+START_TEST(tokenbucket_grant_all_or_nothing)
+{
+    /* A grant is the whole amount or nothing, taken at once; a settle gives back the unused
+     * part, never above the burst. */
+    struct tokenbucket tb;
+    tb_init(&tb, 1000, 5000, 0);
+    ck_assert_uint_eq(tb_grant(&tb, 3000, 0), 3000);
+    ck_assert_uint_eq(tb_grant(&tb, 3000, 0), 0); /* 2000 left: nothing taken */
+    ck_assert_uint_eq(tb.tokens, 2000);
+    ck_assert_uint_eq(tb_grant(&tb, 2000, 0), 2000);
+    ck_assert_uint_eq(tb_grant(&tb, 1, 0), 0);
+    tb_settle(&tb, 3000, 1000, 0); /* 2000 of the first grant did not move */
+    ck_assert_uint_eq(tb.tokens, 2000);
+    tb_settle(&tb, 2000, 2000, 0); /* all of it moved: nothing back */
+    tb_settle(&tb, 100, 500, 0);   /* more used than granted: nothing back, no underflow */
+    ck_assert_uint_eq(tb.tokens, 2000);
+    ck_assert_uint_eq(tb_grant(&tb, 9000, 2500), 0); /* capped at the burst: wait for 5000 */
+    ck_assert(tb_wait_ms(&tb, 9000, 2500) == 500);
+    ck_assert_uint_eq(tb_grant(&tb, 9000, 3000), 5000);
+    /* Given back into a bucket that refilled meanwhile: capped at the burst. */
+    tb_settle(&tb, 5000, 0, 3000 + 4000);
+    ck_assert_uint_eq(tb.tokens, 5000);
+    ck_assert_uint_eq(tb.milli, 0);
+    ck_assert_uint_eq(tb_grant(&tb, 5001, 7000), 5000);
+    /* Unlimited grants everything and settles nothing. */
+    tb_init(&tb, 0, 0, 0);
+    ck_assert_uint_eq(tb_grant(&tb, SIZE_MAX, 0), SIZE_MAX);
+    tb_settle(&tb, SIZE_MAX, 0, 0);
+    ck_assert_uint_eq(tb_grant(&tb, 7, 0), 7);
+}
+END_TEST
+
+START_TEST(tokenbucket_grants_of_many_senders_keep_the_rate)
+{
+    /* Many senders share one bucket: each takes a grant of a random size when the bucket has it,
+     * holds it for a few milliseconds and settles, having used a random part. Counting the bytes
+     * as gone at their grant and back at their settle, over every stretch (s, t] no more than
+     * burst + rate * (t - s) / 1000 went, which is the token bucket's promise. */
+    enum { SENDERS = 10, T = 4000 };
+    const uint64_t seed = 4242;
+    uint64_t rng = seed;
+    static uint64_t gone_at[T + 1]; /* net bytes granted by the end of each millisecond */
+    for (int c = 0; c < 20; c++) {
+        uint64_t rate = 1000 + rnd(&rng) % 5000000;
+        uint64_t burst = 100 + rnd(&rng) % 100000;
+        struct tokenbucket tb;
+        tb_init(&tb, rate, burst, 0);
+        struct {
+            size_t granted, used;
+            uint64_t until;
+        } s[SENDERS] = {{0}};
+        uint64_t gone = 0;
+        for (uint64_t t = 0; t <= T; t++) {
+            for (int i = 0; i < SENDERS; i++) {
+                if (s[i].granted > 0 && t >= s[i].until) {
+                    tb_settle(&tb, s[i].granted, s[i].used, t);
+                    gone -= s[i].granted - s[i].used;
+                    s[i].granted = 0;
+                }
+                if (s[i].granted > 0)
+                    continue;
+                size_t want = 1 + (size_t)(rnd(&rng) % (burst / 2 + 1));
+                size_t g = tb_grant(&tb, want, t);
+                check_msg(g == 0 || g == want, "seed %llu case %d: granted %zu of %zu",
+                          (unsigned long long)seed, c, g, want);
+                s[i].granted = g;
+                s[i].used = rnd(&rng) % 3 == 0 ? (size_t)(rnd(&rng) % (g + 1)) : g;
+                s[i].until = t + rnd(&rng) % 5;
+                gone += g;
+            }
+            gone_at[t] = gone;
+        }
+        /* Over (s, t] the net bytes granted, gone_at[t] - gone_at[s], are bounded; the bucket
+         * starts full, so from the start (s = -1) too. */
+        for (uint64_t st = 0; st <= T; st += 1 + rnd(&rng) % 50)
+            for (uint64_t t = st; t <= T; t += 1 + rnd(&rng) % 20) {
+                /* Settles of earlier grants may give back more than went: nothing to check. */
+                if (gone_at[t] < gone_at[st])
+                    continue;
+                uint64_t went = gone_at[t] - gone_at[st];
+                check_msg(went * 1000 <= burst * 1000 + rate * (t - st) + 999,
+                          "seed %llu case %d: %llu B in (%llu, %llu] ms at %llu B/s, burst %llu",
+                          (unsigned long long)seed, c, (unsigned long long)went,
+                          (unsigned long long)st, (unsigned long long)t, (unsigned long long)rate,
+                          (unsigned long long)burst);
+            }
+        check_msg(gone_at[0] <= burst, "seed %llu case %d: %llu B at once from a %llu B burst",
+                  (unsigned long long)seed, c, (unsigned long long)gone_at[0],
+                  (unsigned long long)burst);
+    }
+}
+END_TEST
+
 static Suite *tokenbucket_suite(void)
 {
     Suite *s = suite_create("tokenbucket");
@@ -285,6 +379,8 @@ static Suite *tokenbucket_suite(void)
     tcase_add_test(tc, tokenbucket_wait_ms_exact_random);
     tcase_add_test(tc, tokenbucket_long_run_greedy_sender);
     tcase_add_test(tc, tokenbucket_long_run_paced_sender);
+    tcase_add_test(tc, tokenbucket_grant_all_or_nothing);
+    tcase_add_test(tc, tokenbucket_grants_of_many_senders_keep_the_rate);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,7 @@
 /*
  * check_tracker_state.c - the tracker's memory with a fake clock: announces, who may change an
- * entry (peer-id hijacks), expiry, picking peers, caps under floods (also from one address), and
- * a random differential test.
+ * entry (peer-id hijacks), expiry, the peers' rates from their counters, picking peers, caps
+ * under floods (also from one address), and a random differential test.
  */
 #include "testlib.h"
 #include "tracker_state.h"
@@ -278,6 +278,101 @@ START_TEST(tracker_state_expire_stale_peers)
 END_TEST
 
 /* ---------------------------------------------------------------- picking */
+
+/* ---------------------------------------------------------------- rates */
+
+/* Returns the entry of peer p in torrent t (which must exist). */
+static const struct tracker_state_peer *entry(const struct tracker_state *ts, unsigned t,
+                                              unsigned p)
+{
+    unsigned char ih[20], id[20];
+    make_id(ih, 'T', t);
+    make_id(id, 'P', p);
+    for (size_t i = 0; i < ts->ntorrents; i++)
+        if (memcmp(ts->torrents[i].info_hash, ih, 20) == 0)
+            for (size_t k = 0; k < ts->torrents[i].npeers; k++)
+                if (memcmp(ts->torrents[i].peers[k].addr.peer_id, id, 20) == 0)
+                    return &ts->torrents[i].peers[k];
+    ck_abort_msg("peer %u of torrent %u is not there", p, t);
+    return NULL;
+}
+
+/* Announces peer p of torrent 1 with its counters at ms on the caller's clock. */
+static void counters(struct tracker_state *ts, unsigned p, uint64_t up, uint64_t down, int64_t ms)
+{
+    struct tracker_state_announce a = ann(1, p, 6881, 1000, TRACKER_EVENT_NONE);
+    a.uploaded = up;
+    a.downloaded = down;
+    a.now_ms = ms;
+    must_announce(ts, a, ms / 1000);
+}
+
+/* The rates are the growth of the counters between two announces over the milliseconds between
+ * them, per peer. */
+START_TEST(tracker_state_rates_from_two_announces)
+{
+    struct tracker_state ts;
+    start(&ts, 10, 10, 100, 600);
+    counters(&ts, 1, 0, 1000, 10000);
+    counters(&ts, 2, 7, 7, 10100);
+    ck_assert(entry(&ts, 1, 1)->up_Bps == 0 && entry(&ts, 1, 1)->down_Bps == 0); /* one sample */
+    counters(&ts, 1, 500000, 201000, 12000); /* two seconds later */
+    ck_assert_uint_eq(entry(&ts, 1, 1)->up_Bps, 250000);
+    ck_assert_uint_eq(entry(&ts, 1, 1)->down_Bps, 100000);
+    ck_assert(entry(&ts, 1, 2)->up_Bps == 0 && entry(&ts, 1, 2)->down_Bps == 0); /* others: not */
+    counters(&ts, 1, 500000, 251000, 12500); /* it stopped uploading */
+    ck_assert_uint_eq(entry(&ts, 1, 1)->up_Bps, 0);
+    ck_assert_uint_eq(entry(&ts, 1, 1)->down_Bps, 100000);
+    counters(&ts, 1, 501000, 251000, 12503); /* 1000 bytes in 3 ms, rounded down */
+    ck_assert_uint_eq(entry(&ts, 1, 1)->up_Bps, 333333);
+    counters(&ts, 2, 7 + 3000, 7, 13100);
+    ck_assert_uint_eq(entry(&ts, 1, 2)->up_Bps, 1000);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
+
+/* A restarted client counts from 0 again: a counter that goes down resets the rates (rather than
+ * showing a wrapped-around difference), and the next announce measures from the restart. Two
+ * announces in the same millisecond, or a clock that goes back, leave the rates alone. */
+START_TEST(tracker_state_rates_reset_and_same_time)
+{
+    struct tracker_state ts;
+    start(&ts, 10, 10, 100, 600);
+    counters(&ts, 1, 1000000, 1000000, 5000);
+    counters(&ts, 1, 2000000, 1500000, 6000);
+    ck_assert_uint_eq(entry(&ts, 1, 1)->up_Bps, 1000000);
+    counters(&ts, 1, 3000, 2000000, 7000); /* restarted: "uploaded" went down */
+    ck_assert(entry(&ts, 1, 1)->up_Bps == 0 && entry(&ts, 1, 1)->down_Bps == 0);
+    counters(&ts, 1, 4000, 2000000, 7500);
+    ck_assert_uint_eq(entry(&ts, 1, 1)->up_Bps, 2000);
+    counters(&ts, 1, 4000, 1000, 8000); /* "downloaded" went down alone: a reset too */
+    ck_assert(entry(&ts, 1, 1)->up_Bps == 0 && entry(&ts, 1, 1)->down_Bps == 0);
+    counters(&ts, 1, 6000, 3000, 9000);
+    ck_assert_uint_eq(entry(&ts, 1, 1)->up_Bps, 2000);
+    counters(&ts, 1, 9000, 9000, 9000); /* the same millisecond: no new rate */
+    ck_assert_uint_eq(entry(&ts, 1, 1)->up_Bps, 2000);
+    counters(&ts, 1, 9500, 9500, 8000); /* the clock went back: no new rate either */
+    ck_assert_uint_eq(entry(&ts, 1, 1)->up_Bps, 2000);
+    counters(&ts, 1, 10000, 3000 + 7000, 10000); /* measured from 9000 ms, over the whole second */
+    ck_assert_uint_eq(entry(&ts, 1, 1)->up_Bps, 4000);
+    ck_assert_uint_eq(entry(&ts, 1, 1)->down_Bps, 7000);
+    /* Stopped and back: a new entry, nothing to compare with. */
+    struct tracker_state_announce bye = ann(1, 1, 6881, 1000, TRACKER_EVENT_STOPPED);
+    must_announce(&ts, bye, 11);
+    counters(&ts, 1, 1000000, 1000000, 12000);
+    ck_assert(entry(&ts, 1, 1)->up_Bps == 0 && entry(&ts, 1, 1)->down_Bps == 0);
+    /* Counters from the network may be anything: no overflow, the rate saturates. */
+    counters(&ts, 1, UINT64_MAX, 1000000, 12001);
+    ck_assert(entry(&ts, 1, 1)->up_Bps == UINT64_MAX);
+    counters(&ts, 2, 0, 0, 0);
+    counters(&ts, 2, UINT64_MAX, UINT64_MAX / 1000, 2000);
+    ck_assert(entry(&ts, 1, 2)->up_Bps == UINT64_MAX / 2000 * 1000);
+    ck_assert(entry(&ts, 1, 2)->down_Bps == UINT64_MAX / 1000 * 1000 / 2000);
+    must_be_valid(&ts);
+    tracker_state_free(&ts);
+}
+END_TEST
 
 START_TEST(tracker_state_pick_excludes_caller)
 {
@@ -708,6 +803,8 @@ static Suite *tracker_state_suite(void)
     tcase_add_test(tc, tracker_state_completed_counted_once_per_peer);
     tcase_add_test(tc, tracker_state_stopped_removes);
     tcase_add_test(tc, tracker_state_expire_stale_peers);
+    tcase_add_test(tc, tracker_state_rates_from_two_announces);
+    tcase_add_test(tc, tracker_state_rates_reset_and_same_time);
     tcase_add_test(tc, tracker_state_pick_excludes_caller);
     tcase_add_test(tc, tracker_state_pick_capped);
     tcase_add_test(tc, tracker_state_pick_is_uniform);

@@ -71,6 +71,15 @@ static int64_t tracker_now(const struct tracker_server *srv)
     return (int64_t)(clock_ms() / 1000);
 }
 
+/* The tracker's clock in milliseconds, for the rates of the peers: the test's fake clock in
+ * whole seconds, or the monotonic clock. */
+static int64_t tracker_now_ms(const struct tracker_server *srv)
+{
+    if (srv->cfg.clock_s != NULL)
+        return srv->cfg.clock_s(srv->cfg.clock_ctx) * 1000;
+    return (int64_t)clock_ms();
+}
+
 /* Turns a socket address into the core's peer form: family 4 or 6 and the address bytes. An IPv4
  * client of a dual-stack socket arrives as ::ffff:a.b.c.d and is recorded as plain IPv4, so that
  * it lands in the compact "peers" string that every client reads. Returns 0, or -1 for a family
@@ -132,6 +141,7 @@ struct announce_in {
     struct sockaddr_storage from;
     uint16_t port;
     uint64_t left;
+    uint64_t uploaded, downloaded; /* the client's counters, for the rates the web view shows */
     enum tracker_event event;
     long numwant;                             /* -1: the default */
     unsigned char key[TRACKER_STATE_KEY_MAX]; /* BEP 7's key, which lets a peer move */
@@ -175,6 +185,8 @@ static int record_announce(struct tracker_server *srv, const struct announce_in 
     a.peer.port = in->port;
     memcpy(a.peer.peer_id, in->peer_id, 20);
     a.left = in->left;
+    a.uploaded = in->uploaded;
+    a.downloaded = in->downloaded;
     a.event = in->event;
     memcpy(a.key, in->key, in->key_len);
     a.key_len = in->key_len;
@@ -182,6 +194,7 @@ static int record_announce(struct tracker_server *srv, const struct announce_in 
 
     pthread_mutex_lock(&srv->lock);
     int64_t now = tracker_now(srv);
+    a.now_ms = tracker_now_ms(srv);
     maybe_expire(srv, now);
     int rc = tracker_state_announce(&srv->state, &a, now, err, errlen);
     out->npeers = 0;
@@ -276,6 +289,8 @@ static void http_announce(struct tracker_server *srv, struct tracker_conn *c,
     in.from = c->from;
     in.port = req->port;
     in.left = req->left;
+    in.uploaded = req->uploaded;
+    in.downloaded = req->downloaded;
     in.event = req->event;
     in.numwant = req->numwant;
     /* TRACKER_HTTP_KEY_MAX and TRACKER_STATE_KEY_MAX are both 32; the parser enforced it. */
@@ -545,6 +560,8 @@ static void udp_announce(struct tracker_server *srv, const unsigned char *p, siz
     in.from = *from;
     in.port = req.port;
     in.left = req.left;
+    in.uploaded = req.uploaded;
+    in.downloaded = req.downloaded;
     in.event = req.event;
     in.numwant = req.num_want < 0 ? -1 : req.num_want;
     /* BEP 15 always carries a 32-bit key. It is kept as the 8 hex digits that libtorrent sends
@@ -898,6 +915,8 @@ size_t tracker_server_peers(struct tracker_server *srv, struct tracker_server_pe
             v->port = p->addr.port;
             v->left = p->left;
             v->last_seen = p->last_seen;
+            v->up_Bps = p->up_Bps;
+            v->down_Bps = p->down_Bps;
         }
     }
     pthread_mutex_unlock(&srv->lock);

@@ -112,8 +112,9 @@ struct tracker_server_peer_view {
     unsigned char info_hash[20];
     char addr[48]; /* its IP address as text */
     int port;
-    uint64_t left;     /* bytes it still misses, from its latest announce; 0: a seeder */
-    int64_t last_seen; /* the tracker clock's time of that announce */
+    uint64_t left;             /* bytes it still misses, from its latest announce; 0: a seeder */
+    int64_t last_seen;         /* the tracker clock's time of that announce */
+    uint64_t up_Bps, down_Bps; /* its rates between its last two announces (tracker_state.h) */
 };
 
 /* Copies up to cap of the peers the tracker knows, over all torrents, into out (under the

@@ -78,3 +78,28 @@ uint64_t tb_wait_ms(const struct tokenbucket *tb, size_t want, uint64_t now_ms)
     uint64_t short_milli = (need - tokens) * 1000 - milli;
     return (short_milli + tb->rate_Bps - 1) / tb->rate_Bps;
 }
+
+size_t tb_grant(struct tokenbucket *tb, size_t want, uint64_t now_ms)
+{
+    if (tb->rate_Bps == 0)
+        return want;
+    size_t need = want < tb->burst ? want : (size_t)tb->burst;
+    if (tb_wait_ms(tb, need, now_ms) > 0)
+        return 0;
+    return tb_take(tb, need, now_ms);
+}
+
+void tb_settle(struct tokenbucket *tb, size_t granted, size_t used, uint64_t now_ms)
+{
+    if (tb->rate_Bps == 0 || used >= granted)
+        return;
+    /* Refill up to now first, so the tokens given back are added to the level of now and the
+     * cap at the burst applies to both together. */
+    level_at(tb, now_ms, &tb->tokens, &tb->milli);
+    if (now_ms > tb->last_ms)
+        tb->last_ms = now_ms;
+    uint64_t back = granted - used;
+    tb->tokens = back >= tb->burst - tb->tokens ? tb->burst : tb->tokens + back;
+    if (tb->tokens == tb->burst)
+        tb->milli = 0; /* a full bucket holds no fraction (see level_at) */
+}

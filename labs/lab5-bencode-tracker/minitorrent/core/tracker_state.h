@@ -73,6 +73,12 @@ struct tracker_state_peer {
     int completed;                            /* 1 once its "completed" event was counted */
     unsigned char key[TRACKER_STATE_KEY_MAX]; /* the BEP 7 key it announced with */
     size_t key_len;                           /* 0: it sent none */
+    /* Its rates, from the "uploaded" and "downloaded" counters of two announces: the counters
+     * and the time (in ms) of the latest one, and the bytes per second between it and the one
+     * before. Both rates are 0 after its first announce and after a counter went down. */
+    uint64_t uploaded, downloaded;
+    int64_t counted_ms;
+    uint64_t up_Bps, down_Bps;
 };
 
 /* How many peer entries one address holds: in one torrent (torrents unused), or over the whole
@@ -121,6 +127,11 @@ struct tracker_state_announce {
     enum tracker_event event;
     unsigned char key[TRACKER_STATE_KEY_MAX]; /* the BEP 7 key, if the client sent one */
     size_t key_len;                           /* 0: no key */
+    uint64_t uploaded, downloaded;            /* the client's byte counters since it started */
+    /* The caller's clock in milliseconds, for the rates only. Announces come seconds apart, and
+     * a difference of whole seconds would make a rate up to half wrong; peer expiry keeps to
+     * the seconds of `now`. */
+    int64_t now_ms;
 };
 
 enum tracker_state_result {
@@ -145,7 +156,11 @@ int tracker_state_init(struct tracker_state *ts, const struct tracker_state_conf
 void tracker_state_free(struct tracker_state *ts);
 
 /* Records an announce at time now: inserts or updates the peer (event "stopped" removes it, and
- * a torrent left without peers is forgotten), and counts a peer's first "completed" event. An
+ * a torrent left without peers is forgotten), and counts a peer's first "completed" event. The
+ * peer's up and down rates become the growth of its "uploaded" and "downloaded" counters since
+ * its previous announce, divided by the time between the two (a->now_ms); a counter that went
+ * down (a restarted client counts from 0 again) resets both rates to 0, and an announce at the
+ * same millisecond as the previous one leaves them as they were. An
  * existing entry is changed only by an announce from its address and port or with its key (see
  * the top of this file); a new one only within the caps. Returns TRACKER_STATE_OK, or a
  * negative result with a message in err: TRACKER_STATE_EFULL (a cap), TRACKER_STATE_EDENIED

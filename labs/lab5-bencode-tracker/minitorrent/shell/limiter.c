@@ -1,13 +1,9 @@
 /*
- * limiter.c - a token bucket behind a mutex, with debt.
+ * limiter.c - a token bucket behind a mutex, used in two steps: grant, then settle.
  */
 #include "limiter.h"
 
 #include <errno.h>
-
-/* Bytes one connection may move at once under a limit: small steps keep many connections
- * sharing the rate evenly, instead of one taking a whole second's worth in a single read. */
-enum { STEP = 16 * 1024 + 13 };
 
 int limiter_init(struct limiter *l, uint64_t rate_Bps, uint64_t now_ms)
 {
@@ -17,13 +13,10 @@ int limiter_init(struct limiter *l, uint64_t rate_Bps, uint64_t now_ms)
         errno = rc;
         return -1;
     }
-    uint64_t burst = rate_Bps / 10 > STEP ? rate_Bps / 10 : STEP;
+    /* The burst is a tenth of a second's worth, and at least one grant, so that a grant can be
+     * had at all. */
+    uint64_t burst = rate_Bps / 10 > LIMITER_STEP ? rate_Bps / 10 : LIMITER_STEP;
     tb_init(&l->tb, rate_Bps, burst, now_ms);
-    /* The bucket starts empty: a full one would let the first burst through faster than the
-     * rate, and a swarm experiment could then beat the bound that assumes the rate throughout. */
-    if (rate_Bps > 0)
-        (void)tb_take(&l->tb, (size_t)burst, now_ms);
-    l->debt = 0;
     l->used = false;
     return 0;
 }
@@ -33,42 +26,59 @@ void limiter_free(struct limiter *l)
     pthread_mutex_destroy(&l->lock);
 }
 
-size_t limiter_allow(struct limiter *l, size_t want, uint64_t now_ms, uint64_t *wait_ms)
+/* Empties the bucket at the limiter's first use, with l->lock held. The bucket fills while
+ * nobody asks, up to its burst: a seed that waits for its first leecher would then send its
+ * first tenth of a second's worth at once, and a swarm experiment could beat the bound that
+ * assumes the rate from the first byte. So the rate counts from the first use. */
+static void first_use(struct limiter *l, uint64_t now_ms)
 {
-    *wait_ms = 0;
-    if (l->tb.rate_Bps == 0)
-        return want;
-    pthread_mutex_lock(&l->lock);
-    /* The bucket fills while nobody asks, up to its burst: a seed that waits for its first
-     * leecher would then send its first tenth of a second's worth at once, and a swarm
-     * experiment could beat the bound that assumes the rate from the first byte. So the first
-     * use empties it, and the rate counts from there. */
     if (!l->used) {
         l->used = true;
         (void)tb_take(&l->tb, (size_t)l->tb.burst, now_ms);
     }
-    if (l->debt > 0)
-        l->debt -= tb_take(&l->tb, l->debt > SIZE_MAX ? SIZE_MAX : (size_t)l->debt, now_ms);
-    size_t allowed = 0;
-    if (l->debt > 0) {
-        *wait_ms = tb_wait_ms(&l->tb, (size_t)l->debt, now_ms);
-    } else if (tb_wait_ms(&l->tb, 1, now_ms) > 0) {
-        *wait_ms = tb_wait_ms(&l->tb, STEP, now_ms); /* empty: wait for a useful amount */
-    } else {
-        allowed = want < STEP ? want : STEP;
-    }
-    if (allowed == 0 && *wait_ms == 0)
-        *wait_ms = 1;
-    pthread_mutex_unlock(&l->lock);
-    return allowed;
 }
 
-void limiter_used(struct limiter *l, size_t n, uint64_t now_ms)
+/* The size of the grant a connection that wants `want` bytes waits for. */
+static size_t step_of(size_t want)
 {
-    if (l->tb.rate_Bps == 0 || n == 0)
+    return want < LIMITER_STEP ? want : LIMITER_STEP;
+}
+
+size_t limiter_grant(struct limiter *l, size_t want, uint64_t now_ms, uint64_t *wait_ms)
+{
+    *wait_ms = 0;
+    if (l->tb.rate_Bps == 0 || want == 0)
+        return want;
+    pthread_mutex_lock(&l->lock);
+    first_use(l, now_ms);
+    /* All or nothing: a connection waits until the bucket holds its whole step, rather than
+     * being handed a few bytes at a time, which would cost a system call each. */
+    size_t granted = tb_grant(&l->tb, step_of(want), now_ms);
+    if (granted == 0) {
+        *wait_ms = tb_wait_ms(&l->tb, step_of(want), now_ms);
+        if (*wait_ms == 0)
+            *wait_ms = 1; /* cannot happen (tb_grant would have granted), but never spin */
+    }
+    pthread_mutex_unlock(&l->lock);
+    return granted;
+}
+
+void limiter_settle(struct limiter *l, size_t granted, size_t used, uint64_t now_ms)
+{
+    if (l->tb.rate_Bps == 0 || used >= granted)
         return;
     pthread_mutex_lock(&l->lock);
-    size_t paid = tb_take(&l->tb, n, now_ms);
-    l->debt += n - paid;
+    tb_settle(&l->tb, granted, used, now_ms);
     pthread_mutex_unlock(&l->lock);
+}
+
+uint64_t limiter_wait_ms(struct limiter *l, size_t want, uint64_t now_ms)
+{
+    if (l->tb.rate_Bps == 0 || want == 0)
+        return 0;
+    pthread_mutex_lock(&l->lock);
+    first_use(l, now_ms);
+    uint64_t wait = tb_wait_ms(&l->tb, step_of(want), now_ms);
+    pthread_mutex_unlock(&l->lock);
+    return wait;
 }

@@ -398,13 +398,14 @@ static int flush_outbox(struct torrent *t, struct peer *p, uint64_t *wait_ms)
     *wait_ms = 0;
     while ((out = session_outbox(&p->s, &len)) != NULL) {
         uint64_t now = clock_ms();
-        size_t allowed = limiter_allow(&t->up, len, now, wait_ms);
-        if (allowed == 0)
+        size_t granted = limiter_grant(&t->up, len, now, wait_ms);
+        if (granted == 0)
             return 0;
-        ssize_t w = io_send(p->fd, out, allowed);
+        ssize_t w = io_send(p->fd, out, granted);
+        int e = errno;
+        limiter_settle(&t->up, granted, w > 0 ? (size_t)w : 0, now);
         if (w < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-        limiter_used(&t->up, (size_t)w, now);
+            return e == EAGAIN || e == EWOULDBLOCK ? 0 : -1;
         session_sent(&p->s, (size_t)w, now);
     }
     return 0;
@@ -452,16 +453,21 @@ static int dial(struct torrent *t, struct peer *p)
     return p->fd < 0 ? -1 : 0;
 }
 
-/* Reads at most max bytes the socket has and feeds them to the session. Returns 0, or -1 to
- * close. */
+/* Reads at most max bytes the socket has, and no more than the download limit grants, and feeds
+ * them to the session. Returns 0, or -1 to close. */
 static int read_and_handle(struct torrent *t, struct peer *p, unsigned char *buf, size_t max)
 {
-    ssize_t n = read(p->fd, buf, max);
+    uint64_t now = clock_ms(), wait;
+    size_t granted = limiter_grant(&t->down, max, now, &wait);
+    if (granted == 0)
+        return 0; /* another connection took the tokens first; the loop waits and polls again */
+    ssize_t n = read(p->fd, buf, granted);
+    int e = errno;
+    limiter_settle(&t->down, granted, n > 0 ? (size_t)n : 0, now);
     if (n < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+        return e == EAGAIN || e == EWOULDBLOCK || e == EINTR ? 0 : -1;
     if (n == 0)
         return -1; /* the peer closed the connection */
-    limiter_used(&t->down, (size_t)n, clock_ms());
     size_t off = 0;
     for (;;) {
         size_t used = 0;
@@ -517,8 +523,9 @@ static void *peer_main(void *arg)
             break;
         size_t pending;
         session_outbox(&p->s, &pending);
-        size_t can_read = limiter_allow(&t->down, RECV_BUF, clock_ms(), &wait_down);
-        short events = (can_read > 0 ? POLLIN : 0) | (pending && wait_up == 0 ? POLLOUT : 0);
+        /* Poll for input only when the download limit would grant a read now. */
+        wait_down = limiter_wait_ms(&t->down, RECV_BUF, clock_ms());
+        short events = (wait_down == 0 ? POLLIN : 0) | (pending && wait_up == 0 ? POLLOUT : 0);
         struct pollfd pfd[2] = {{.fd = p->fd, .events = events},
                                 {.fd = p->wake[0], .events = POLLIN}};
         /* The time out drives keep-alives and the idle check, and ends a wait for the rate
@@ -549,8 +556,8 @@ static void *peer_main(void *arg)
         pthread_mutex_unlock(&t->lock);
         if (stop)
             break;
-        if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && can_read > 0 &&
-            read_and_handle(t, p, buf, can_read) < 0)
+        if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && wait_down == 0 &&
+            read_and_handle(t, p, buf, RECV_BUF) < 0)
             break;
         if (session_tick(&p->s, clock_ms()) < 0) {
             if (t->cfg.verbose)

@@ -402,8 +402,8 @@ void webview_stop(struct webview *w)
 enum { TRACKER_VIEW_PEERS = 512, TRACKER_VIEW_TORRENTS = 64 };
 
 /* What the tracker's view remembers between two snapshots: each torrent's size as far as the
- * tracker can tell (the largest "left" any of its peers announced), and each peer's last "left"
- * and when a peer was first seen complete. */
+ * tracker can tell (the largest "left" any of its peers announced), and when each peer was first
+ * seen complete. The rates need no memory here: the tracker keeps them (tracker_state.h). */
 struct tracker_memory {
     struct {
         unsigned char hash[20];
@@ -412,9 +412,7 @@ struct tracker_memory {
     size_t ntorrents;
     struct {
         char key[80];
-        uint64_t left;
-        double at_s, done_s;
-        double rate; /* bytes per second between its last two different "left" values */
+        double done_s;
     } peers[TRACKER_VIEW_PEERS];
     size_t npeers;
 };
@@ -471,26 +469,13 @@ static char *tracker_state_json(struct tracker_memory *m, const struct tracker_s
         size_t k = 0;
         while (k < m->npeers && strcmp(m->peers[k].key, key) != 0)
             k++;
-        if (k < m->npeers) {
-            double dt = now_s - m->peers[k].at_s;
-            if (dt > 0 && m->peers[k].left > v[i].left)
-                m->peers[k].rate = (double)(m->peers[k].left - v[i].left) / dt;
-            if (v[i].left == 0)
-                m->peers[k].rate = 0;
-        } else if (k < TRACKER_VIEW_PEERS) {
+        if (k == m->npeers && k < TRACKER_VIEW_PEERS) {
             m->npeers++;
             snprintf(m->peers[k].key, sizeof m->peers[k].key, "%s", key);
             m->peers[k].done_s = -1;
-            m->peers[k].rate = 0;
         }
-        if (k < TRACKER_VIEW_PEERS) {
-            if (m->peers[k].left != v[i].left || m->peers[k].at_s == 0) {
-                m->peers[k].left = v[i].left;
-                m->peers[k].at_s = now_s;
-            }
-            if (v[i].left == 0 && m->peers[k].done_s < 0)
-                m->peers[k].done_s = now_s;
-        }
+        if (k < TRACKER_VIEW_PEERS && v[i].left == 0 && m->peers[k].done_s < 0)
+            m->peers[k].done_s = now_s;
         uint64_t *sz = torrent_size(m, v[i].info_hash);
         uint64_t total = sz != NULL ? *sz : 0;
         json_begin_object(&j);
@@ -507,10 +492,12 @@ static char *tracker_state_json(struct tracker_memory *m, const struct tracker_s
                                 : 100);
         json_key(&j, "bitfield");
         json_null(&j);
+        /* The rates between the peer's last two announces: as fresh as its announce interval,
+         * a minute by default, where the swarm's own view measures over seconds. */
         json_key(&j, "down_Bps");
-        json_number(&j, k < TRACKER_VIEW_PEERS ? m->peers[k].rate : 0);
+        json_uint(&j, v[i].down_Bps);
         json_key(&j, "up_Bps");
-        json_number(&j, 0); /* the tracker keeps no "uploaded" (see webview.h) */
+        json_uint(&j, v[i].up_Bps);
         json_key(&j, "unchokes");
         json_begin_array(&j);
         json_end_array(&j);

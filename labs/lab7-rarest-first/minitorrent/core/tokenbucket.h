@@ -14,6 +14,14 @@
  * The bucket starts full, as the textbook token bucket does, so the first burst_bytes go out at
  * once. burst_bytes should be at least the largest single write (a 16 KiB block plus its
  * header), or tb_take will hand that write out in pieces.
+ *
+ * Grant and settle. A sender does not always know how many bytes will move: send() may take
+ * fewer than offered, and read() brings at most what is asked for but often less. So the bucket
+ * also works in two steps: tb_grant takes the tokens for the most that may move, at once, before
+ * the bytes move, and tb_settle gives back the part that did not move. Because the grant is
+ * debited at once, several senders sharing one bucket can never together be granted more than
+ * it holds, and the promise above holds for the bytes granted: over any stretch [s, t], at most
+ * (tokens at s) + rate * (t - s) / 1000 bytes, so from an empty bucket no more than the rate.
  */
 #ifndef TOKENBUCKET_H
 #define TOKENBUCKET_H
@@ -42,5 +50,15 @@ size_t tb_take(struct tokenbucket *tb, size_t want, uint64_t now_ms);
  * burst, since it never holds more): 0 when it does already, or when unlimited. The bucket is
  * not changed. */
 uint64_t tb_wait_ms(const struct tokenbucket *tb, size_t want, uint64_t now_ms);
+
+/* Grants `want` bytes (at most a burst, which is all the bucket ever holds) when the bucket holds
+ * that many tokens now, and takes them from it at once; returns how many it granted, or 0, taking
+ * nothing, when it holds fewer (tb_wait_ms says how long until it does). Always `want` when
+ * unlimited. All or nothing, so a sender is never handed a uselessly small piece of a write. */
+size_t tb_grant(struct tokenbucket *tb, size_t want, uint64_t now_ms);
+
+/* Settles a grant: of the `granted` bytes, `used` moved, and the tokens of the rest go back into
+ * the bucket (never above the burst: tokens that would overflow are lost, as when it fills). */
+void tb_settle(struct tokenbucket *tb, size_t granted, size_t used, uint64_t now_ms);
 
 #endif

@@ -561,6 +561,38 @@ static int move_address(struct tracker_state *ts, struct tracker_torrent *tor,
     return TRACKER_STATE_OK;
 }
 
+/* Returns the rate of delta bytes in dt_ms (> 0) milliseconds, in bytes per second. The counters
+ * come from the network, so a huge delta must not overflow the multiplication: it is divided
+ * first, losing only the part of a byte per millisecond that does not matter then. */
+static uint64_t rate_Bps(uint64_t delta, int64_t dt_ms)
+{
+    uint64_t dt = (uint64_t)dt_ms;
+    if (delta <= UINT64_MAX / 1000)
+        return delta * 1000 / dt;
+    uint64_t per_ms = delta / dt;
+    return per_ms <= UINT64_MAX / 1000 ? per_ms * 1000 : UINT64_MAX;
+}
+
+/* Updates peer p's rates from the counters of announce a (see tracker_state_announce); fresh
+ * says that p was made by this announce, so there is nothing to compare with. */
+static void update_rates(struct tracker_state_peer *p, const struct tracker_state_announce *a,
+                         int fresh)
+{
+    if (fresh || a->uploaded < p->uploaded || a->downloaded < p->downloaded) {
+        p->up_Bps = p->down_Bps = 0;
+    } else if (a->now_ms > p->counted_ms) {
+        p->up_Bps = rate_Bps(a->uploaded - p->uploaded, a->now_ms - p->counted_ms);
+        p->down_Bps = rate_Bps(a->downloaded - p->downloaded, a->now_ms - p->counted_ms);
+    } else {
+        /* No time passed (or the caller's clock went back): keep the rates, and the counters
+         * they are measured from, so that the next announce measures over the whole stretch. */
+        return;
+    }
+    p->uploaded = a->uploaded;
+    p->downloaded = a->downloaded;
+    p->counted_ms = a->now_ms;
+}
+
 /* Records an announce; see tracker_state.h. */
 int tracker_state_announce(struct tracker_state *ts, const struct tracker_state_announce *a,
                            int64_t now, char *err, size_t errlen)
@@ -601,6 +633,7 @@ int tracker_state_announce(struct tracker_state *ts, const struct tracker_state_
         return TRACKER_STATE_OK;
     }
 
+    int fresh = 0;
     if (ppos < 0) {
         /* A new entry: the caps per address come first, so that a refused announce creates
          * nothing, not even a torrent. */
@@ -622,6 +655,7 @@ int tracker_state_announce(struct tracker_state *ts, const struct tracker_state_
                 torrent_remove(ts, (size_t)tpos);
             return (int)ppos;
         }
+        fresh = 1;
     } else {
         /* The owner itself, perhaps from a new address (it proved itself with its key). */
         int rc = move_address(ts, tor, &tor->peers[ppos], &a->peer, err, errlen);
@@ -643,6 +677,7 @@ int tracker_state_announce(struct tracker_state *ts, const struct tracker_state_
         tor->seeders++;
     p->left = a->left;
     p->last_seen = now;
+    update_rates(p, a, fresh);
 
     /* Count each peer's completion once, even if its client repeats the event. */
     if (a->event == TRACKER_EVENT_COMPLETED && !p->completed) {

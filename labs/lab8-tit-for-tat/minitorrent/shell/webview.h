@@ -66,8 +66,9 @@ void webview_finish(struct webview *w, bool hold, FILE *out);
 struct tracker_server;
 
 /* Serves the view of a tracker (`tracker --web`) until Ctrl-C: every half second it builds the
- * state from what the tracker learnt in announces (progress from each peer's "left", the
- * download rate from how fast "left" falls), and answers requests in between. It waits in
+ * state from what the tracker learnt in announces (progress from each peer's "left", the rates
+ * from how its "uploaded" and "downloaded" grew between its last two announces), and answers
+ * requests in between. It waits in
  * pselect() with wait_mask, so SIGINT and SIGTERM, blocked elsewhere, end the wait at once. The
  * tracker sees no pieces and no unchokes: "bitfield" is null and "unchokes" empty. */
 void webview_serve_tracker(struct webview *w, struct tracker_server *srv,
