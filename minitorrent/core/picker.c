@@ -156,21 +156,32 @@ static void take_block(struct picker *p, struct picker_partial *pp, uint32_t blk
     out->length = block_size(p, pp->index, blk);
 }
 
+/* Returns the lowest-numbered piece that may be started for this peer (it has it, we lack it,
+ * and nobody is fetching it), or -1 when there is none. This is the sequential policy (picker.h),
+ * the order a media player streaming the file would ask in; and it is what the labs before lab 7
+ * run in place of choose_new_piece(), so that their minitorrent downloads, in order. */
+static int64_t first_startable(const struct picker *p, const struct bitfield *peer_has)
+{
+    for (uint32_t i = 0; i < p->cfg.piece_count; i++)
+        if (!p->in_progress[i] && !bitfield_get(&p->have, i) && bitfield_get(peer_has, i))
+            return i;
+    return -1;
+}
+
 /* Chooses a piece to start: one the peer has, we lack, and nobody is fetching. While we hold
  * fewer than random_first pieces any such piece will do; afterwards the rarest, ties broken at
- * random. The other policies (picker.h) change only this choice: random takes any candidate at
- * random throughout, and sequential the lowest-numbered one. Returns the piece index, or -1 when
- * there is none. */
+ * random, every tied piece equally likely. The random policy (picker.h) takes any candidate at
+ * random throughout. (The sequential policy never comes here: picker_next() asks
+ * first_startable().) Returns the piece index, or -1 when there is none. */
 static int64_t choose_new_piece(struct picker *p, const struct bitfield *peer_has)
 {
+    //> lab7 returns first_startable(p, peer_has)
     int random_mode = p->have_count < p->cfg.random_first || p->cfg.policy == PICKER_RANDOM;
     int64_t best = -1;
     uint32_t best_avail = UINT32_MAX, ties = 0;
     for (uint32_t i = 0; i < p->cfg.piece_count; i++) {
         if (p->in_progress[i] || bitfield_get(&p->have, i) || !bitfield_get(peer_has, i))
             continue;
-        if (p->cfg.policy == PICKER_SEQUENTIAL)
-            return i; /* the first candidate is the lowest-numbered */
         uint32_t a = random_mode ? 0 : p->avail[i];
         if (a < best_avail) {
             best = i;
@@ -185,6 +196,7 @@ static int64_t choose_new_piece(struct picker *p, const struct bitfield *peer_ha
         }
     }
     return best;
+    //< lab7
 }
 
 /* Adds piece index to the pieces in progress. Returns it, or NULL when memory runs out. */
@@ -256,9 +268,11 @@ bool picker_next(struct picker *p, const struct bitfield *peer_has, picker_outst
             }
     }
 
-    /* 2. Start a new piece: random while we have little to trade, then rarest first. */
+    /* 2. Start a new piece: random while we have little to trade, then rarest first (or, for
+     * the sequential policy, the lowest-numbered). */
     if (p->npartial < p->cfg.max_partial) {
-        int64_t index = choose_new_piece(p, peer_has);
+        int64_t index = p->cfg.policy == PICKER_SEQUENTIAL ? first_startable(p, peer_has)
+                                                           : choose_new_piece(p, peer_has);
         if (index >= 0) {
             struct picker_partial *pp = start_piece(p, (uint32_t)index);
             if (pp == NULL)

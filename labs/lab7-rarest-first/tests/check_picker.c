@@ -4,8 +4,9 @@
  * Each test builds a small torrent, tells the picker what the connected peers have, and checks
  * which block it asks for: the rarest piece, a random one early on, the pieces already started
  * before new ones, the end game. Random choices come from the picker's seed; tests that try many
- * seeds name the failing one in their message, so a failure replays exactly. A last test runs a
- * random swarm and checks the picker's bookkeeping against a naive recount after every step.
+ * seeds name the failing one in their message, so a failure replays exactly; the statistical
+ * tests draw their pickers' seeds from a seed they print. A last test runs a random swarm and
+ * checks the picker's bookkeeping against a naive recount after every step.
  */
 #include "testlib.h"
 #include "picker.h"
@@ -317,32 +318,99 @@ START_TEST(picker_rarest_follows_have)
 }
 END_TEST
 
-/* Returns the piece a fresh picker with the given seed starts first, among `n` one-block pieces
- * that every peer has (so all are equally rare) and random_first = 0. */
-static uint32_t first_pick(uint64_t seed, uint32_t n)
+/* A small deterministic generator (xorshift64*) for the tests' own random choices: seeds of
+ * pickers, random swarms. The seed a test starts from is printed. */
+static uint64_t rnd(uint64_t *s)
 {
-    struct picker p;
-    struct bitfield a;
-    mk(&p, n, BLK, (uint64_t)n * BLK, 0, 8, seed);
-    bf_all(&a, n);
-    picker_add_peer(&p, &a);
-    struct picker_block blk = next(&p, &a);
-    picker_free(&p);
-    bitfield_free(&a);
-    return blk.index;
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
 }
 
-START_TEST(picker_ties_spread_across_pieces)
+/* Returns Pearson's chi-square statistic of counts[0..k) against a uniform expectation. */
+static double chi_square(const unsigned *counts, size_t k)
 {
-    /* Eight equally rare pieces, 4000 seeds: each must be chosen, and none hugely more often
-     * than the others (expected 500 each; a fair coin stays well inside 350..650). */
-    enum { N = 8, SEEDS = 4000 };
-    unsigned count[N] = {0};
-    for (uint64_t seed = 1; seed <= SEEDS; seed++)
-        count[first_pick(seed, N)]++;
-    for (int i = 0; i < N; i++)
-        ck_assert_msg(count[i] >= 350 && count[i] <= 650, "piece %d chosen %u times in %d seeds", i,
-                      count[i], SEEDS);
+    double total = 0, x = 0;
+    for (size_t i = 0; i < k; i++)
+        total += counts[i];
+    double expect = total / (double)k;
+    for (size_t i = 0; i < k; i++)
+        x += (counts[i] - expect) * (counts[i] - expect) / expect;
+    return x;
+}
+
+/* The chi-square value that k equally likely outcomes exceed with probability below one in a
+ * million (k - 1 degrees of freedom): a fair choice fails this test about once in a million
+ * seeds, a biased one by a wide margin. */
+static double chi_square_limit(size_t k)
+{
+    switch (k) {
+    case 4:
+        return 31.0;
+    case 8:
+        return 41.0;
+    default:
+        ck_abort_msg("no chi-square limit for %zu outcomes", k);
+        return 0;
+    }
+}
+
+/* Formats counts[0..k) as "i:count i:count ..." into buf, for a failure message. */
+static const char *fmt_counts(char *buf, size_t cap, const unsigned *counts, const uint32_t *ids,
+                              size_t k)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < k && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%u:%u", i ? " " : "",
+                                 ids ? ids[i] : (uint32_t)i, counts[i]);
+    return buf;
+}
+
+START_TEST(picker_rarest_ties_equally_likely)
+{
+    /* Twelve one-block pieces: 0, 2, 5 and 8 have three copies, the other eight one copy each.
+     * Started from 4000 pickers with seeds drawn from a printed seed, the first piece must
+     * always be one of the eight rare ones, each about 500 times: every tied piece equally
+     * likely, whether it comes first in the scan, last, or after a more common piece. */
+    enum { N = 12, RARE = 8, TRIALS = 4000 };
+    const uint32_t rare[RARE] = {1, 3, 4, 6, 7, 9, 10, 11};
+    const uint64_t seed = 20261204;
+    printf("picker_rarest_ties_equally_likely: seed %llu\n", (unsigned long long)seed);
+    uint64_t rng = seed;
+    unsigned count[RARE] = {0};
+    struct bitfield all, common;
+    bf_all(&all, N);
+    bf(&common, "101001001000");
+    for (int t = 0; t < TRIALS; t++) {
+        struct picker p;
+        uint64_t pseed = rnd(&rng);
+        mk(&p, N, BLK, N * BLK, 0, 8, pseed);
+        picker_add_peer(&p, &all);
+        picker_add_peer(&p, &common);
+        picker_add_peer(&p, &common);
+        uint32_t got = next(&p, &all).index;
+        int k = 0;
+        while (k < RARE && rare[k] != got)
+            k++;
+        check_msg(k < RARE,
+                  "seed %llu, picker seed %llu: started piece %u, which three peers "
+                  "have, while eight pieces have one copy",
+                  (unsigned long long)seed, (unsigned long long)pseed, got);
+        count[k]++;
+        picker_free(&p);
+    }
+    char buf[256];
+    double x = chi_square(count, RARE);
+    ck_assert_msg(x < chi_square_limit(RARE),
+                  "seed %llu: the eight tied pieces were started first this often in %d pickers "
+                  "(piece:times) %s; equally likely is about %d each, and chi-square %.1f is "
+                  "above %.0f",
+                  (unsigned long long)seed, TRIALS, fmt_counts(buf, sizeof buf, count, rare, RARE),
+                  TRIALS / RARE, x, chi_square_limit(RARE));
+    bitfield_free(&all);
+    bitfield_free(&common);
 }
 END_TEST
 
@@ -381,7 +449,7 @@ static void pick_order(uint64_t seed, uint32_t *order)
     bitfield_free(&a);
 }
 
-START_TEST(picker_seed_is_reproducible)
+START_TEST(picker_rarest_seed_replays)
 {
     uint32_t x[16], y[16], z[16];
     pick_order(99, x);
@@ -436,27 +504,89 @@ END_TEST
 
 /* ===================================================================== random first ======= */
 
-START_TEST(picker_random_first_ignores_rarity)
+START_TEST(picker_rarest_random_first_ignores_rarity)
 {
     /* Piece 0 is the rarest by far; while we have fewer than random_first pieces the picker
-     * still chooses among all of them, so over many seeds other pieces come first too. */
-    unsigned count[4] = {0};
-    for (uint64_t seed = 1; seed <= 400; seed++) {
+     * chooses among all of them alike, rarity aside: over 2000 seeds drawn from a printed seed,
+     * each of the four pieces comes first about 500 times. */
+    enum { N = 4, TRIALS = 2000 };
+    const uint64_t seed = 4242;
+    printf("picker_rarest_random_first_ignores_rarity: seed %llu\n", (unsigned long long)seed);
+    uint64_t rng = seed;
+    unsigned count[N] = {0};
+    struct bitfield a, b;
+    bf(&a, "1111");
+    bf(&b, "0111");
+    for (int t = 0; t < TRIALS; t++) {
         struct picker p;
-        struct bitfield a, b;
-        mk(&p, 4, BLK, 4 * BLK, 2, 8, seed);
-        bf(&a, "1111");
-        bf(&b, "0111");
+        mk(&p, N, BLK, N * BLK, 2, 8, rnd(&rng));
         picker_add_peer(&p, &a);
         for (int i = 0; i < 5; i++)
             picker_add_peer(&p, &b);
         count[next(&p, &a).index]++;
         picker_free(&p);
-        bitfield_free(&a);
-        bitfield_free(&b);
     }
-    for (int i = 0; i < 4; i++)
-        ck_assert_msg(count[i] >= 50, "piece %d first in only %u of 400 seeds", i, count[i]);
+    char buf[128];
+    double x = chi_square(count, N);
+    ck_assert_msg(x < chi_square_limit(N),
+                  "seed %llu, random_first 2, nothing downloaded yet, piece 0 the rarest: "
+                  "pieces started first (piece:times) %s in %d pickers; expected about %d each "
+                  "(chi-square %.1f, above %.0f)",
+                  (unsigned long long)seed, fmt_counts(buf, sizeof buf, count, NULL, N), TRIALS,
+                  TRIALS / N, x, chi_square_limit(N));
+    bitfield_free(&a);
+    bitfield_free(&b);
+}
+END_TEST
+
+START_TEST(picker_rarest_never_starts_what_we_have_or_fetch)
+{
+    /* Six two-block pieces. We already have pieces 1 and 4, which are as rare as can be (only A
+     * has them); of the four we lack, piece 5 is the rarest (one copy against three). In the
+     * random first phase and after it, the picker starts only pieces we lack, each once (a piece
+     * in progress is not started again), and after the random phase piece 5 first. */
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        for (uint32_t random_first = 0; random_first <= 8; random_first += 8) {
+            struct picker p;
+            struct picker_config cfg;
+            struct bitfield have, a, b;
+            picker_config_defaults(&cfg, 6, 2 * BLK, 12 * BLK, seed);
+            cfg.random_first = random_first;
+            bf(&have, "010010");
+            bf_all(&a, 6);
+            bf(&b, "101100");
+            ck_assert_int_eq(picker_init(&p, &cfg, &have), 0);
+            picker_add_peer(&p, &a);
+            picker_add_peer(&p, &b);
+            picker_add_peer(&p, &b); /* avail: 3 1 3 3 1 1 */
+            unsigned started[6] = {0};
+            int64_t first = -1;
+            struct picker_block got;
+            while (!picker_endgame(&p) && picker_next(&p, &a, NULL, NULL, &got)) {
+                if (got.begin != 0)
+                    continue;
+                started[got.index]++;
+                if (first < 0)
+                    first = got.index;
+            }
+            for (uint32_t i = 0; i < 6; i++) {
+                bool ours = i == 1 || i == 4;
+                check_msg(started[i] == (ours ? 0u : 1u),
+                          "seed %llu, random_first %u, we have pieces 1 and 4: piece %u was "
+                          "started %u times, expected %u",
+                          (unsigned long long)seed, random_first, i, started[i], ours ? 0 : 1);
+            }
+            if (random_first == 0)
+                check_msg(first == 5,
+                          "seed %llu: availability 3 1 3 3 1 1, we have pieces 1 and 4: the first "
+                          "piece started is %lld, expected 5, the rarest we lack",
+                          (unsigned long long)seed, (long long)first);
+            picker_free(&p);
+            bitfield_free(&have);
+            bitfield_free(&a);
+            bitfield_free(&b);
+        }
+    }
 }
 END_TEST
 
@@ -1140,15 +1270,6 @@ END_TEST
 
 /* ===================================================================== random swarm ======= */
 
-/* A small deterministic generator (xorshift64*) for the random swarm; the seed is printed. */
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ULL;
-}
-
 START_TEST(picker_swarm_random_keeps_invariants)
 {
     /* Peers with random piece sets ask, answer, choke us and leave at random; a tenth of the
@@ -1253,7 +1374,7 @@ END_TEST
 /* ===================================================================== policies =========== */
 
 /* The default policy is rarest first: lab 7's rule. */
-START_TEST(picker_policy_default_is_rarest_first)
+START_TEST(picker_default_policy_is_rarest_first)
 {
     struct picker_config cfg;
     picker_config_defaults(&cfg, 8, BLK, 8 * BLK, 1);
@@ -1262,8 +1383,9 @@ START_TEST(picker_policy_default_is_rarest_first)
 END_TEST
 
 /* Sequential asks for the pieces in order, from the first, even before it has any (no random
- * first pieces) and whatever their rarity. */
-START_TEST(picker_policy_sequential_takes_the_lowest)
+ * first pieces) and whatever their rarity. picker_next() itself does this (first_startable()),
+ * so lab 7 gives it. */
+START_TEST(picker_sequential_policy_takes_the_lowest)
 {
     struct picker_config cfg;
     picker_config_defaults(&cfg, 8, BLK, 8 * BLK, 3);
@@ -1287,17 +1409,23 @@ START_TEST(picker_policy_sequential_takes_the_lowest)
 END_TEST
 
 /* Random ignores rarity: where rarest first always starts the one rare piece, random starts
- * each of the eight pieces first for some seed. */
+ * each of the eight pieces first about as often, from pickers whose seeds come from a printed
+ * seed. Its random_first is 0, so this is the policy, not the random first phase. */
 START_TEST(picker_policy_random_ignores_rarity)
 {
+    enum { N = 8, TRIALS = 1600 };
+    const uint64_t seed = 777;
+    printf("picker_policy_random_ignores_rarity: seed %llu\n", (unsigned long long)seed);
+    uint64_t rng = seed;
     struct bitfield all, common;
-    bf_all(&all, 8);
+    bf_all(&all, N);
     bf(&common, "11111011"); /* piece 5 is the rarest: only `all` has it */
-    unsigned firsts[8] = {0};
-    for (uint64_t seed = 1; seed <= 400; seed++) {
+    unsigned firsts[N] = {0};
+    for (int t = 0; t < TRIALS; t++) {
+        uint64_t pseed = rnd(&rng);
         for (int policy = 0; policy < 2; policy++) {
             struct picker_config cfg;
-            picker_config_defaults(&cfg, 8, BLK, 8 * BLK, seed);
+            picker_config_defaults(&cfg, N, BLK, N * BLK, pseed);
             cfg.random_first = 0;
             cfg.policy = policy == 0 ? PICKER_RAREST_FIRST : PICKER_RANDOM;
             struct picker p;
@@ -1307,15 +1435,20 @@ START_TEST(picker_policy_random_ignores_rarity)
             picker_add_peer(&p, &common);
             struct picker_block b = next(&p, &all);
             if (policy == 0)
-                check_msg(b.index == 5, "seed %llu: rarest first started piece %u",
-                          (unsigned long long)seed, b.index);
+                check_msg(b.index == 5, "picker seed %llu: rarest first started piece %u, not 5",
+                          (unsigned long long)pseed, b.index);
             else
                 firsts[b.index]++;
             picker_free(&p);
         }
     }
-    for (int i = 0; i < 8; i++)
-        ck_assert_msg(firsts[i] > 0, "random never started piece %d in 400 seeds", i);
+    char buf[160];
+    double x = chi_square(firsts, N);
+    ck_assert_msg(x < chi_square_limit(N),
+                  "seed %llu: the random policy started first (piece:times) %s in %d pickers, "
+                  "piece 5 the rarest; expected about %d each (chi-square %.1f, above %.0f)",
+                  (unsigned long long)seed, fmt_counts(buf, sizeof buf, firsts, NULL, N), TRIALS,
+                  TRIALS / N, x, chi_square_limit(N));
     bitfield_free(&all);
     bitfield_free(&common);
 }
@@ -1324,13 +1457,18 @@ END_TEST
 static Suite *picker_suite(void)
 {
     Suite *s = suite_create("picker");
-    /* picker_rarest_: counting which peers have which piece, and choosing the rarest (lab 7). */
+    /* picker_rarest_: counting which peers have which piece, and choosing the rarest, ties at
+     * random, after the random first pieces (lab 7). */
     TCase *tc = tk_tcase(s, "picker_rarest", 60);
     tk_add_test(tc, picker_rarest_availability_add_remove_have);
     tk_add_test(tc, picker_rarest_piece_chosen);
     tk_add_test(tc, picker_rarest_among_what_the_peer_has);
     tk_add_test(tc, picker_rarest_follows_have);
+    tk_add_test(tc, picker_rarest_ties_equally_likely);
     tk_add_test(tc, picker_rarest_ties_within_rarest_only);
+    tk_add_test(tc, picker_rarest_seed_replays);
+    tk_add_test(tc, picker_rarest_random_first_ignores_rarity);
+    tk_add_test(tc, picker_rarest_never_starts_what_we_have_or_fetch);
     tk_add_test(tc, picker_rarest_after_random_first);
 
     /* picker_endgame_: entering and leaving the end game, and its duplicate requests (lab 7). */
@@ -1344,28 +1482,25 @@ static Suite *picker_suite(void)
     tk_add_test(tc, picker_endgame_prefers_least_requested);
     tk_add_test(tc, picker_endgame_only_pieces_the_peer_has);
 
-    /* picker_swarm_: a random swarm of peers coming, going and delivering (lab 7). */
-    /* picker_policy_: the experiments' baselines (random, sequential); no lab grades them. */
+    /* picker_policy_: the random policy, a baseline of the experiments (lab 7). */
     tc = tk_tcase(s, "picker_policy", 60);
-    tk_add_test(tc, picker_policy_default_is_rarest_first);
-    tk_add_test(tc, picker_policy_sequential_takes_the_lowest);
     tk_add_test(tc, picker_policy_random_ignores_rarity);
 
+    /* picker_swarm_: a random swarm of peers coming, going and delivering (lab 7). */
     tc = tk_tcase(s, "picker_swarm", 60);
     tk_add_test(tc, picker_swarm_random_keeps_invariants);
 
-    /* picker_: geometry, partial pieces first, random first pieces, arrivals and verdicts,
-     * which lab 7 gives, so no lab grades them. */
+    /* picker_: geometry, partial pieces first, the sequential policy, the random generator,
+     * arrivals and verdicts, which lab 7 gives, so no lab grades them. */
     tc = tk_tcase(s, "picker", 60);
     tk_add_test(tc, picker_config_defaults_values);
+    tk_add_test(tc, picker_default_policy_is_rarest_first);
+    tk_add_test(tc, picker_sequential_policy_takes_the_lowest);
     tk_add_test(tc, picker_init_with_have_is_seeding);
     tk_add_test(tc, picker_init_with_some_pieces);
     tk_add_test(tc, picker_piece_sizes);
     tk_add_test(tc, picker_interesting_follows_what_we_lack);
-    tk_add_test(tc, picker_ties_spread_across_pieces);
-    tk_add_test(tc, picker_seed_is_reproducible);
     tk_add_test(tc, picker_no_seed_breaks_the_generator);
-    tk_add_test(tc, picker_random_first_ignores_rarity);
     tk_add_test(tc, picker_random_first_is_seeded);
     tk_add_test(tc, picker_partial_pieces_first);
     tk_add_test(tc, picker_partial_before_rarer_new_piece);

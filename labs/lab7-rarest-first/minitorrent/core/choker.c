@@ -100,32 +100,17 @@ static size_t find_peer(const struct choker_peer *peers, size_t n, uint64_t id)
     return n;
 }
 
-/* Fills the regular slots: upload_slots times, unchokes the best-ranked interested, non-snubbed
- * peer not yet unchoked, leaving out the peer at index skip (the optimistic one, which has a
- * slot of its own; n when none). */
-static void fill_regular_slots(const struct choker *c, struct choker_peer *peers, size_t n,
-                               bool seeding, size_t skip)
-{
-    for (unsigned slot = 0; slot < c->cfg.upload_slots; slot++) {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++) {
-            if (i == skip || peers[i].unchoked || !peers[i].interested || peers[i].snubbed)
-                continue;
-            if (best == n || ranks_above(&peers[i], &peers[best], seeding))
-                best = i;
-        }
-        if (best == n)
-            return; /* fewer eligible peers than slots */
-        peers[best].unchoked = true;
-    }
-}
-
 /* Fills the regular slots in turn (CHOKER_ROUND_ROBIN): upload_slots times, unchokes the
  * interested peer whose id comes next after c->rr_base, going round the ids, whatever its rate
- * (snubbed peers too: the policy does not look at what peers send). skip as above. */
-static void fill_round_robin(struct choker *c, struct choker_peer *peers, size_t n, size_t skip)
+ * (snubbed peers too: the policy does not look at what peers send). skip: the index of a peer
+ * left out (the optimistic one), n when none. Returns how many peers it unchoked. Until lab 8 is
+ * written, tit-for-tat's fill_regular_slots() hands its work to this function; as choker_run()
+ * moves the turn on only for the round-robin policy, the slots then go to the interested peers
+ * with the lowest ids, so the labs before lab 8 still upload. */
+static unsigned fill_round_robin(struct choker *c, struct choker_peer *peers, size_t n, size_t skip)
 {
-    for (unsigned slot = 0; slot < c->cfg.upload_slots; slot++) {
+    unsigned slot;
+    for (slot = 0; slot < c->cfg.upload_slots; slot++) {
         size_t best = n;
         /* The distance going up from the base, wrapping past the largest id: the smallest comes
          * next. (id - base - 1) wraps in unsigned arithmetic, which is what makes it a circle. */
@@ -136,10 +121,29 @@ static void fill_round_robin(struct choker *c, struct choker_peer *peers, size_t
                 best = i;
         }
         if (best == n)
-            return;
+            break;
         peers[best].unchoked = true;
         c->rr_last = peers[best].id;
     }
+    return slot;
+}
+
+/* Fills the regular slots (tit-for-tat): unchokes the upload_slots best-ranked peers among those
+ * that may hold one (interested, not snubbed, not the peer at index skip: the optimistic one,
+ * which has a slot of its own; n when none), or every such peer when there are fewer. Returns how
+ * many peers it unchoked. It picks one peer per slot, the best-ranked eligible peer not yet
+ * unchoked: with 4 slots that is 4 passes over the peers, no sorting and no memory. */
+static unsigned fill_regular_slots(struct choker *c, struct choker_peer *peers, size_t n,
+                                   bool seeding, size_t skip)
+{
+    /* TODO(lab8): write fill_regular_slots(). README.md says what it must do. */
+    (void)c;
+    (void)peers;
+    (void)n;
+    (void)seeding;
+    (void)skip;
+    (void)ranks_above; /* used by the code you write here */
+    return fill_round_robin(c, peers, n, skip);
 }
 
 /* Chooses the optimistic peer at random among the interested peers that the regular slots left
@@ -159,6 +163,17 @@ static size_t choose_optimistic(struct choker *c, const struct choker_peer *peer
 
 /* ===================================================================== the re-choke ======= */
 
+/* Called once per scheduled re-choke (never for a forced one): counts the run in c->round and
+ * returns whether the optimistic slot moves at it. It moves at every optimistic_every-th
+ * scheduled run, the first one included (rounds 0, 3, 6... with the default 3: at 0 s, 30 s,
+ * 60 s...), and never when optimistic_every is 0. */
+static bool rotation_due(struct choker *c)
+{
+    /* TODO(lab8): write rotation_due(). README.md says what it must do. */
+    (void)c;
+    return false;
+}
+
 bool choker_run(struct choker *c, struct choker_peer *peers, size_t n, bool seeding,
                 uint64_t now_ms, bool force)
 {
@@ -170,8 +185,7 @@ bool choker_run(struct choker *c, struct choker_peer *peers, size_t n, bool seed
      * optimistic slot. A forced run does neither. */
     bool rotate = false;
     if (due) {
-        rotate = c->cfg.optimistic_every > 0 && c->round % c->cfg.optimistic_every == 0;
-        c->round++;
+        rotate = rotation_due(c);
         /* The next run is the first point of the rechoke_ms grid after now_ms, or the clock's
          * end when that is past UINT64_MAX. */
         uint64_t steps = (now_ms - c->next_ms) / c->cfg.rechoke_ms + 1;
