@@ -59,6 +59,14 @@ void peer_free(struct peer *p)
 
 /* ===================================================================== shared state ======= */
 
+/* Nanoseconds on the monotonic clock, to time the picker for the trace. */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Tells the end game which blocks this peer is already fetching for us. */
 static bool outstanding(void *ctx, uint32_t index, uint32_t begin)
 {
@@ -135,7 +143,12 @@ static void sync_locked(struct torrent *t, struct peer *p)
     const struct bitfield *offer = offer_locked(t, p);
     while (s->n_ours < depth && session_pipeline_room(s) > 0) {
         struct picker_block b;
-        if (!picker_next(&t->picker, offer, outstanding, s, &b))
+        /* The choice is timed for the trace: it runs under the lock every thread shares, so
+         * its cost is paid by every connection (see choose_new_piece in core/picker.c). */
+        uint64_t t0 = now_ns();
+        bool got = picker_next(&t->picker, offer, outstanding, s, &b);
+        t->pick_ns += now_ns() - t0;
+        if (!got)
             break;
         if (session_request(s, b.index, b.begin, b.length) < 0) {
             picker_giveup(&t->picker, &b);
@@ -143,6 +156,12 @@ static void sync_locked(struct torrent *t, struct peer *p)
         }
         smartban_claim(&t->smartban, p->key, b.index);
     }
+
+    /* For the trace: how many of its requests wait for us, counting the blocks already in the
+     * outbox (a few bytes of other messages there are not a block). */
+    size_t queued;
+    session_outbox(s, &queued);
+    p->trace_waiting = (unsigned)(s->n_theirs + (queued + WIRE_BLOCK_LEN - 1024) / WIRE_BLOCK_LEN);
 }
 
 /* Serves the peer's queued requests from disk while the outbox has room. Returns 0, or -1 when
@@ -277,6 +296,7 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
             pthread_mutex_unlock(&t->lock);
             return -1;
         }
+        t->received += b.length;
         /* Who sent this copy of the block, in case its piece fails its hash. */
         smartban_stored(&t->smartban, p->key, b.index, b.begin);
     }
@@ -406,6 +426,7 @@ static int flush_outbox(struct torrent *t, struct peer *p, uint64_t *wait_ms)
             return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
         limiter_used(&t->up, (size_t)w, now);
         session_sent(&p->s, (size_t)w, now);
+        atomic_fetch_add_explicit(&t->wire_up, (uint64_t)w, memory_order_relaxed);
     }
     return 0;
 }

@@ -572,6 +572,8 @@ int torrent_start(struct torrent *t, char *err, size_t errlen)
         return -1;
     }
     t->threads_started = true;
+    if (t->cfg.trace_file != NULL && trace_start(&t->trace, t, t->cfg.trace_file, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
@@ -619,6 +621,9 @@ void torrent_stop(struct torrent *t)
     pthread_mutex_unlock(&t->lock);
     if (!started)
         return;
+    /* The trace's last line is written while the peers are still there to be counted. */
+    if (trace_stop(&t->trace) < 0 && t->fatal[0] == '\0')
+        snprintf(t->fatal, sizeof t->fatal, "cannot write the trace: %s", strerror(errno));
     (void)!write(t->stop_pipe[1], "x", 1);
     pthread_join(t->listener, NULL);
     pthread_join(t->announcer, NULL);
