@@ -221,7 +221,18 @@ static void take_sample(struct trace *tr, struct trace_sample *s)
     s->mono_ms = now;
     s->t_ms = now - tr->start_ms;
     s->allowed = t->cfg.up_rate * (now - tr->last_ms) / 1000;
-    s->unused = s->allowed > s->wire_up ? s->allowed - s->wire_up : 0;
+    /* Tokens are lost only when the bucket overflows: a quiet moment inside the interval is made
+     * up for by a burst after it, up to the bucket's size. So the sampler keeps a bucket of its
+     * own, the size limiter.c gives the real one (a tenth of a second, at least one block),
+     * filled by the rate and emptied by what went out; what overflows it is unused. */
+    int64_t cap = (int64_t)(t->cfg.up_rate / 10 > 16384 ? t->cfg.up_rate / 10 : 16384);
+    int64_t level = tr->bucket + (int64_t)s->allowed - (int64_t)s->wire_up;
+    s->unused = 0;
+    if (level > cap) {
+        s->unused = (uint64_t)(level - cap);
+        level = cap;
+    }
+    tr->bucket = level;
     s->cause = trace_classify(s);
     tr->last_ms = now;
 }

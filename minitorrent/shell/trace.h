@@ -12,7 +12,8 @@
  *   up, down       block bytes we sent (queued for the socket) and block bytes we kept
  *   wire_up        every byte we wrote to sockets, messages included: what the upload limit counts
  *   allowed        what the upload limit allowed in the interval (rate x time; 0 without a limit)
- *   unused         upload tokens that went unused: allowed - wire_up, never below 0
+ *   unused         upload tokens that went unused: what overflowed a token bucket like the
+ *                  limiter's, filled by the rate and emptied by wire_up
  *   cause          why they went unused, from the connections' state at the sample (below)
  *   unchoked       connections we upload to now; of them busy have requests of theirs waiting,
  *                  idle are interested with nothing asked, notint are not interested in us
@@ -102,7 +103,8 @@ struct trace {
     bool started;
     uint64_t start_ms, last_ms;
     uint64_t last_up, last_down, last_wire, last_pick_ns;
-    int error; /* an errno from writing the file; 0: none */
+    int64_t bucket; /* the tokens of the sampler's own bucket (below 0: sent on credit) */
+    int error;      /* an errno from writing the file; 0: none */
 };
 
 /* Opens path for the trace of torrent t and starts the sampler. Returns 0, or -1 with a message
