@@ -181,8 +181,11 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     rc = picker_init(&t->picker, &pc, &have);
     bitfield_free(&have);
     t->have_log = calloc(t->mi.piece_count, sizeof *t->have_log);
+    t->writing = calloc(t->mi.piece_count, sizeof *t->writing);
+    t->hash_due = calloc(t->mi.piece_count, sizeof *t->hash_due);
     t->banned = calloc(TORRENT_BANS, sizeof *t->banned);
-    if (rc < 0 || t->have_log == NULL || t->banned == NULL ||
+    if (rc < 0 || t->have_log == NULL || t->writing == NULL || t->hash_due == NULL ||
+        t->banned == NULL ||
         smartban_init(&t->smartban, t->mi.piece_count, t->mi.piece_length, t->mi.total_length, 0) <
             0 ||
         bitfield_init(&t->offer, t->mi.piece_count) < 0) {
@@ -665,6 +668,8 @@ void torrent_close(struct torrent *t)
             close(t->stop_pipe[i]);
     picker_free(&t->picker);
     free(t->have_log);
+    free(t->writing);
+    free(t->hash_due);
     smartban_free(&t->smartban);
     free(t->banned);
     free(t->choker_peers);

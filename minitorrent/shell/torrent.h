@@ -93,6 +93,8 @@ struct torrent {
     pthread_cond_t announce_cond; /* wakes the announcer early */
     struct picker picker;
     uint32_t *have_log; /* pieces in the order we verified them: peers send HAVE from it */
+    uint32_t *writing;  /* per piece: writes of its blocks in flight, outside the lock (peer.c) */
+    uint8_t *hash_due;  /* per piece: 1 when complete and waiting for those writes to end */
     uint32_t have_log_len;
     struct smartban smartban;        /* who sent which block, to find a liar (core/smartban.h) */
     struct bitfield offer;           /* scratch, under the lock: what a peer may be asked for now */
@@ -119,6 +121,9 @@ struct torrent {
      * counter, since the peer threads add to it without the lock. */
     _Atomic uint64_t wire_up;
     struct trace trace; /* --trace: the sampler, when cfg.trace_file is set */
+    /* For tests only: called before each block is written, without the lock, so a test can hold
+     * a write back while the other blocks of its piece arrive. NULL in the programs. */
+    void (*test_before_write)(struct torrent *t, uint32_t index, uint32_t begin);
 
     pthread_t listener, announcer;
     bool threads_started;
