@@ -4,8 +4,9 @@
  * The first tests read and write trace lines and sum them, with no processes. The last runs a
  * small rate-limited swarm with --trace and checks the merged file against the run's own
  * figures: the bytes the traces count as uploaded are exactly the bytes the status lines report,
- * every leecher's trace ends with every piece verified, the tokens left unused obey the token
- * bucket's conservation law, and the report's utilisation is what the file's samples give.
+ * every leecher's trace ends with every piece verified, every copy crossed a socket's byte
+ * counter, the tokens left unused obey the token bucket's conservation law, and the report's
+ * utilisation is what the file's samples give.
  */
 #include "testlib.h"
 #include "trace.h"
@@ -287,12 +288,14 @@ START_TEST(trace_swarm_totals_agree_with_the_report)
     /* Every block any peer sent is in some peer's trace, exactly once. */
     ck_assert_msg((double)up == uploaded, "the traces count %llu bytes up, the report %.0f",
                   (unsigned long long)up, uploaded);
-    /* Every leecher received the file at least once, and the wire carried the blocks and more. */
+    /* Every leecher received the file at least once. */
     ck_assert_msg(down >= (uint64_t)PEERS * 2 * 1048576 && down <= up,
                   "the leechers kept %llu bytes of %llu sent", (unsigned long long)down,
                   (unsigned long long)up);
-    ck_assert_msg(wire > up, "%llu bytes on the wire for %llu of blocks", (unsigned long long)wire,
-                  (unsigned long long)up);
+    /* Every copy crossed some socket. (The wire need not carry every block counted up: a block
+     * still in an outbox when the swarm stops the peers was counted but never sent.) */
+    ck_assert_msg(wire >= (uint64_t)PEERS * 2 * 1048576, "%llu bytes on the wire for %d copies",
+                  (unsigned long long)wire, PEERS);
     for (int k = 0; k <= PEERS; k++) {
         ck_assert_msg(pp[k].samples >= 5, "peer %d has %llu samples", k,
                       (unsigned long long)pp[k].samples);
