@@ -223,6 +223,21 @@ limit_mbps=$(awk -v a="$tcp_mbps" -v b="$ossl_mbps" 'BEGIN { if (b == "nan" || a
 figure transfer_fraction_of_limit "$(ratio "$mt_mt" "$limit_mbps")" \
     "goal >= 0.75; of min(loopback TCP, OpenSSL SHA-1) = $limit_mbps MB/s"
 
+# The piece picker's cost over a whole download of 1024 pieces of 256 KiB (256 MiB) from 32 peers:
+# its step that starts a new piece (choose_new_piece) scans every piece, so its cost grows with
+# the square of the piece count, all of it under the lock every peer thread shares. Printed
+# beside the time the same 256 MiB took over loopback above (transfer_mt_mt_MBps), and for 4096
+# pieces (1 GiB) to show the growth.
+set -- $("$bb/picker_cost" 1024)
+pick_ms=$(echo "$4" | sed 's/picker_ms=//')
+start_ms=$(echo "$5" | sed 's/start_ms=//')
+figure picker_ms_1024_pieces "$pick_ms" "of which $start_ms ms in calls that started a piece"
+figure picker_share_of_256mib_transfer_pct \
+    "$(awk -v p="$pick_ms" -v r="$mt_mt" 'BEGIN { if (r > 0) printf "%.2f", 100 * p / (268.435456 / r * 1000); else print "nan" }')" \
+    "picker time over the time 256 MiB took at transfer_mt_mt_MBps"
+set -- $("$bb/picker_cost" 4096)
+figure picker_ms_4096_pieces "$(echo "$4" | sed 's/picker_ms=//')" "O(P^2): about 16x the 1024 figure"
+
 # ---- tcp_upper_server3 with 1000 clients at once, against server2 serving one at a time --------
 hard=$(ulimit -Hn)
 ulimit -n "$hard" 2>/dev/null || true

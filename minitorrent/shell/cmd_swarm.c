@@ -27,6 +27,7 @@
 #include "randbytes.h"
 #include "webview.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,17 @@ int cmd_swarm(int argc, char **argv)
     if (!o.seed_given)
         o.seed = (long)(rand_u64() % 0x7fffffff + 1);
     fprintf(out, "random seed %ld (replay with --seed %ld)\n", o.seed, o.seed);
+
+    /* The trace's file is emptied now, so a path that cannot be written is said before any run,
+     * and the runs of a list of N follow each other in it (swarm_trace.c). */
+    if (o.trace_file != NULL) {
+        FILE *tf = fopen(o.trace_file, "w");
+        if (tf == NULL || fclose(tf) == EOF) {
+            fprintf(stderr, "minitorrent swarm: cannot write the trace %s: %s\n", o.trace_file,
+                    strerror(errno));
+            return 1;
+        }
+    }
 
     static struct swarm_plan plan;
     if (o.web != NULL && (plan.web = webview_start_for(out, "swarm", o.web)) == NULL)

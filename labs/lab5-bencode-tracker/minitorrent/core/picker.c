@@ -167,7 +167,15 @@ static int64_t first_startable(const struct picker *p, const struct bitfield *pe
  * fewer than random_first pieces any such piece will do; afterwards the rarest, ties broken at
  * random, every tied piece equally likely. The random policy (picker.h) takes any candidate at
  * random throughout. (The sequential policy never comes here: picker_next() asks
- * first_startable().) Returns the piece index, or -1 when there is none. */
+ * first_startable().) Returns the piece index, or -1 when there is none.
+ *
+ * What it costs: it looks at every piece each time it runs, and it runs each time a piece starts
+ * and each time a peer has nothing new for us, so a download of P pieces pays O(P^2), all under
+ * the lock every peer thread shares. `make bench` measures it (picker_ms_1024_pieces): about 20
+ * milliseconds for 1024 pieces, some 450 for 4096. A real client keeps the pieces
+ * sorted by availability instead: libtorrent's piece picker holds them in buckets by how many
+ * peers have them, moves a piece one bucket up when a HAVE arrives, and takes its choice from
+ * the lowest bucket without scanning the rest. */
 static int64_t choose_new_piece(struct picker *p, const struct bitfield *peer_has)
 {
     /* TODO(lab7): write choose_new_piece(). README.md says what it must do. */

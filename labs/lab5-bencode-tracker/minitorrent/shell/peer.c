@@ -59,6 +59,14 @@ void peer_free(struct peer *p)
 
 /* ===================================================================== shared state ======= */
 
+/* Nanoseconds on the monotonic clock, to time the picker for the trace. */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Tells the end game which blocks this peer is already fetching for us. */
 static bool outstanding(void *ctx, uint32_t index, uint32_t begin)
 {
@@ -135,7 +143,12 @@ static void sync_locked(struct torrent *t, struct peer *p)
     const struct bitfield *offer = offer_locked(t, p);
     while (s->n_ours < depth && session_pipeline_room(s) > 0) {
         struct picker_block b;
-        if (!picker_next(&t->picker, offer, outstanding, s, &b))
+        /* The choice is timed for the trace: it runs under the lock every thread shares, so
+         * its cost is paid by every connection (see choose_new_piece in core/picker.c). */
+        uint64_t t0 = now_ns();
+        bool got = picker_next(&t->picker, offer, outstanding, s, &b);
+        t->pick_ns += now_ns() - t0;
+        if (!got)
             break;
         if (session_request(s, b.index, b.begin, b.length) < 0) {
             picker_giveup(&t->picker, &b);
@@ -143,6 +156,12 @@ static void sync_locked(struct torrent *t, struct peer *p)
         }
         smartban_claim(&t->smartban, p->key, b.index);
     }
+
+    /* For the trace: how many of its requests wait for us, counting the blocks already in the
+     * outbox (a few bytes of other messages there are not a block). */
+    size_t queued;
+    session_outbox(s, &queued);
+    p->trace_waiting = (unsigned)(s->n_theirs + (queued + WIRE_BLOCK_LEN - 1024) / WIRE_BLOCK_LEN);
 }
 
 /* Serves the peer's queued requests from disk while the outbox has room. Returns 0, or -1 when
@@ -244,8 +263,16 @@ void peer_verify_piece(void *ctx, uint32_t index, unsigned char *buf)
 /* Stores a block that arrived. Only a block we asked this peer for may enter a piece: a peer that
  * sends blocks nobody asked for could spoil the pieces in progress while the blame for the
  * failed hash fell on the honest senders of the other blocks. Such a block is dropped and its
- * sender struck (core/smartban.h). The check, the write and the bookkeeping happen under the
- * lock, so no block is ever written over a piece that is being verified or is already verified.
+ * sender struck (core/smartban.h).
+ *
+ * The check and the bookkeeping happen under the torrent's lock, the write to disk does not:
+ * every peer thread shares that lock, and a thread waiting in pwrite would hold up all the
+ * others. Two rules keep the piece's bytes whole without the lock:
+ *   - the picker hands out no block of a complete piece until its verdict, so nothing is ever
+ *     written over a piece while the hasher reads it, or after it is verified;
+ *   - a complete piece goes to the hasher only once no write of its blocks is in flight: the
+ *     lock counts the writes of each piece (t->writing), and whichever write ends last, with
+ *     the piece complete, queues it. The last block to arrive is not always the last written.
  * Returns 0, or -1 on a disk error. */
 static int on_block(struct torrent *t, struct peer *p, const struct session_event *ev)
 {
@@ -269,24 +296,41 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
     rate_add(&p->to_us, b.length, now);
     p->last_block_ms = now;
     enum picker_arrival a = picker_received(&t->picker, &b);
-    if (a == PICKER_BLOCK_NEW || a == PICKER_PIECE_COMPLETE) {
-        uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
-        if (storage_write(&t->store, off, ev->data, b.length) < 0) {
-            snprintf(t->fatal, sizeof t->fatal, "cannot write to disk: %s", strerror(errno));
-            pthread_cond_broadcast(&t->changed);
-            pthread_mutex_unlock(&t->lock);
-            return -1;
-        }
+    bool store = a == PICKER_BLOCK_NEW || a == PICKER_PIECE_COMPLETE;
+    if (store) {
+        t->writing[b.index]++;
+        if (a == PICKER_PIECE_COMPLETE)
+            t->hash_due[b.index] = 1;
+        t->received += b.length;
         /* Who sent this copy of the block, in case its piece fails its hash. */
         smartban_stored(&t->smartban, p->key, b.index, b.begin);
     }
     pthread_mutex_unlock(&t->lock);
-    /* The picker hands out no block of a complete piece until its verdict, so nothing is written
-     * over the piece while the hasher reads it back. The push may wait for room in the queue,
-     * which is why it comes after the lock is released: the hasher needs the lock to finish. */
-    if (a == PICKER_PIECE_COMPLETE)
+    if (!store)
+        return 0;
+
+    if (t->test_before_write != NULL)
+        t->test_before_write(t, b.index, b.begin);
+    uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
+    int wrc = storage_write(&t->store, off, ev->data, b.length);
+    int saved = errno;
+
+    bool push = false;
+    pthread_mutex_lock(&t->lock);
+    t->writing[b.index]--;
+    if (wrc < 0) {
+        snprintf(t->fatal, sizeof t->fatal, "cannot write to disk: %s", strerror(saved));
+        pthread_cond_broadcast(&t->changed);
+    } else if (t->writing[b.index] == 0 && t->hash_due[b.index]) {
+        t->hash_due[b.index] = 0;
+        push = true;
+    }
+    pthread_mutex_unlock(&t->lock);
+    /* The push may wait for room in the queue, which is why it comes after the lock is
+     * released: the hasher needs the lock to finish. */
+    if (push)
         hasher_push(&t->hasher, b.index);
-    return 0;
+    return wrc < 0 ? -1 : 0;
 }
 
 /* Keeps one of two connections to the same peer. When both peers dial each other at once, each
@@ -407,6 +451,7 @@ static int flush_outbox(struct torrent *t, struct peer *p, uint64_t *wait_ms)
         if (w < 0)
             return e == EAGAIN || e == EWOULDBLOCK ? 0 : -1;
         session_sent(&p->s, (size_t)w, now);
+        atomic_fetch_add_explicit(&t->wire_up, (uint64_t)w, memory_order_relaxed);
     }
     return 0;
 }

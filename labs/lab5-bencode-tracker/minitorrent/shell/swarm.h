@@ -8,6 +8,7 @@
  *                    reads their status lines, and the result
  *   swarm_churn.c    peers killed and restarted during a run (--churn)
  *   swarm_report.c   what a run prints, and its JSON and SVG
+ *   swarm_trace.c    --trace: the peers' traces merged into one file, and their summary
  *   swarm_view.c     the live table (the output while a run goes on)
  *   swarm_children.c starting, reading and stopping the child processes
  *   cmd_swarm.c      the command: a run per N and mode, and the summary
@@ -19,6 +20,7 @@
 #include "bound.h"
 #include "swarm_children.h"
 #include "swarm_view.h"
+#include "trace.h"
 
 struct webview;
 
@@ -51,12 +53,13 @@ struct swarm_opts {
     long interval_s;
     long timeout_s; /* 0: automatic */
     bool keep_files, plain;
-    int picker;        /* enum swarm_picker */
-    int choker;        /* enum swarm_choker */
-    int optimistic;    /* 1: on (the default), 0: off */
-    double time_scale; /* K: timers / K, rates * K; 1 is real time */
-    const char *web;   /* --web [PORT]: the port to serve the live page on; NULL: none */
-    bool hold;         /* keep the page up after the run until Ctrl-C */
+    int picker;             /* enum swarm_picker */
+    int choker;             /* enum swarm_choker */
+    int optimistic;         /* 1: on (the default), 0: off */
+    double time_scale;      /* K: timers / K, rates * K; 1 is real time */
+    const char *web;        /* --web [PORT]: the port to serve the live page on; NULL: none */
+    bool hold;              /* keep the page up after the run until Ctrl-C */
+    const char *trace_file; /* --trace FILE: every peer's trace, merged (swarm_trace.c) */
 };
 
 /* Fills o with the defaults of `minitorrent swarm`. */
@@ -119,6 +122,12 @@ struct run_result {
     size_t nsamples;
     unsigned pieces;      /* pieces in the torrent */
     unsigned pieces_lost; /* pieces no leecher held when the seed left */
+    /* With --trace: the leechers' samples between 10 % and 90 % of D, and the block bytes every
+     * peer's trace counted as uploaded over the whole run (to agree with `uploaded`). */
+    bool traced;
+    struct trace_totals trace_window;
+    uint64_t trace_uploaded;
+    uint64_t trace_pick_us; /* time in the pickers of every peer, the whole run */
 };
 
 /* Runs one swarm of n leechers in the given mode and fills *res. plan may be NULL. Returns 0
@@ -133,6 +142,20 @@ int swarm_find_self(char *out, size_t cap);
 
 /* Checks that this machine lets a socket bind 127.0.0.2, explaining what to do if not. */
 int swarm_check_loopback_aliases(const char *cmd);
+
+/* ---- the trace (swarm_trace.c) ---------------------------------------------------------- */
+
+struct run;
+
+/* The path of peer NAME's own trace in the run's folder. */
+void swarm_trace_peer_path(const struct run *r, const char *name, char *out, size_t cap);
+
+/* Appends the traces of the run's peers to o->trace_file, each line with the peer's name and its
+ * time from the release, and fills res's trace summary. Returns 0, or -1 after a message. */
+int swarm_trace_merge(struct run *r, struct run_result *res);
+
+/* Prints the trace's summary of a run (nothing when it was not traced). */
+void swarm_report_trace(FILE *out, const struct run_result *res, const char *path);
 
 /* ---- the report -------------------------------------------------------------------------- */
 

@@ -181,8 +181,11 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     rc = picker_init(&t->picker, &pc, &have);
     bitfield_free(&have);
     t->have_log = calloc(t->mi.piece_count, sizeof *t->have_log);
+    t->writing = calloc(t->mi.piece_count, sizeof *t->writing);
+    t->hash_due = calloc(t->mi.piece_count, sizeof *t->hash_due);
     t->banned = calloc(TORRENT_BANS, sizeof *t->banned);
-    if (rc < 0 || t->have_log == NULL || t->banned == NULL ||
+    if (rc < 0 || t->have_log == NULL || t->writing == NULL || t->hash_due == NULL ||
+        t->banned == NULL ||
         smartban_init(&t->smartban, t->mi.piece_count, t->mi.piece_length, t->mi.total_length, 0) <
             0 ||
         bitfield_init(&t->offer, t->mi.piece_count) < 0) {
@@ -572,6 +575,8 @@ int torrent_start(struct torrent *t, char *err, size_t errlen)
         return -1;
     }
     t->threads_started = true;
+    if (t->cfg.trace_file != NULL && trace_start(&t->trace, t, t->cfg.trace_file, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
@@ -619,6 +624,9 @@ void torrent_stop(struct torrent *t)
     pthread_mutex_unlock(&t->lock);
     if (!started)
         return;
+    /* The trace's last line is written while the peers are still there to be counted. */
+    if (trace_stop(&t->trace) < 0 && t->fatal[0] == '\0')
+        snprintf(t->fatal, sizeof t->fatal, "cannot write the trace: %s", strerror(errno));
     (void)!write(t->stop_pipe[1], "x", 1);
     pthread_join(t->listener, NULL);
     pthread_join(t->announcer, NULL);
@@ -660,6 +668,8 @@ void torrent_close(struct torrent *t)
             close(t->stop_pipe[i]);
     picker_free(&t->picker);
     free(t->have_log);
+    free(t->writing);
+    free(t->hash_due);
     smartban_free(&t->smartban);
     free(t->banned);
     free(t->choker_peers);

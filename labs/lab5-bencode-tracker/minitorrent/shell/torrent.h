@@ -22,8 +22,10 @@
 #include "rate.h"
 #include "smartban.h"
 #include "storage.h"
+#include "trace.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -49,12 +51,13 @@ struct torrent_config {
                                       max_peers (0: half of max_peers, 8 to 64) */
     size_t max_per_address; /* connections from or to one IP address (0: a quarter of max_peers,
                                at least 4); still in the handshake, at most 2 of them */
-    int verbose;                      /* print connections and tracker replies */
+    int verbose;            /* print connections and tracker replies */
     enum picker_policy picker_policy; /* how new pieces are chosen (default rarest first) */
     enum choker_policy choker_policy; /* who gets the upload slots (default tit-for-tat) */
     bool no_optimistic;               /* no optimistic unchoke (an experiment's baseline) */
     uint64_t peer_rate_window_ms;     /* the choker's per-peer rates average this long (20000) */
     uint64_t status_rate_window_ms;   /* the status line's rates average this long (5000) */
+    const char *trace_file;           /* write a trace of the upload here (trace.h); NULL: none */
 };
 
 /* Fills cfg with the defaults. */
@@ -90,6 +93,8 @@ struct torrent {
     pthread_cond_t announce_cond; /* wakes the announcer early */
     struct picker picker;
     uint32_t *have_log; /* pieces in the order we verified them: peers send HAVE from it */
+    uint32_t *writing;  /* per piece: writes of its blocks in flight, outside the lock (peer.c) */
+    uint8_t *hash_due;  /* per piece: 1 when complete and waiting for those writes to end */
     uint32_t have_log_len;
     struct smartban smartban;        /* who sent which block, to find a liar (core/smartban.h) */
     struct bitfield offer;           /* scratch, under the lock: what a peer may be asked for now */
@@ -101,6 +106,8 @@ struct torrent {
     uint64_t downloaded, uploaded; /* payload bytes: verified pieces in, blocks out */
     uint64_t wasted;               /* bytes of pieces that failed their hash */
     uint64_t hash_failures;
+    uint64_t received; /* block bytes kept (for the trace; downloaded counts verified pieces) */
+    uint64_t pick_ns;  /* time spent in picker_next, in nanoseconds (for the trace) */
     struct rate down_rate, up_rate; /* payload bytes per second, for the status line */
     struct choker choker;
     struct choker_peer *choker_peers; /* torrent_tick's scratch, grown to the number of peers */
@@ -109,6 +116,14 @@ struct torrent {
     bool stopping;
     bool announce_completed; /* the download finished: tell the tracker */
     char fatal[256];         /* set when the torrent cannot go on (a disk error) */
+
+    /* Every byte written to a socket, messages included: what the upload limit counts. An atomic
+     * counter, since the peer threads add to it without the lock. */
+    _Atomic uint64_t wire_up;
+    struct trace trace; /* --trace: the sampler, when cfg.trace_file is set */
+    /* For tests only: called before each block is written, without the lock, so a test can hold
+     * a write back while the other blocks of its piece arrive. NULL in the programs. */
+    void (*test_before_write)(struct torrent *t, uint32_t index, uint32_t begin);
 
     pthread_t listener, announcer;
     bool threads_started;

@@ -182,6 +182,12 @@ static const struct opt_spec specs[] = {
      .help = "drop a peer silent for MS milliseconds (default 180000);\n"
              "a connection must send its handshake within 10 s (or MS), and\n"
              "at --max-peers one with no block either way for MS/6 makes room"},
+    {.long_name = "trace",
+     .kind = OPT_STRING,
+     .offset = O(cfg.trace_file),
+     .arg_name = "FILE",
+     .help = "write a line every 100 ms to FILE: bytes up and down, upload unused\n"
+             "and why, requests waiting per unchoked peer, pieces verified"},
     {.short_name = 'v',
      .long_name = "verbose",
      .kind = OPT_FLAG,

@@ -60,6 +60,8 @@ struct peer {
     struct rate from_us;     /* block bytes per second we send it */
     uint64_t last_block_ms;  /* when its last block arrived, to spot a peer that snubs us */
     uint64_t last_upload_ms; /* when we last sent it a block (both start at the connection) */
+    unsigned trace_waiting;  /* its requests waiting at us, blocks in the outbox included (copied
+                                by its thread at every turn, for the trace) */
 
     /* Only the peer's own thread touches these. */
     struct session s;

@@ -137,6 +137,20 @@ void swarm_json_result(struct json_out *j, const struct run_result *res)
         json_number(j, (double)res->uploaded);
     else
         json_null(j);
+    /* With --trace: the leechers' upload between 10 % and 90 % of D, used and unused by cause,
+     * in percent of their limit (swarm_trace.c). */
+    if (res->traced && res->trace_window.allowed > 0) {
+        const struct trace_totals *w = &res->trace_window;
+        json_key(j, "trace_upload_used_pct");
+        json_number(j, trace_totals_used_pct(w));
+        json_key(j, "trace_upload_unused_pct");
+        json_begin_object(j);
+        for (int c = TRACE_BUSY + 1; c < TRACE_CAUSES; c++) {
+            json_key(j, trace_cause_name((enum trace_cause)c));
+            json_number(j, 100.0 * (double)w->unused_by[c] / (double)w->allowed);
+        }
+        json_end_object(j);
+    }
     json_end_object(j);
 }
 

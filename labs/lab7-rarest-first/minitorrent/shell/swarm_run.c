@@ -451,6 +451,12 @@ int run_start_leecher(struct run *r, unsigned i, char *err, size_t errlen)
         argv[a++] = "--down-rate";
         argv[a++] = rate_down;
     }
+    char trace[1200];
+    if (o->trace_file != NULL) {
+        swarm_trace_peer_path(r, r->vp[1 + i].name, trace, sizeof trace);
+        argv[a++] = "--trace";
+        argv[a++] = trace;
+    }
     argv[a] = NULL;
     if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "mkdir %.300s: %s", dir, strerror(errno));
@@ -485,6 +491,12 @@ static int start_seed(struct run *r, char *err, size_t errlen)
     if (o->seed_up > 0) {
         argv[a++] = "--up-rate";
         argv[a++] = rate;
+    }
+    char trace[1200];
+    if (o->trace_file != NULL) {
+        swarm_trace_peer_path(r, r->vp[0].name, trace, sizeof trace);
+        argv[a++] = "--trace";
+        argv[a++] = trace;
     }
     argv[a] = NULL;
     return child_start(&r->cs, &r->kids[1], r->self, argv, err, errlen);
@@ -924,8 +936,13 @@ out:
         warn_bad_exits(&r);
     if (err[0] != '\0')
         fprintf(stderr, "minitorrent swarm: %s\n", err);
-    if (rc == 0)
+    /* The children have written their traces' last lines on the way out. */
+    if (rc == 0 && o->trace_file != NULL && swarm_trace_merge(&r, res) < 0)
+        rc = -1;
+    if (rc == 0) {
         swarm_report_run(out, r.vp, res);
+        swarm_report_trace(out, res, o->trace_file);
+    }
     if (o->keep_files)
         fprintf(out, "files kept in %s\n", r.cs.tmp);
     else if (children_remove_folder(&r.cs) < 0)

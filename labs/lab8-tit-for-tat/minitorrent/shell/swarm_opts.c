@@ -171,6 +171,12 @@ static const struct opt_spec specs[] = {
      .kind = OPT_FLAG,
      .offset = O(hold),
      .help = "with --web, keep serving the page after the run until Ctrl-C"},
+    {.long_name = "trace",
+     .kind = OPT_STRING,
+     .offset = O(trace_file),
+     .arg_name = "FILE",
+     .help = "write every peer's trace to FILE (a line per peer per 100 ms) and\n"
+             "report the leechers' upload use and why the rest sat idle"},
     {.long_name = "keep-files",
      .kind = OPT_FLAG,
      .offset = O(keep_files),
