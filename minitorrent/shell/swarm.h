@@ -121,7 +121,9 @@ struct run_result {
     unsigned sample_watch[SWARM_SAMPLES]; /* the watched leecher's verified pieces */
     size_t nsamples;
     unsigned pieces;      /* pieces in the torrent */
-    unsigned pieces_lost; /* pieces no leecher held when the seed left */
+    unsigned pieces_lost; /* pieces no leecher held when the run ended, after the seed left: lost
+                             for good (at the moment it left, blocks still on their way could yet
+                             complete a piece, so that count would overstate the loss) */
     /* With --trace: the leechers' samples between 10 % and 90 % of D, and the block bytes every
      * peer's trace counted as uploaded over the whole run (to agree with `uploaded`). */
     bool traced;

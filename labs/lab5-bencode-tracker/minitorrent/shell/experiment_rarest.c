@@ -66,7 +66,7 @@ int experiment_rarest_first(struct experiment *x)
                 res[v].pieces_lost, d, res[v].seed_left_s);
     }
     fprintf(x->out, "(rarest piece: its copies among the leechers when the seed left; pieces "
-                    "lost: held by none)\n");
+                    "lost: held by no leecher at the end)\n");
 
     /* The verdict, from the numbers. */
     const struct run_result *r = &res[0], *rnd = &res[1], *seq = &res[2];
@@ -117,6 +117,8 @@ int experiment_rarest_first(struct experiment *x)
                 json_uint(&j, (uint64_t)res[v].min_avail_after_seed_left);
             else
                 json_null(&j);
+            json_key(&j, "pieces_lost");
+            json_uint(&j, res[v].pieces_lost);
             json_key(&j, "distribution_time_s");
             experiment_json_seconds(&j, res[v].distribution_s);
             json_end_object(&j);

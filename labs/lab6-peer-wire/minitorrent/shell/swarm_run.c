@@ -914,6 +914,11 @@ int swarm_run(const struct swarm_opts *o, const struct swarm_plan *plan, const c
     }
     res->distribution_s = w == 0 ? last : -1;
     res->pieces = r.vp[0].st.total;
+    /* Lost for good: what no leecher holds now that the run is over. Counting at the moment the
+     * seed left would count a piece whose last blocks were still on their way (in a socket
+     * buffer, or in a status line not yet read) as lost. */
+    if (res->seed_left_s >= 0)
+        (void)rarest_availability(&r, false, &res->pieces_lost);
     if (res->seed_left_s < 0)
         res->seed_uploaded = r.vp[0].st.uploaded;
     /* A peer restarted by the churn counts from its restart, so the sum would fall short. */
