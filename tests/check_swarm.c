@@ -897,8 +897,14 @@ END_TEST
 START_TEST(experiment_bad_usage)
 {
     static const char *bad[][3] = {
-        {"nonesuch", NULL, NULL},    {NULL, NULL, NULL},       {"churn", "--time-scale", "0"},
-        {"churn", "--web", "99999"}, {"churn", "extra", NULL},
+        {"nonesuch", NULL, NULL},
+        {NULL, NULL, NULL},
+        {"churn", "--time-scale", "0"},
+        {"churn", "--web", "99999"},
+        {"churn", "extra", NULL},
+        /* --seed-copies belongs to rarest-first alone, and a seed must upload something. */
+        {"churn", "--seed-copies", "2"},
+        {"rarest-first", "--seed-copies", "0.1"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *argv[] = {
