@@ -18,6 +18,15 @@
 
 #include <stdlib.h>
 
+/* Says "one copy's" or "1.5 copies'", for "... worth". */
+static const char *copies_worth(double copies, char *buf, size_t len)
+{
+    if (copies == 1.0)
+        return "one copy's";
+    snprintf(buf, len, "%.3g copies'", copies);
+    return buf;
+}
+
 int experiment_rarest_first(struct experiment *x)
 {
     bool quick = x->eo->quick;
@@ -38,6 +47,8 @@ int experiment_rarest_first(struct experiment *x)
     static struct run_result res[3];
     double copies = x->eo->seed_copies > 0 ? x->eo->seed_copies : 1.0;
     struct swarm_plan plan = {.seed_copies = copies, .stall_s = 1.0};
+    char wbuf[32];
+    const char *worth = copies_worth(copies, wbuf, sizeof wbuf);
     int status = 0;
     size_t ran = 0;
     for (int v = 0; v < 3; v++) {
@@ -73,11 +84,12 @@ int experiment_rarest_first(struct experiment *x)
     fprintf(x->out, "\nverdict: ");
     if (r->completed == r->peers && (rnd->completed < rnd->peers || seq->completed < seq->peers))
         fprintf(x->out,
-                "rarest first let all %u leechers finish after the seed left with %.3g "
-                "copies' worth uploaded; random finished %u and sequential %u, because the seed "
+                "rarest first let all %u leechers finish after the seed left with %s "
+                "worth uploaded; random finished %u and sequential %u, because the seed "
                 "had sent some pieces twice and %u (random) and %u (sequential) pieces left the "
                 "swarm with it.\n",
-                r->peers, copies, rnd->completed, seq->completed, rnd->pieces_lost, seq->pieces_lost);
+                r->peers, worth, rnd->completed, seq->completed, rnd->pieces_lost,
+                seq->pieces_lost);
     else if (r->completed == r->peers && rnd->completed == rnd->peers)
         fprintf(x->out,
                 "here rarest first bought little over random: both finished (D %.2f s against "
@@ -86,13 +98,13 @@ int experiment_rarest_first(struct experiment *x)
                 r->distribution_s, rnd->distribution_s, seq->completed, seq->peers);
     else
         fprintf(x->out,
-                "even rarest first lost %u of %u pieces when the seed left after %.3g "
-                "copies' worth (random lost %u, sequential %u): the seed serves several "
+                "even rarest first lost %u of %u pieces when the seed left after %s "
+                "worth (random lost %u, sequential %u): the seed serves several "
                 "leechers at once, and requests for the same rare piece that are on their way "
                 "at the same time cannot see each other, so some pieces go out twice and others "
                 "never. %s A seed that stays a little longer (try --seed-copies 1.5) or "
                 "super-seeds closes the gap.\n",
-                r->pieces_lost, r->pieces, copies, rnd->pieces_lost, seq->pieces_lost,
+                r->pieces_lost, r->pieces, worth, rnd->pieces_lost, seq->pieces_lost,
                 r->pieces_lost < rnd->pieces_lost
                     ? "Fewer pieces lost than random and far fewer than sequential is what "
                       "rarest first buys here."
@@ -143,7 +155,7 @@ int experiment_rarest_first(struct experiment *x)
     }
     char title[160];
     snprintf(title, sizeof title,
-             "Copies of the rarest piece: %u leechers, the seed leaves after %.3g copies", n, copies);
+             "Copies of the rarest piece: %u leechers, the seed leaves after %s worth", n, worth);
     struct svgplot p = {.title = title,
                         .x_label = "time since the release (seconds)",
                         .y_label = "copies of the rarest piece",

@@ -378,7 +378,8 @@ static void add_peer_options(const struct run *r, struct peer_args *pa, uint64_t
              (unsigned long long)(rc % 1000));
     snprintf(pa->slots, sizeof pa->slots, "%ld", o->upload_slots);
     snprintf(pa->seed, sizeof pa->seed, "%llu", (unsigned long long)seed);
-    /* Fast status lines when the seed is to leave after so many copies: the swarm decides from them. */
+    /* Fast status lines when the seed is to leave after so many copies: the swarm decides from
+     * them. */
     snprintf(pa->status_ms, sizeof pa->status_ms, "%d", r->plan->seed_copies > 0 ? 50 : 200);
     argv[(*a)++] = "--status-ms";
     argv[(*a)++] = pa->status_ms;
@@ -609,9 +610,9 @@ static int plan_step(struct run *r, double t, double *next_sample, double *last_
         res->seed_left_s = t;
         res->min_avail_after_seed_left = rarest_availability(r, false, &res->pieces_lost);
         swarm_view_event(&r->view, t,
-                         "the seed leaves after uploading %.3g copies' worth; the rarest "
+                         "the seed leaves after uploading %.3g cop%s worth; the rarest "
                          "piece now has %d cop%s among the leechers",
-                         pl->seed_copies,
+                         pl->seed_copies, pl->seed_copies == 1.0 ? "y's" : "ies'",
                          res->min_avail_after_seed_left,
                          res->min_avail_after_seed_left == 1 ? "y" : "ies");
     }
