@@ -72,19 +72,40 @@ static int run_client(const char *host, int port, const char *input, const char 
     return st;
 }
 
-/* Sends one datagram from a fresh socket and returns the reply's length (reply in buf). */
+/* Waits up to 5 s for the server's reply on fd and reads it into buf. A datagram from any other
+ * address is skipped: tests run in parallel, and a port this test's socket was given may have
+ * belonged to another test's server a moment ago, whose client may still be retrying to it.
+ * Returns the reply's length, or -1 when none came. */
+static ssize_t await_reply(int fd, int port, char *buf, size_t cap)
+{
+    long long deadline = tk_now_ms() + 5000;
+    for (;;) {
+        long long left = deadline - tk_now_ms();
+        if (left <= 0 || tk_wait_readable(fd, (int)left) != 1)
+            return -1;
+        struct sockaddr_in from;
+        socklen_t fromlen = sizeof from;
+        ssize_t n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from, &fromlen);
+        if (n >= 0 && from.sin_family == AF_INET && ntohs(from.sin_port) == port &&
+            from.sin_addr.s_addr == htonl(INADDR_LOOPBACK))
+            return n;
+    }
+}
+
+/* Sends one datagram to the server on 127.0.0.1:port and returns the length of its reply, read
+ * into buf; fails the test when no reply comes within 5 s. */
 static ssize_t ask_server(int port, const void *msg, size_t len, char *buf, size_t cap)
 {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof to), (ssize_t)len);
-    ck_assert_msg(tk_wait_readable(fd, 5000) == 1,
+    ssize_t n = await_reply(fd, port, buf, cap);
+    close(fd);
+    ck_assert_msg(n >= 0,
                   "sent a datagram of %zu bytes (\"%.40s\") to udp_upper_server; expected the same "
                   "bytes in capitals back, got no reply within 5 s",
                   len, (const char *)msg);
-    ssize_t n = recv(fd, buf, cap, 0);
-    close(fd);
     return n;
 }
 
@@ -128,9 +149,10 @@ START_TEST(udp_server_verbose_shows_sender)
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sendto(fd, "hi", 2, 0, (struct sockaddr *)&to, sizeof to);
-    ck_assert_msg(tk_wait_readable(fd, 5000) == 1,
-                  "sent \"hi\" to udp_upper_server -v; expected a reply, got none within 5 s");
+    char reply[8];
+    ssize_t n = await_reply(fd, port, reply, sizeof reply);
     close(fd);
+    ck_assert_msg(n >= 0, "sent \"hi\" to udp_upper_server -v; expected a reply, got none within 5 s");
     ck_assert_int_eq(tk_stop(&server, 5000), 0);
     char want[64];
     snprintf(want, sizeof want, "2 bytes from 127.0.0.1:%d", myport);

@@ -694,6 +694,38 @@ START_TEST(picker_partial_before_rarer_new_piece)
 }
 END_TEST
 
+START_TEST(picker_rarest_partial_among_started)
+{
+    /* Of the pieces in progress, the peer is asked for the rarest it has, even when a commoner
+     * one was started earlier: the commoner piece can still be finished from its other owners.
+     * Piece 0 is started first (by B) and held by A and B; piece 1 is started second (by C,
+     * which then leaves) and held by A alone. */
+    struct picker p;
+    struct bitfield a, b, c;
+    mk(&p, 3, 2 * BLK, 6 * BLK, 0, 8, 9);
+    bf(&a, "110");
+    bf(&b, "100");
+    bf(&c, "010");
+    picker_add_peer(&p, &a);
+    picker_add_peer(&p, &b);
+    picker_add_peer(&p, &c);
+    struct picker_block blk = next(&p, &b);
+    block_is(&blk, 0, 0, BLK);
+    blk = next(&p, &c);
+    block_is(&blk, 1, 0, BLK);
+    picker_remove_peer(&p, &c); /* availability now 2, 1, 0 */
+    blk = next(&p, &a);
+    block_is(&blk, 1, BLK, BLK); /* the rarer partial piece, though started second */
+    blk = next(&p, &a);
+    block_is(&blk, 0, BLK, BLK);
+    check_invariants(&p, "rarest partial first");
+    picker_free(&p);
+    bitfield_free(&a);
+    bitfield_free(&b);
+    bitfield_free(&c);
+}
+END_TEST
+
 START_TEST(picker_max_partial_respected)
 {
     /* max_partial = 2: with two pieces fully requested and more missing, nothing new starts. */
@@ -1460,6 +1492,7 @@ static Suite *picker_suite(void)
     /* picker_rarest_: counting which peers have which piece, and choosing the rarest, ties at
      * random, after the random first pieces (lab 7). */
     TCase *tc = tk_tcase(s, "picker_rarest", 60);
+    tk_add_test(tc, picker_rarest_partial_among_started);
     tk_add_test(tc, picker_rarest_availability_add_remove_have);
     tk_add_test(tc, picker_rarest_piece_chosen);
     tk_add_test(tc, picker_rarest_among_what_the_peer_has);

@@ -226,17 +226,24 @@ static bool endgame_block(struct picker *p, const struct bitfield *peer_has,
 bool picker_next(struct picker *p, const struct bitfield *peer_has, picker_outstanding_fn busy,
                  void *ctx, struct picker_block *out)
 {
-    /* 1. Finish what we started: an unrequested block of a piece in progress. */
+    /* 1. Finish what we started: an unrequested block of a piece in progress. Of those this peer
+     * can send, the rarest: a piece many peers have can be finished from any of them, so this peer
+     * is asked first for what fewer others could send, and the common pieces are left for them.
+     * Ties go to the piece started first (the lowest place in the list). */
+    struct picker_partial *pick = NULL;
     for (uint32_t i = 0; i < p->npartial; i++) {
         struct picker_partial *pp = &p->partial[i];
         if (pp->unrequested == 0 || !bitfield_get(peer_has, pp->index))
             continue;
-        for (uint32_t b = 0; b < pp->nblocks; b++)
-            if (!pp->have[b] && pp->requests[b] == 0) {
-                take_block(p, pp, b, out);
+        if (pick == NULL || p->avail[pp->index] < p->avail[pick->index])
+            pick = pp;
+    }
+    if (pick != NULL)
+        for (uint32_t b = 0; b < pick->nblocks; b++)
+            if (!pick->have[b] && pick->requests[b] == 0) {
+                take_block(p, pick, b, out);
                 return true;
             }
-    }
 
     /* 2. Start a new piece: random while we have little to trade, then rarest first (or, for
      * the sequential policy, the lowest-numbered). */

@@ -5,7 +5,8 @@
  * fewest connected peers have, so rare pieces spread before their owners leave. Real clients add
  * three refinements, and so does this picker:
  *   1. partial pieces first: finish a piece already started before starting another, because
- *      only a whole, verified piece can be passed on to others;
+ *      only a whole, verified piece can be passed on to others; of those, the rarest the peer
+ *      has, so each peer is asked for what fewer others could send;
  *   2. random first pieces: a newcomer with nothing to trade takes any piece at random (the
  *      rarest is slow to get, since few can send it) until it has a few;
  *   3. end game: once every missing block has been requested, the last ones are asked of
