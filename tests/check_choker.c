@@ -71,6 +71,48 @@ static uint64_t optimistic_id(const struct choker_peer *p, size_t n)
 
 #define BIT(id) (1ull << (id))
 
+/* Writes the ids in mask m as "{1, 2, 5}" into buf. */
+static const char *ids_text(uint64_t m, char *buf, size_t cap)
+{
+    size_t len = (size_t)snprintf(buf, cap, "{");
+    for (unsigned id = 0; id < 64 && len < cap; id++)
+        if (m & (1ull << id))
+            len += (size_t)snprintf(buf + len, cap - len, "%s%u", len > 1 ? ", " : "", id);
+    if (len < cap)
+        snprintf(buf + len, cap - len, "}");
+    return buf;
+}
+
+/* Writes every peer's input and the choker's output on one line into buf (Check shows only the
+ * first line of a message), so a failing choice can be checked by hand: "id:to/from" is the
+ * peer's rate to us and ours to it, followed by U if unchoked, O if optimistic, s if snubbed and
+ * - if not interested. */
+static const char *peers_text(const struct choker_peer *p, size_t n, char *buf, size_t cap)
+{
+    size_t len = (size_t)snprintf(buf, cap,
+                                  " the peers (id:rate to us/from us, U unchoked, "
+                                  "O optimistic, s snubbed, - not interested):");
+    for (size_t i = 0; i < n && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, " %llu:%llu/%llu%s%s%s%s",
+                                (unsigned long long)p[i].id, (unsigned long long)p[i].rate_to_us,
+                                (unsigned long long)p[i].rate_from_us, p[i].unchoked ? "U" : "",
+                                p[i].optimistic ? "O" : "", p[i].snubbed ? "s" : "",
+                                p[i].interested ? "" : "-");
+    return buf;
+}
+
+/* Fails the test unless the set of peers got (a mask over ids, from unchoked_mask or
+ * regular_mask) is want, showing both sets and the whole table of peers. */
+#define expect_set(what, got, want, p, n)                                                          \
+    do {                                                                                           \
+        uint64_t got_ = (got), want_ = (want);                                                     \
+        if (got_ != want_) {                                                                       \
+            char g_[256], w_[256], t_[4096];                                                       \
+            ck_abort_msg("%s: expected peers %s, got %s;%s", what, ids_text(want_, w_, sizeof w_), \
+                         ids_text(got_, g_, sizeof g_), peers_text(p, n, t_, sizeof t_));          \
+        }                                                                                          \
+    } while (0)
+
 /* Counts the peers in a mask. */
 static unsigned count_bits(uint64_t m)
 {
@@ -101,10 +143,19 @@ START_TEST(choker_is_snubbed_rule)
 {
     struct choker_config cfg;
     choker_config_defaults(&cfg, 1);
-    ck_assert(!choker_is_snubbed(&cfg, true, 1000, 60999));
-    ck_assert(choker_is_snubbed(&cfg, true, 1000, 61000));
-    ck_assert(!choker_is_snubbed(&cfg, false, 1000, 1000000)); /* we want nothing from it */
-    ck_assert(!choker_is_snubbed(&cfg, true, 5000, 1000));     /* a clock that stepped back */
+    /* snub_ms is 60000: silent for 59.999 s is not yet a snub, 60 s is. */
+    ck_assert_msg(!choker_is_snubbed(&cfg, true, 1000, 60999),
+                  "interested, last block at 1000 ms, now 60999 ms (59.999 s of silence, snub_ms "
+                  "60000): expected not snubbed, got snubbed");
+    ck_assert_msg(choker_is_snubbed(&cfg, true, 1000, 61000),
+                  "interested, last block at 1000 ms, now 61000 ms (60 s of silence, snub_ms "
+                  "60000): expected snubbed, got not snubbed");
+    ck_assert_msg(!choker_is_snubbed(&cfg, false, 1000, 1000000),
+                  "not interested in the peer, silent for 999 s: expected not snubbed (we want "
+                  "nothing from it), got snubbed");
+    ck_assert_msg(!choker_is_snubbed(&cfg, true, 5000, 1000),
+                  "last block at 5000 ms, now 1000 ms (a clock that stepped back): expected not "
+                  "snubbed, got snubbed");
 }
 END_TEST
 
@@ -122,11 +173,11 @@ START_TEST(choker_top_set_by_rate)
     choker_init(&c, &cfg, 0);
     peers_with_rates(p, 8, rates);
     ck_assert(choker_run(&c, p, 8, false, 0, false));
-    ck_assert(regular_mask(p, 8) == (BIT(7) | BIT(2) | BIT(4) | BIT(6)));
+    expect_set("regular slots", regular_mask(p, 8), (BIT(7) | BIT(2) | BIT(4) | BIT(6)), p, 8);
     uint64_t opt = optimistic_id(p, 8);
     ck_assert_msg(opt == 1 || opt == 3 || opt == 5 || opt == 8, "optimistic %llu",
                   (unsigned long long)opt);
-    ck_assert(unchoked_mask(p, 8) == (regular_mask(p, 8) | BIT(opt)));
+    expect_set("unchoked", unchoked_mask(p, 8), (regular_mask(p, 8) | BIT(opt)), p, 8);
 }
 END_TEST
 
@@ -143,11 +194,11 @@ START_TEST(choker_top_set_exact_without_optimistic)
     choker_init(&c, &cfg, 0);
     peers_with_rates(p, 6, rates);
     ck_assert(choker_run(&c, p, 6, false, 0, false));
-    ck_assert(unchoked_mask(p, 6) == (BIT(1) | BIT(2) | BIT(5) | BIT(6)));
+    expect_set("unchoked", unchoked_mask(p, 6), (BIT(1) | BIT(2) | BIT(5) | BIT(6)), p, 6);
     ck_assert(optimistic_id(p, 6) == 0);
     p[2].rate_to_us = 100; /* id 3 speeds up: it replaces the slowest of the four, id 5 */
     ck_assert(choker_run(&c, p, 6, false, 10000, false));
-    ck_assert(unchoked_mask(p, 6) == (BIT(1) | BIT(2) | BIT(3) | BIT(6)));
+    expect_set("unchoked", unchoked_mask(p, 6), (BIT(1) | BIT(2) | BIT(3) | BIT(6)), p, 6);
 }
 END_TEST
 
@@ -166,11 +217,11 @@ START_TEST(choker_ties_broken_by_lower_id)
     for (int i = 0; i < 7; i++)
         p[i].id = ids[i];
     choker_run(&c, p, 7, false, 0, false);
-    ck_assert(unchoked_mask(p, 7) == (BIT(1) | BIT(3) | BIT(5) | BIT(7)));
+    expect_set("unchoked", unchoked_mask(p, 7), (BIT(1) | BIT(3) | BIT(5) | BIT(7)), p, 7);
     /* A faster peer still beats every tie. */
     p[5].rate_to_us = 1;
     choker_run(&c, p, 7, false, 10000, false);
-    ck_assert(unchoked_mask(p, 7) == (BIT(30) | BIT(1) | BIT(3) | BIT(5)));
+    expect_set("unchoked", unchoked_mask(p, 7), (BIT(30) | BIT(1) | BIT(3) | BIT(5)), p, 7);
 }
 END_TEST
 
@@ -217,7 +268,7 @@ START_TEST(choker_snubbed_lose_regular_slot_only)
     p[0].snubbed = true;
     for (uint64_t t = 0; t <= 90000; t += 10000) {
         ck_assert(choker_run(&c, p, 5, false, t, false));
-        ck_assert(regular_mask(p, 5) == (BIT(2) | BIT(3) | BIT(4) | BIT(5)));
+        expect_set("regular slots", regular_mask(p, 5), (BIT(2) | BIT(3) | BIT(4) | BIT(5)), p, 5);
         ck_assert(optimistic_id(p, 5) == 1);
     }
     /* Once it sends again it is ranked on its rate and wins a regular slot. */
@@ -228,7 +279,7 @@ START_TEST(choker_snubbed_lose_regular_slot_only)
     ck_assert(optimistic_id(p, 5) == 1);
     choker_run(&c, p, 5, false, 110000, false);
     choker_run(&c, p, 5, false, 120000, false);
-    ck_assert(regular_mask(p, 5) == (BIT(1) | BIT(2) | BIT(3) | BIT(4)));
+    expect_set("regular slots", regular_mask(p, 5), (BIT(1) | BIT(2) | BIT(3) | BIT(4)), p, 5);
     ck_assert(optimistic_id(p, 5) == 5);
 }
 END_TEST
@@ -248,10 +299,10 @@ START_TEST(choker_seeding_uses_rate_from_us)
     }
     choker_init(&c, &cfg, 0);
     choker_run(&c, p, 8, false, 0, false);
-    ck_assert(unchoked_mask(p, 8) == (BIT(5) | BIT(6) | BIT(7) | BIT(8)));
+    expect_set("unchoked", unchoked_mask(p, 8), (BIT(5) | BIT(6) | BIT(7) | BIT(8)), p, 8);
     choker_init(&c, &cfg, 0);
     choker_run(&c, p, 8, true, 0, false);
-    ck_assert(unchoked_mask(p, 8) == (BIT(1) | BIT(2) | BIT(3) | BIT(4)));
+    expect_set("unchoked", unchoked_mask(p, 8), (BIT(1) | BIT(2) | BIT(3) | BIT(4)), p, 8);
 }
 END_TEST
 
@@ -266,21 +317,22 @@ START_TEST(choker_upload_slots_configurable)
     choker_init(&c, &cfg, 0);
     peers_with_rates(p, 6, rates);
     choker_run(&c, p, 6, false, 0, false);
-    ck_assert(regular_mask(p, 6) == (BIT(2) | BIT(4)));
+    expect_set("regular slots", regular_mask(p, 6), (BIT(2) | BIT(4)), p, 6);
     ck_assert(optimistic_id(p, 6) != 0);
     ck_assert_uint_eq(count_bits(unchoked_mask(p, 6)), 3);
 
     cfg.upload_slots = 0; /* only the optimistic slot */
     choker_init(&c, &cfg, 0);
     choker_run(&c, p, 6, false, 0, false);
-    ck_assert(regular_mask(p, 6) == 0);
+    expect_set("regular slots", regular_mask(p, 6), 0, p, 6);
     ck_assert_uint_eq(count_bits(unchoked_mask(p, 6)), 1);
 
     cfg.upload_slots = 10; /* more slots than peers: every interested peer, none optimistic */
     choker_init(&c, &cfg, 0);
     p[3].interested = false;
     choker_run(&c, p, 6, false, 0, false);
-    ck_assert(regular_mask(p, 6) == (BIT(1) | BIT(2) | BIT(3) | BIT(5) | BIT(6)));
+    expect_set("regular slots", regular_mask(p, 6), (BIT(1) | BIT(2) | BIT(3) | BIT(5) | BIT(6)), p,
+               6);
     ck_assert(optimistic_id(p, 6) == 0);
 
     choker_run(&c, p, 0, false, 10000, false); /* no peers at all */
@@ -344,7 +396,8 @@ START_TEST(choker_optimistic_rotates_every_30s)
     uint64_t current = 0;
     for (uint64_t t = 0; t <= 300000; t += 10000) {
         ck_assert(choker_run(&c, p, 10, false, t, false));
-        ck_assert(regular_mask(p, 10) == (BIT(1) | BIT(2) | BIT(3) | BIT(4)));
+        expect_set("regular slots", regular_mask(p, 10), (BIT(1) | BIT(2) | BIT(3) | BIT(4)), p,
+                   10);
         uint64_t opt = optimistic_id(p, 10);
         check_msg(opt >= 5, "seed %llu t=%llu: optimistic %llu", (unsigned long long)seed,
                   (unsigned long long)t, (unsigned long long)opt);
@@ -372,7 +425,11 @@ START_TEST(choker_optimistic_kept_even_when_slow)
     peers_with_rates(p, 7, rates);
     choker_run(&c, p, 7, false, 0, false);
     uint64_t opt = optimistic_id(p, 7);
-    ck_assert(opt >= 5);
+    char t[4096];
+    ck_assert_msg(opt >= 5,
+                  "first re-choke, 7 interested peers, 4 slots: expected the optimistic slot to go "
+                  "to one of the choked peers 5-7, got %llu (0: none);%s",
+                  (unsigned long long)opt, peers_text(p, 7, t, sizeof t));
     for (int i = 0; i < 7; i++)
         if (p[i].id == opt)
             p[i].rate_to_us = 0;
@@ -380,7 +437,7 @@ START_TEST(choker_optimistic_kept_even_when_slow)
         choker_run(&c, p, 7, false, t, false);
         ck_assert(optimistic_id(p, 7) == opt);
         ck_assert_uint_eq(count_bits(unchoked_mask(p, 7)), 5);
-        ck_assert(regular_mask(p, 7) == (BIT(1) | BIT(2) | BIT(3) | BIT(4)));
+        expect_set("regular slots", regular_mask(p, 7), (BIT(1) | BIT(2) | BIT(3) | BIT(4)), p, 7);
     }
     /* And a fast optimistic peer wins a regular slot at the rotation, freeing the optimistic
      * slot for another. */
@@ -401,7 +458,8 @@ static size_t remove_peer(struct choker_peer *p, size_t n, uint64_t id)
             memmove(&p[i], &p[i + 1], (n - i - 1) * sizeof *p);
             return n - 1;
         }
-    ck_abort_msg("no peer %llu", (unsigned long long)id);
+    ck_abort_msg("the test wanted to disconnect peer %llu, but no such peer is connected",
+                 (unsigned long long)id);
     return n;
 }
 
@@ -417,12 +475,17 @@ START_TEST(choker_optimistic_left_replaced_at_next_rechoke)
     choker_run(&c, p, 8, false, 0, false);
     choker_run(&c, p, 8, false, 10000, false);
     uint64_t opt = optimistic_id(p, 8);
+    ck_assert_msg(opt != 0, "after the re-chokes at 0 s and 10 s, 8 interested peers, 4 slots: "
+                            "expected one choked peer to hold the optimistic slot, got none");
     /* It disconnects at 12 s; the shell forces a re-choke, which picks a new one at once,
      * without moving the schedule. */
     size_t n = remove_peer(p, 8, opt);
     ck_assert(choker_run(&c, p, n, false, 12000, true));
     uint64_t opt2 = optimistic_id(p, n);
-    ck_assert(opt2 != 0 && opt2 != opt && opt2 >= 5);
+    ck_assert_msg(opt2 != 0 && opt2 != opt && opt2 >= 5,
+                  "the optimistic peer %llu left at 12 s and a forced re-choke ran: expected a new "
+                  "optimistic peer among the slow ones (ids 5-8), got %llu (0: none)",
+                  (unsigned long long)opt, (unsigned long long)opt2);
     ck_assert(choker_next_ms(&c) == 20000);
     /* Without a forced run, the next scheduled one replaces it. */
     n = remove_peer(p, n, opt2);
@@ -454,8 +517,14 @@ START_TEST(choker_optimistic_uninterested_replaced)
             p[i].interested = false; /* it has all it wants from us */
     choker_run(&c, p, 7, false, 10000, false);
     uint64_t opt2 = optimistic_id(p, 7);
-    ck_assert(opt2 != 0 && opt2 != opt);
-    ck_assert(!(unchoked_mask(p, 7) & BIT(opt)));
+    char t[4096];
+    ck_assert_msg(opt2 != 0 && opt2 != opt,
+                  "the optimistic peer %llu lost interest; at the re-choke at 10 s expected "
+                  "another peer in the optimistic slot, got %llu (0: none);%s",
+                  (unsigned long long)opt, (unsigned long long)opt2, peers_text(p, 7, t, sizeof t));
+    ck_assert_msg(!(unchoked_mask(p, 7) & BIT(opt)),
+                  "peer %llu is not interested any more: expected it choked, got it unchoked;%s",
+                  (unsigned long long)opt, peers_text(p, 7, t, sizeof t));
 }
 END_TEST
 
@@ -474,7 +543,7 @@ START_TEST(choker_forced_run_keeps_schedule)
      * optimistic peer, and the schedule stays at 10 s. */
     p[8] = (struct choker_peer){.id = 9, .interested = true, .rate_to_us = 1000};
     ck_assert(choker_run(&c, p, 9, false, 5000, true));
-    ck_assert(regular_mask(p, 9) == (BIT(9) | BIT(1) | BIT(2) | BIT(3)));
+    expect_set("regular slots", regular_mask(p, 9), (BIT(9) | BIT(1) | BIT(2) | BIT(3)), p, 9);
     ck_assert(optimistic_id(p, 9) == opt);
     ck_assert(choker_next_ms(&c) == 10000);
     ck_assert(c.round == 1);
@@ -496,9 +565,16 @@ START_TEST(choker_base_late_run_counts_once)
     choker_init(&c, &cfg, 0);
     peers_with_rates(p, 6, NULL);
     choker_run(&c, p, 6, false, 0, false);
-    ck_assert(choker_run(&c, p, 6, false, 35000, false));
-    ck_assert(c.round == 2);
-    ck_assert(choker_next_ms(&c) == 40000);
+    ck_assert_msg(choker_run(&c, p, 6, false, 35000, false),
+                  "the re-choke due at 10 s called at 35 s: expected it to run, it did not");
+    ck_assert_msg(c.round == 2,
+                  "re-chokes at 0 s and (late) at 35 s: expected round 2, got %llu (a late run "
+                  "counts once, not once per 10 s missed)",
+                  (unsigned long long)c.round);
+    ck_assert_msg(choker_next_ms(&c) == 40000,
+                  "after the late run at 35 s: expected the next re-choke at 40000 ms (on the 10 s "
+                  "grid), got %llu",
+                  (unsigned long long)choker_next_ms(&c));
     /* At the end of the clock the schedule stops at UINT64_MAX instead of wrapping. */
     ck_assert(choker_run(&c, p, 6, false, UINT64_MAX - 5, false));
     ck_assert(choker_next_ms(&c) == UINT64_MAX);

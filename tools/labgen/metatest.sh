@@ -13,7 +13,9 @@
 #   3. the solution passes every test of labs 1..N in every build (plain and sanitized), and its
 #      results.json has every point of the lab, and only the lab's own tests carry points;
 #   4. both results.json files hold the fields Gradescope reads;
-#   5. the README names every function the student writes;
+#   5. the README names every function the student writes, and the runs it quotes are real (its
+#      summary lines were printed, its failure lines name tests that fail there, its promised
+#      final count is the solution's);
 #   6. (unless --no-mutants) each mutant, tools/labgen/mutants/labN/NAME.patch, applied to a copy
 #      of the built solution, makes at least one of the lab's own tests fail. A mutant is one
 #      typical student mistake: its first line is "# mistake: ..." and the rest a unified diff of
@@ -223,6 +225,29 @@ metatest() {
         nfun=$((nfun + 1))
         grep -q "$fn" "$tmp/starter/README.md" 2>/dev/null || problem "README.md does not mention $fn()"
     done
+
+    # 5b. The handout's sample runs are real: every summary line it quotes was printed by the
+    # starter or the solution, every failure line it quotes names a test that failed at that file
+    # and line, and the count it promises at the end is the solution's. (Where a test skips on
+    # this machine the counts differ from the handout's, so they are not compared.)
+    readme="$tmp/starter/README.md"
+    if [ $envskip -eq 0 ] && [ -f "$readme" ]; then
+        stale=$(grep -E '^([0-9]+ passed, [0-9]+ failed|Lab [0-9]+: .*|sanitizers: .*|[0-9]+%: Checks: .*)$' "$readme" |
+            while IFS= read -r line; do
+                grep -qxF "$line" "$tmp/starter.out" "$tmp/solution.out" || echo "$line"
+            done)
+        [ -z "$stale" ] || problem "README.md quotes output no run printed: $(echo "$stale" | head -n 1)"
+        stale=$(grep -oE '^tests/[a-z0-9_]+\.c:[0-9]+:F:[a-z0-9_]+:[a-z0-9_]+:' "$readme" |
+            while IFS= read -r line; do
+                grep -qF "$line" "$tmp/starter.out" || echo "$line"
+            done)
+        [ -z "$stale" ] || problem "README.md quotes a failure the starter does not print: $(echo "$stale" | head -n 1)"
+        promised=$(sed -n 's/.*`make check` ends with `\([0-9]* passed, 0 failed\)`.*/\1/p' "$readme" | head -n 1)
+        if [ -n "$promised" ]; then
+            got=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$tmp/solution.out" | tail -n 1)
+            [ "$promised" = "$got" ] || problem "README.md says make check ends with \"$promised\", the solution printed \"$got\""
+        fi
+    fi
 
     # 6. The mutants: each typical mistake must lose points.
     mutline=""

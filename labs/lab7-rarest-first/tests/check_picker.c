@@ -100,6 +100,68 @@ static void check_invariants(const struct picker *p, const char *where)
     }
 }
 
+/* Writes the picker's download state on one line into buf (Check shows only the first line of
+ * a message): the pieces we have, and per piece in progress each block as '#' (received) or the
+ * number of requests out for it. What a failing end-game test shows, so the expectation can be
+ * checked by hand. */
+static const char *picker_text(const struct picker *p, char *buf, size_t cap)
+{
+    size_t len = (size_t)snprintf(
+        buf, cap, " %u of %u pieces ours; in progress (# received, n requests out):", p->have_count,
+        p->cfg.piece_count);
+    for (uint32_t i = 0; i < p->npartial && len < cap; i++) {
+        const struct picker_partial *pp = &p->partial[i];
+        len += (size_t)snprintf(buf + len, cap - len, "%s piece %u [", i > 0 ? "," : "", pp->index);
+        for (uint32_t b = 0; b < pp->nblocks && len < cap; b++) {
+            const char *sep = b > 0 ? " " : "";
+            if (pp->have[b])
+                len += (size_t)snprintf(buf + len, cap - len, "%s#", sep);
+            else
+                len += (size_t)snprintf(buf + len, cap - len, "%s%u", sep, pp->requests[b]);
+        }
+        if (len < cap)
+            len += (size_t)snprintf(buf + len, cap - len, "]");
+    }
+    uint32_t unstarted = 0;
+    for (uint32_t i = 0; i < p->cfg.piece_count; i++)
+        unstarted += !bitfield_get(&p->have, i) && !p->in_progress[i];
+    if (len < cap)
+        snprintf(buf + len, cap - len, "%s; %u pieces we lack not started",
+                 p->npartial == 0 ? " none" : "", unstarted);
+    return buf;
+}
+
+/* Fails the test unless picker_endgame() says want, showing the picker's state. The end game
+ * begins when every block we lack has been requested at least once, and not before. */
+#define expect_endgame(p, want)                                                                    \
+    do {                                                                                           \
+        bool got_ = picker_endgame(p);                                                             \
+        if (got_ != (want)) {                                                                      \
+            char t_[4096];                                                                         \
+            ck_abort_msg("expected picker_endgame() %s, got %s; the picker:%s",                    \
+                         (want) ? "true" : "false", got_ ? "true" : "false",                       \
+                         picker_text(p, t_, sizeof t_));                                           \
+        }                                                                                          \
+    } while (0)
+
+/* Fails the test unless the availability counts are want[0..n), showing both lists and what
+ * happened before (step). */
+static void expect_avail(const struct picker *p, const uint32_t *want, uint32_t n, const char *step)
+{
+    char g[256], w[256];
+    size_t gl = 0, wl = 0;
+    bool same = true;
+    for (uint32_t i = 0; i < n; i++) {
+        same &= p->avail[i] == want[i];
+        gl += (size_t)snprintf(g + gl, sizeof g - gl, " %u", p->avail[i]);
+        wl += (size_t)snprintf(w + wl, sizeof w - wl, " %u", want[i]);
+        if (gl >= sizeof g || wl >= sizeof w)
+            break;
+    }
+    if (!same)
+        ck_abort_msg("%s: expected availability (piece 0 first)%s, got%s", step, w, g);
+}
+
 /* ===================================================================== set-up ============= */
 
 START_TEST(picker_config_defaults_values)
@@ -134,7 +196,7 @@ START_TEST(picker_init_with_have_is_seeding)
     bf_all(&peer, 5);
     ck_assert_int_eq(picker_init(&p, &cfg, &have), 0);
     ck_assert(picker_complete(&p));
-    ck_assert(!picker_endgame(&p)); /* nothing is missing, so there is no end game either */
+    expect_endgame(&p, false); /* nothing is missing, so there is no end game either */
     ck_assert(!picker_interesting(&p, &peer));
     struct picker_block b;
     ck_assert(!picker_next(&p, &peer, NULL, NULL, &b));
@@ -195,21 +257,20 @@ START_TEST(picker_rarest_availability_add_remove_have)
     picker_add_peer(&p, &b);
     picker_add_peer(&p, &c);
     const uint32_t want1[4] = {3, 2, 1, 0};
-    for (int i = 0; i < 4; i++)
-        ck_assert_uint_eq(p.avail[i], want1[i]);
+    expect_avail(&p, want1, 4, "peers with 1110, 1100 and 1000 added");
     picker_add_have(&p, 3);
     picker_add_have(&p, 4);          /* out of range: ignored */
     picker_add_have(&p, UINT32_MAX); /* likewise */
     picker_remove_peer(&p, &b);
     const uint32_t want2[4] = {2, 1, 1, 1};
-    for (int i = 0; i < 4; i++)
-        ck_assert_uint_eq(p.avail[i], want2[i]);
+    expect_avail(&p, want2, 4,
+                 "then HAVE 3, HAVE 4 and HAVE 4294967295 (both out of range), and the peer "
+                 "with 1100 removed");
     /* Removing more than was added never wraps a count below zero. */
     picker_remove_peer(&p, &b);
     picker_remove_peer(&p, &b);
     const uint32_t want3[4] = {0, 0, 1, 1};
-    for (int i = 0; i < 4; i++)
-        ck_assert_uint_eq(p.avail[i], want3[i]);
+    expect_avail(&p, want3, 4, "then the peer with 1100 removed twice more (no count below 0)");
     picker_free(&p);
     bitfield_free(&a);
     bitfield_free(&b);
@@ -258,8 +319,8 @@ START_TEST(picker_rarest_piece_chosen)
     picker_add_have(&p, 3);
     picker_add_have(&p, 3);
     const uint32_t want[5] = {4, 4, 3, 4, 2};
-    for (int i = 0; i < 5; i++)
-        ck_assert_uint_eq(p.avail[i], want[i]);
+    expect_avail(&p, want, 5,
+                 "peers with 11111, 11110, 11001 and 10000, then HAVE 1, 2, 3 and 3 again");
     struct picker_block blk = next(&p, &a);
     block_is(&blk, 4, 0, BLK);
     blk = next(&p, &a);
@@ -740,7 +801,7 @@ START_TEST(picker_max_partial_respected)
     ck_assert_uint_eq(p.npartial, 2);
     struct picker_block blk;
     ck_assert(!picker_next(&p, &a, NULL, NULL, &blk));
-    ck_assert(!picker_endgame(&p)); /* four pieces are not even started: no end game */
+    expect_endgame(&p, false); /* four pieces are not even started: no end game */
     /* Finishing one piece frees a slot. */
     ck_assert_int_eq(picker_received(&p, &got[0]), PICKER_BLOCK_NEW);
     ck_assert_int_eq(picker_received(&p, &got[1]), PICKER_PIECE_COMPLETE);
@@ -884,12 +945,12 @@ START_TEST(picker_endgame_left_when_a_request_is_given_up)
     picker_add_peer(&p, &a);
     struct picker_block b0 = next(&p, &a);
     struct picker_block b1 = next(&p, &a);
-    ck_assert(picker_endgame(&p));
+    expect_endgame(&p, true);
     picker_giveup(&p, &b0); /* the peer choked us */
-    ck_assert(!picker_endgame(&p));
+    expect_endgame(&p, false);
     struct picker_block again = next(&p, &a);
     block_is(&again, b0.index, b0.begin, b0.length);
-    ck_assert(picker_endgame(&p));
+    expect_endgame(&p, true);
     /* Giving up a block twice, one never asked for, or of a piece not in progress is ignored. */
     picker_giveup(&p, &b1);
     picker_giveup(&p, &b1);
@@ -992,7 +1053,7 @@ START_TEST(picker_endgame_counts_an_unrequested_arrival)
     check_invariants(&p, "unsolicited");
     struct picker_block blk = next(&p, &a);
     block_is(&blk, 0, BLK, BLK);
-    ck_assert(picker_endgame(&p)); /* block 2 is in, 0 and 1 are requested */
+    expect_endgame(&p, true); /* block 2 is in, 0 and 1 are requested */
     picker_free(&p);
     bitfield_free(&a);
 }
@@ -1046,7 +1107,7 @@ START_TEST(picker_endgame_copies_kept_after_verify_failure)
     picker_add_peer(&p, &a);
     struct picker_block b0 = next(&p, &a); /* from A */
     struct picker_block b1 = next(&p, &a); /* from A */
-    ck_assert(picker_endgame(&p));
+    expect_endgame(&p, true);
     struct picker_block dup = next(&p, &a); /* from B: no busy callback, so any block */
     block_is(&dup, 0, 0, BLK);
     ck_assert_int_eq(picker_received(&p, &b0), PICKER_BLOCK_NEW); /* A answers */
@@ -1092,7 +1153,7 @@ START_TEST(picker_complete_after_every_piece)
         picker_verified(&p, b.index, true);
     }
     ck_assert(picker_complete(&p));
-    ck_assert(!picker_endgame(&p));
+    expect_endgame(&p, false);
     ck_assert(!picker_interesting(&p, &a));
     picker_free(&p);
     bitfield_free(&a);
@@ -1119,7 +1180,7 @@ START_TEST(picker_endgame_entered_exactly)
         ck_assert_msg(!picker_endgame(&p), "end game after %d of 4 requests", i + 1);
     }
     next(&p, &a);
-    ck_assert(picker_endgame(&p));
+    expect_endgame(&p, true);
     picker_free(&p);
     bitfield_free(&have);
     bitfield_free(&a);
@@ -1136,7 +1197,7 @@ START_TEST(picker_endgame_not_entered_with_pieces_unstarted)
     bf(&a, "10");
     picker_add_peer(&p, &a);
     next(&p, &a);
-    ck_assert(!picker_endgame(&p));
+    expect_endgame(&p, false);
     struct picker_block blk;
     ck_assert(!picker_next(&p, &a, NULL, NULL, &blk)); /* so no duplicate requests either */
     /* A peer with the other piece arrives and it starts too: now every block we lack is
@@ -1145,7 +1206,7 @@ START_TEST(picker_endgame_not_entered_with_pieces_unstarted)
     bf(&b, "01");
     picker_add_peer(&p, &b);
     next(&p, &b);
-    ck_assert(picker_endgame(&p));
+    expect_endgame(&p, true);
     picker_free(&p);
     bitfield_free(&a);
     bitfield_free(&b);
@@ -1181,6 +1242,28 @@ static bool fake_request(struct picker *p, const struct bitfield *has, struct fa
     return true;
 }
 
+/* Fails the test unless the picker finds a block to ask peer `name` for, showing its state. */
+static void expect_request(struct picker *p, const struct bitfield *has, struct fake_peer *fp,
+                           struct picker_block *out, const char *name)
+{
+    char t[4096];
+    if (!fake_request(p, has, fp, out))
+        ck_abort_msg("expected a block to ask peer %s for, picker_next() found none; the "
+                     "picker:%s",
+                     name, picker_text(p, t, sizeof t));
+}
+
+/* Fails the test if the picker finds a block to ask peer `name` for, showing which. */
+static void expect_no_request(struct picker *p, const struct bitfield *has, struct fake_peer *fp,
+                              struct picker_block *out, const char *name)
+{
+    char t[4096];
+    if (fake_request(p, has, fp, out))
+        ck_abort_msg("expected nothing to ask peer %s for, picker_next() chose block (%u, %u); "
+                     "the picker:%s",
+                     name, out->index, out->begin, picker_text(p, t, sizeof t));
+}
+
 /* Removes (index, begin) from fp's outstanding requests; returns whether it was there. */
 static bool fake_remove(struct fake_peer *fp, uint32_t index, uint32_t begin)
 {
@@ -1202,21 +1285,21 @@ START_TEST(picker_endgame_duplicates_to_other_peers_only)
     bf(&has, "1");
     for (int i = 0; i < 3; i++)
         picker_add_peer(&p, &has);
-    ck_assert(fake_request(&p, &has, &A, &blk));
-    ck_assert(fake_request(&p, &has, &A, &blk));
-    ck_assert(picker_endgame(&p));
+    expect_request(&p, &has, &A, &blk, "A");
+    expect_request(&p, &has, &A, &blk, "A");
+    expect_endgame(&p, true);
     /* A has both blocks outstanding: nothing more to ask of it. */
-    ck_assert(!fake_request(&p, &has, &A, &blk));
+    expect_no_request(&p, &has, &A, &blk, "A");
     /* B gets both, one at a time, least-requested first; then nothing. */
-    ck_assert(fake_request(&p, &has, &B, &blk));
-    ck_assert(fake_request(&p, &has, &B, &blk));
-    ck_assert(!fake_request(&p, &has, &B, &blk));
+    expect_request(&p, &has, &B, &blk, "B");
+    expect_request(&p, &has, &B, &blk, "B");
+    expect_no_request(&p, &has, &B, &blk, "B");
     ck_assert_uint_eq(p.partial[0].requests[0], 2);
     ck_assert_uint_eq(p.partial[0].requests[1], 2);
     /* C too. */
-    ck_assert(fake_request(&p, &has, &C, &blk));
-    ck_assert(fake_request(&p, &has, &C, &blk));
-    ck_assert(!fake_request(&p, &has, &C, &blk));
+    expect_request(&p, &has, &C, &blk, "C");
+    expect_request(&p, &has, &C, &blk, "C");
+    expect_no_request(&p, &has, &C, &blk, "C");
 
     /* Block 1 arrives from B: the shell asks which outstanding requests to cancel. */
     ck_assert(fake_remove(&B, 0, BLK));
@@ -1231,7 +1314,7 @@ START_TEST(picker_endgame_duplicates_to_other_peers_only)
     ck_assert_uint_eq(p.partial[0].requests[1], 0);
     check_invariants(&p, "after cancels");
     /* B is free for block 1 now but that block is done; block 0 it already has outstanding. */
-    ck_assert(!fake_request(&p, &has, &B, &blk));
+    expect_no_request(&p, &has, &B, &blk, "B");
     ck_assert_int_eq(picker_received(&p, &(struct picker_block){0, 0, BLK}), PICKER_PIECE_COMPLETE);
     ck_assert(picker_block_done(&p, 0, 0));
     picker_verified(&p, 0, true);
@@ -1255,19 +1338,19 @@ START_TEST(picker_endgame_prefers_least_requested)
     bf(&has, "1");
     picker_add_peer(&p, &has);
     for (int i = 0; i < 3; i++)
-        ck_assert(fake_request(&p, &has, &A, &blk));
+        expect_request(&p, &has, &A, &blk, "A");
     /* B already fetches block 0 and 2 (say an earlier round), so it can only add block 1. */
     B.out[B.n++] = (struct picker_block){0, 0, BLK};
     B.out[B.n++] = (struct picker_block){0, 2 * BLK, BLK};
-    ck_assert(fake_request(&p, &has, &B, &blk));
+    expect_request(&p, &has, &B, &blk, "B");
     block_is(&blk, 0, BLK, BLK);
-    ck_assert(fake_request(&p, &has, &C, &blk));
+    expect_request(&p, &has, &C, &blk, "C");
     ck_assert_msg(blk.begin != BLK, "C was given the block already asked twice");
     /* Now two of the blocks are asked twice and one once: D must get that one, whichever of 0
      * and 2 it is, and not simply the first block still missing. */
     struct fake_peer D = {0};
     uint32_t want = blk.begin == 0 ? 2 * BLK : 0;
-    ck_assert(fake_request(&p, &has, &D, &blk));
+    expect_request(&p, &has, &D, &blk, "D");
     ck_assert_msg(blk.begin == want,
                   "end game, copies in flight: block 0 %s, block 1 twice, block 2 %s; D was "
                   "given the block at %u, expected the one asked once, at %u",
@@ -1290,7 +1373,7 @@ START_TEST(picker_endgame_only_pieces_the_peer_has)
     picker_add_peer(&p, &b);
     ck_assert(fake_request(&p, &a, &A, &blk));
     ck_assert(fake_request(&p, &a, &A, &blk));
-    ck_assert(picker_endgame(&p));
+    expect_endgame(&p, true);
     ck_assert(fake_request(&p, &b, &B, &blk));
     block_is(&blk, 1, 0, BLK);
     ck_assert(!fake_request(&p, &b, &B, &blk)); /* B lacks piece 0 */
