@@ -9,8 +9,8 @@
 # Benchmarks never run inside `make check`: they measure speed, and tests must not depend on it.
 set -eu
 
-# Real clients run in a network namespace of their own when we are root (see REAL-CLIENTS):
-# the whole benchmark moves into one, where only loopback exists.
+# Real clients run in a network namespace of their own when we are root, so that nothing they
+# do can reach past this machine: the whole benchmark moves into one, where only loopback exists.
 if [ "$(id -u)" = 0 ] && [ -z "${BENCH_IN_NETNS:-}" ] && command -v unshare >/dev/null 2>&1 &&
     unshare --net true 2>/dev/null; then
     BENCH_IN_NETNS=1 exec unshare --net sh -c 'ip link set lo up && exec sh bench/run.sh'

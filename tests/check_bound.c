@@ -41,7 +41,7 @@ END_TEST
 
 START_TEST(bound_p2p_real_clients_example)
 {
-    /* REAL-CLIENTS.md's setting: F = 16 MiB, u_s = 2 MiB/s, u_i = 1 MiB/s, N = 8.
+    /* The setting `make bench` runs the real clients at: F = 16 MiB, u_s = 2 MiB/s, u_i = 1 MiB/s, N = 8.
      * F/u_s = 8 s; N*F/(u_s + N u_i) = 128/10 = 12.8 s. */
     struct kr_params p;
     enum kr_limit why;

@@ -14,7 +14,7 @@ info hash; info-hash prints the v1 info hash of a torrent as libtorrent computes
 
 Exit status: 0 success, 1 the peer failed (the reason is printed), 2 bad usage, 3 timed out.
 
-Every peer runs with the settings of /work/shared/REAL-CLIENTS.md: no default plugins (no PEX,
+Every peer runs kept local and plain: no default plugins (no PEX,
 no ut_metadata), no DHT, local peer discovery, UPnP, NAT-PMP or uTP, plain (unencrypted)
 connections, listening on one loopback address, and several connections per IP allowed because
 every peer of the test lives on 127.0.0.1.
@@ -161,6 +161,7 @@ def run_peer(mode, pos, opts):
     size = ti.total_size()
     start = time.monotonic()
     finished = False
+    said_seeding = False
     next_status = start + 1.0
     while not stop_requested:
         if verbose and time.monotonic() >= next_status:
@@ -187,7 +188,9 @@ def run_peer(mode, pos, opts):
                     say("lt_peer: the hash check found only %d of %d bytes in %s"
                         % (st.total_wanted_done, size, save_path))
                     return 1
-                say("seeding")
+                if not said_seeding:
+                    said_seeding = True
+                    say("seeding")
             if isinstance(a, lt.torrent_finished_alert) and mode == "get" and not finished:
                 finished = True
                 secs = max(time.monotonic() - start, 1e-6)
@@ -196,6 +199,14 @@ def run_peer(mode, pos, opts):
                     print("lt %s: done" % since(), file=sys.stderr, flush=True)
                 if not keep:
                     return 0
+        # The checked alert can come and go before the torrent is ready to say it is seeding (a
+        # seed whose check takes a few milliseconds has been seen to skip it), so the status
+        # is asked too: whichever shows a finished check first says "seeding".
+        if mode == "seed" and not said_seeding:
+            st = h.status()
+            if st.is_seeding and st.state != lt.torrent_status.checking_files:
+                said_seeding = True
+                say("seeding")
     # Stopped by SIGTERM: a seeder's normal end. Pause so the tracker hears "stopped".
     h.pause()
     return 0 if (mode == "seed" or finished) else 1

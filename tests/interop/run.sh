@@ -51,7 +51,7 @@ NAMES=(
 )
 ALL=(1 2 3 4 5 6 7 8)
 
-# aria2 kept local and plain (REAL-CLIENTS.md). It has no bind option for BitTorrent listening, but
+# aria2 kept local and plain: no DHT, local peer discovery or peer exchange, no encryption. It has no bind option for BitTorrent listening, but
 # inside the namespace there is nothing but loopback to listen on.
 ARIA2_FLAGS=(--no-conf=true --enable-dht=false --enable-dht6=false --bt-enable-lpd=false
     --enable-peer-exchange=false --bt-require-crypto=false --bt-min-crypto-level=plain
