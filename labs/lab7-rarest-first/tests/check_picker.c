@@ -735,10 +735,12 @@ END_TEST
 
 START_TEST(picker_partial_before_rarer_new_piece)
 {
-    /* A piece in progress wins even over a rarer piece not yet started. */
+    /* While we pick at random (our first random_first pieces), a piece in progress wins even over
+     * a rarer piece not yet started: a newcomer wants something whole to trade, soon. (Once
+     * rarest first rules, the rarer piece wins: picker_rarest_new_piece_before_commoner_partial.) */
     struct picker p;
     struct bitfield a, b;
-    mk(&p, 2, 2 * BLK, 4 * BLK, 0, 8, 9);
+    mk(&p, 2, 2 * BLK, 4 * BLK, 4, 8, 9);
     bf(&a, "11");
     bf(&b, "10");
     picker_add_peer(&p, &a);
@@ -784,6 +786,45 @@ START_TEST(picker_rarest_partial_among_started)
     bitfield_free(&a);
     bitfield_free(&b);
     bitfield_free(&c);
+}
+END_TEST
+
+START_TEST(picker_rarest_new_piece_before_commoner_partial)
+{
+    /* A piece in progress goes first only while nothing rarer can be started from the peer. We
+     * start piece 0 from leecher L1 (all it has). Then the seed, which has everything, is asked
+     * for piece 2, which only it holds, rather than for the rest of piece 0, which three peers
+     * have, or for piece 1, which two have. L3 then starts piece 1, and L2 finishes piece 0.
+     * Before this rule the seed sent the rest of piece 0, and in a swarm the pieces only the
+     * seed held reached the leechers last. */
+    struct picker p;
+    struct bitfield seed, l1, l2, l3;
+    mk(&p, 3, 2 * BLK, 6 * BLK, 0, 8, 5);
+    bf_all(&seed, 3);
+    bf(&l1, "100");
+    bf(&l2, "100");
+    bf(&l3, "010");
+    picker_add_peer(&p, &seed);
+    picker_add_peer(&p, &l1);
+    picker_add_peer(&p, &l2);
+    picker_add_peer(&p, &l3); /* availability 3, 2, 1; random first is off */
+    struct picker_block blk = next(&p, &l1);
+    block_is(&blk, 0, 0, BLK);
+    blk = next(&p, &seed);
+    ck_assert_msg(blk.index == 2 && blk.begin == 0,
+                  "the seed was asked for block (%u, %u, %u), want (2, 0, %u): piece 2 has 1 copy, "
+                  "piece 1 has 2, and piece 0, in progress, has 3",
+                  blk.index, blk.begin, blk.length, BLK);
+    blk = next(&p, &l3);
+    block_is(&blk, 1, 0, BLK);
+    blk = next(&p, &l2);
+    block_is(&blk, 0, BLK, BLK); /* the commoner piece in progress, from a peer with nothing rarer */
+    check_invariants(&p, "rarer new piece before a commoner partial one");
+    picker_free(&p);
+    bitfield_free(&seed);
+    bitfield_free(&l1);
+    bitfield_free(&l2);
+    bitfield_free(&l3);
 }
 END_TEST
 
@@ -1576,6 +1617,7 @@ static Suite *picker_suite(void)
      * random, after the random first pieces (lab 7). */
     TCase *tc = tk_tcase(s, "picker_rarest", 60);
     tk_add_test(tc, picker_rarest_partial_among_started);
+    tk_add_test(tc, picker_rarest_new_piece_before_commoner_partial);
     tk_add_test(tc, picker_rarest_availability_add_remove_have);
     tk_add_test(tc, picker_rarest_piece_chosen);
     tk_add_test(tc, picker_rarest_among_what_the_peer_has);

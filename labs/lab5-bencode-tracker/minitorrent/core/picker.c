@@ -185,6 +185,35 @@ static int64_t choose_new_piece(struct picker *p, const struct bitfield *peer_ha
     return first_startable(p, peer_has);
 }
 
+/* Returns whether the peer has a piece we could start (one we lack and nobody is fetching) that
+ * fewer peers have than the piece in progress pick, so that picker_next starts it instead of
+ * finishing pick. A piece was the rarest when we started it, but it spreads while it downloads,
+ * as others fetch it too, and by now the peer may hold one that fewer peers have. Finishing first
+ * at any price would undo rarest first where it matters most: a seed asked to finish the
+ * leechers' pieces in progress spends its upload on pieces the leechers already trade among
+ * themselves, and the pieces only the seed holds reach the swarm last. (With 32 leechers and
+ * 256 KiB pieces, the last of them appeared after 19 s where 8 s would do, and the distribution
+ * time fell by a sixth with this rule.) While we pick at random, to get our first pieces
+ * quickly, and when no new piece may start, what we started goes first.
+ *
+ * What it costs: a scan of the pieces, stopped at the first rarer one, for every block asked
+ * while pick has copies at two peers or more; a download from one peer never scans. `make bench`
+ * counts it in picker_ms_1024_pieces. A real client would take the answer from availability
+ * buckets (see choose_new_piece) instead of scanning. */
+static bool rarer_to_start(const struct picker *p, const struct bitfield *peer_has,
+                           const struct picker_partial *pick)
+{
+    uint32_t avail = p->avail[pick->index];
+    if (p->cfg.policy != PICKER_RAREST_FIRST || p->have_count < p->cfg.random_first ||
+        p->npartial >= p->cfg.max_partial || avail < 2)
+        return false;
+    for (uint32_t i = 0; i < p->cfg.piece_count; i++)
+        if (p->avail[i] < avail && !p->in_progress[i] && !bitfield_get(&p->have, i) &&
+            bitfield_get(peer_has, i))
+            return true;
+    return false;
+}
+
 /* Adds piece index to the pieces in progress. Returns it, or NULL when memory runs out. */
 static struct picker_partial *start_piece(struct picker *p, uint32_t index)
 {
@@ -238,6 +267,9 @@ bool picker_next(struct picker *p, const struct bitfield *peer_has, picker_outst
         if (pick == NULL || p->avail[pp->index] < p->avail[pick->index])
             pick = pp;
     }
+    /* ...unless the peer has a rarer piece we could start (see rarer_to_start). */
+    if (pick != NULL && rarer_to_start(p, peer_has, pick))
+        pick = NULL;
     if (pick != NULL)
         for (uint32_t b = 0; b < pick->nblocks; b++)
             if (!pick->have[b] && pick->requests[b] == 0) {

@@ -6,7 +6,9 @@
  * three refinements, and so does this picker:
  *   1. partial pieces first: finish a piece already started before starting another, because
  *      only a whole, verified piece can be passed on to others; of those, the rarest the peer
- *      has, so each peer is asked for what fewer others could send;
+ *      has, so each peer is asked for what fewer others could send. But not before a rarer
+ *      piece the peer could start: a piece spreads while we fetch it, and a seed kept busy
+ *      finishing what the leechers trade anyway would hold back the pieces only it has;
  *   2. random first pieces: a newcomer with nothing to trade takes any piece at random (the
  *      rarest is slow to get, since few can send it) until it has a few;
  *   3. end game: once every missing block has been requested, the last ones are asked of
