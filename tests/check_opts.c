@@ -315,6 +315,7 @@ START_TEST(opts_help_of_every_command_matches_its_options)
         run_tool(&p, (char *[]){"minitorrent", (char *)peers[c], "--help", NULL});
         ck_assert_msg(strstr(p.out, "--picker") != NULL, "%s", p.out);
         ck_assert_msg(strstr(p.out, "--optimistic") != NULL, "%s", p.out);
+        ck_assert_msg(strstr(p.out, "--upload-turns") != NULL, "%s", p.out);
     }
 }
 END_TEST

@@ -97,6 +97,13 @@ static const struct opt_spec specs[] = {
      .arg_name = "on|off",
      .help = "the optimistic unchoke of every peer (default on)",
      .choices = onoff_choices},
+    {.long_name = "upload-turns",
+     .kind = OPT_CHOICE,
+     .offset = O(upload_turns),
+     .arg_name = "on|off",
+     .help = "serve the peers one uploads to a piece's worth at a time (default on)\n"
+             "rather than share the upload limit among them block by block",
+     .choices = onoff_choices},
     {.long_name = "churn",
      .kind = OPT_FLAG,
      .offset = O(churn),
@@ -212,6 +219,7 @@ void swarm_opts_defaults(struct swarm_opts *o)
         .picker = PICK_RAREST,
         .choker = CHOKE_TIT_FOR_TAT,
         .optimistic = 1,
+        .upload_turns = 1,
         .time_scale = 1,
     };
 }

@@ -192,6 +192,18 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* Under an upload limit, the peers we upload to are served a piece's worth at a time
+     * (core/turns.h). A turn held four times as long as a piece takes at the limit is taken over,
+     * and every connection of the limit may wait at once. */
+    if (cfg->up_rate != 0 && !cfg->no_upload_turns) {
+        uint64_t max_ms = (uint64_t)t->mi.piece_length * 4000 / cfg->up_rate;
+        if (turns_init(&t->turns, t->mi.piece_length, max_ms < 50 ? 50 : max_ms,
+                       2 * cfg->max_peers + 8) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        t->turns_on = true;
+    }
     /* Completed pieces are hashed on a thread of their own (hasher.h). */
     if (hasher_start(&t->hasher, t->mi.piece_length, peer_verify_piece, t) < 0) {
         snprintf(err, errlen, "cannot start the hashing thread: %s", strerror(errno));
@@ -671,6 +683,7 @@ void torrent_close(struct torrent *t)
     free(t->writing);
     free(t->hash_due);
     smartban_free(&t->smartban);
+    turns_free(&t->turns);
     free(t->banned);
     free(t->choker_peers);
     free(t->choker_who);

@@ -164,6 +164,19 @@ static void sync_locked(struct torrent *t, struct peer *p)
     p->trace_waiting = (unsigned)(s->n_theirs + (queued + WIRE_BLOCK_LEN - 1024) / WIRE_BLOCK_LEN);
 }
 
+/* Wakes the connection named key, if it is still there, when upload turns pass to it. Under the
+ * lock. */
+static void wake_key_locked(struct torrent *t, uint64_t key)
+{
+    if (key == 0)
+        return;
+    for (struct peer *q = t->peers; q != NULL; q = q->next)
+        if (q->key == key && !q->finished) {
+            peer_wake(q);
+            return;
+        }
+}
+
 /* Serves the peer's queued requests from disk while the outbox has room. Returns 0, or -1 when
  * the disk cannot be read. */
 static int serve_requests(struct torrent *t, struct peer *p, unsigned char *block)
@@ -175,6 +188,16 @@ static int serve_requests(struct torrent *t, struct peer *p, unsigned char *bloc
     size_t limit = t->cfg.up_rate ? 64 * 1024 : SERVE_OUTBOX;
     while ((session_outbox(s, &queued), queued < limit)) {
         struct session_block b;
+        /* Under an upload limit, only the connection whose turn it is queues blocks; the others
+         * wait for theirs, woken when it comes (core/turns.h). */
+        if (t->turns_on && s->n_theirs > 0) {
+            pthread_mutex_lock(&t->lock);
+            bool mine = turns_ask(&t->turns, p->key, clock_ms());
+            pthread_mutex_unlock(&t->lock);
+            p->in_turns = true;
+            if (!mine)
+                break;
+        }
         if (!session_next_peer_request(s, &b))
             break;
         pthread_mutex_lock(&t->lock);
@@ -192,6 +215,11 @@ static int serve_requests(struct torrent *t, struct peer *p, unsigned char *bloc
             rate_add(&t->up_rate, b.length, now);
             rate_add(&p->from_us, b.length, now);
             p->last_upload_ms = now;
+            if (t->turns_on) {
+                uint64_t next = turns_used(&t->turns, p->key, b.length, now);
+                if (next != p->key)
+                    wake_key_locked(t, next); /* a piece's worth sent: the next one's turn */
+            }
             pthread_mutex_unlock(&t->lock);
         }
     }
@@ -540,6 +568,8 @@ static void release_shared(struct torrent *t, struct peer *p)
             picker_giveup(&t->picker, &b);
         }
     smartban_release(&t->smartban, p->key);
+    if (t->turns_on)
+        wake_key_locked(t, turns_forget(&t->turns, p->key, clock_ms()));
     p->finished = true;
     pthread_cond_broadcast(&t->changed);
     pthread_mutex_unlock(&t->lock);
@@ -568,6 +598,15 @@ static void *peer_main(void *arg)
             break;
         size_t pending;
         session_outbox(&p->s, &pending);
+        /* Nothing left to send this peer and nothing asked of us: we leave the upload turns.
+         * If the turn is ours (given to us while we waited, perhaps, since when our requests were
+         * cancelled), it passes to the next connection waiting; if we wait, we stop waiting. */
+        if (p->in_turns && pending == 0 && p->s.n_theirs == 0) {
+            p->in_turns = false;
+            pthread_mutex_lock(&t->lock);
+            wake_key_locked(t, turns_forget(&t->turns, p->key, clock_ms()));
+            pthread_mutex_unlock(&t->lock);
+        }
         /* Poll for input only when the download limit would grant a read now. */
         wait_down = limiter_wait_ms(&t->down, RECV_BUF, clock_ms());
         short events = (wait_down == 0 ? POLLIN : 0) | (pending && wait_up == 0 ? POLLOUT : 0);
@@ -580,6 +619,10 @@ static void *peer_main(void *arg)
             timeout = wait_up;
         if (wait_down > 0 && wait_down < timeout)
             timeout = wait_down;
+        /* A connection waiting for its upload turn looks again when a turn held too long may
+         * be taken over (a holder whose socket does not drain). */
+        if (t->turns_on && p->s.n_theirs > 0 && t->turns.max_ms < timeout)
+            timeout = t->turns.max_ms;
         if (p->have_quiet) { /* the end of the HAVE batch window (only this thread writes it) */
             uint64_t now = clock_ms();
             uint64_t left = p->have_quiet_until > now ? p->have_quiet_until - now : 0;

@@ -359,7 +359,8 @@ static int make_torrent(struct run *r, char *err, size_t errlen)
 }
 
 /* The options every peer of the run gets, seed and leechers alike: the re-choke interval and
- * slots, the picker, the choker, the optimistic unchoke, the status lines and a picker seed.
+ * slots, the picker, the choker, the optimistic unchoke, upload turns, the status lines and a
+ * picker seed.
  * Appends them to argv from index *a; the strings live in buf. */
 struct peer_args {
     char rechoke[32], slots[32], seed[32], status_ms[16], pipeline[32], window[32];
@@ -416,6 +417,10 @@ static void add_peer_options(const struct run *r, struct peer_args *pa, uint64_t
         argv[(*a)++] = "--optimistic";
         argv[(*a)++] = "off";
     }
+    if (!o->upload_turns) {
+        argv[(*a)++] = "--upload-turns";
+        argv[(*a)++] = "off";
+    }
 }
 
 int run_start_leecher(struct run *r, unsigned i, char *err, size_t errlen)
@@ -427,7 +432,7 @@ int run_start_leecher(struct run *r, unsigned i, char *err, size_t errlen)
     snprintf(rate_up, sizeof rate_up, "%llu", (unsigned long long)swarm_scaled_rate(o, o->peer_up));
     snprintf(rate_down, sizeof rate_down, "%llu",
              (unsigned long long)swarm_scaled_rate(o, o->peer_down));
-    char *argv[40];
+    char *argv[48];
     int a = 0;
     argv[a++] = (char *)r->self;
     argv[a++] = "get";
@@ -477,7 +482,7 @@ static int start_seed(struct run *r, char *err, size_t errlen)
     struct peer_args pa;
     snprintf(dir, sizeof dir, "%s/seed", r->cs.tmp);
     snprintf(rate, sizeof rate, "%llu", (unsigned long long)swarm_scaled_rate(o, o->seed_up));
-    char *argv[40];
+    char *argv[48];
     int a = 0;
     argv[a++] = (char *)r->self;
     argv[a++] = "seed";

@@ -56,6 +56,7 @@ struct swarm_opts {
     int picker;             /* enum swarm_picker */
     int choker;             /* enum swarm_choker */
     int optimistic;         /* 1: on (the default), 0: off */
+    int upload_turns;       /* 1: on (the default), 0: off (core/turns.h) */
     double time_scale;      /* K: timers / K, rates * K; 1 is real time */
     const char *web;        /* --web [PORT]: the port to serve the live page on; NULL: none */
     bool hold;              /* keep the page up after the run until Ctrl-C */

@@ -45,7 +45,7 @@ struct client_args {
     struct torrent_config cfg;
     struct client_opts co;
     long max_peers, pipeline, seed, upload_slots, peer_timeout_ms;
-    int picker, choker, optimistic;
+    int picker, choker, optimistic, upload_turns;
     bool verbose; /* the configuration's verbose is an int; the table sets bools */
 };
 
@@ -157,6 +157,13 @@ static const struct opt_spec specs[] = {
      .arg_name = "on|off",
      .choices = onoff_choices,
      .help = "the optimistic unchoke (default on)"},
+    {.long_name = "upload-turns",
+     .kind = OPT_CHOICE,
+     .offset = O(upload_turns),
+     .arg_name = "on|off",
+     .choices = onoff_choices,
+     .help = "under --up-rate, serve the peers we upload to a piece's worth at a\n"
+             "time (default on), or share the rate among them block by block"},
     {.long_name = "rate-window-secs",
      .kind = OPT_MS,
      .offset = O(cfg.peer_rate_window_ms),
@@ -215,7 +222,8 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
                             .pipeline = (long)cfg->pipeline,
                             .upload_slots = (long)cfg->upload_slots,
                             .peer_timeout_ms = (long)cfg->peer_timeout_ms,
-                            .optimistic = 1};
+                            .optimistic = 1,
+                            .upload_turns = 1};
     char *pos[2];
     int npos;
     enum opt_result r = opts_parse(&command, argc, argv, &a, pos, 2, &npos);
@@ -237,6 +245,7 @@ static int parse_options(int argc, char **argv, bool is_get, struct torrent_conf
     cfg->picker_policy = (enum picker_policy)a.picker;
     cfg->choker_policy = (enum choker_policy)a.choker;
     cfg->no_optimistic = a.optimistic == 0;
+    cfg->no_upload_turns = a.upload_turns == 0;
     cfg->verbose = a.verbose ? 1 : cfg->verbose;
     co->torrent_file = pos[0];
     return 0;

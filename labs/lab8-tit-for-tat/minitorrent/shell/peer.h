@@ -65,6 +65,7 @@ struct peer {
 
     /* Only the peer's own thread touches these. */
     struct session s;
+    bool in_turns; /* it asked for an upload turn: it holds it or waits for it (peer.c) */
     bool session_ready;
 };
 

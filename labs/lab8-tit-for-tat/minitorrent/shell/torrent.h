@@ -23,6 +23,7 @@
 #include "smartban.h"
 #include "storage.h"
 #include "trace.h"
+#include "turns.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -55,6 +56,9 @@ struct torrent_config {
     enum picker_policy picker_policy; /* how new pieces are chosen (default rarest first) */
     enum choker_policy choker_policy; /* who gets the upload slots (default tit-for-tat) */
     bool no_optimistic;               /* no optimistic unchoke (an experiment's baseline) */
+    bool no_upload_turns; /* under an upload limit, share it block by block rather than serve one
+                             peer a piece's worth at a time (core/turns.h; an experiment's
+                             baseline) */
     uint64_t peer_rate_window_ms;     /* the choker's per-peer rates average this long (20000) */
     uint64_t status_rate_window_ms;   /* the status line's rates average this long (5000) */
     const char *trace_file;           /* write a trace of the upload here (trace.h); NULL: none */
@@ -108,6 +112,8 @@ struct torrent {
     uint64_t hash_failures;
     uint64_t received; /* block bytes kept (for the trace; downloaded counts verified pieces) */
     uint64_t pick_ns;  /* time spent in picker_next, in nanoseconds (for the trace) */
+    struct turns turns; /* who is served now, under an upload limit (core/turns.h) */
+    bool turns_on;      /* an upload limit is set and upload turns are not turned off */
     struct rate down_rate, up_rate; /* payload bytes per second, for the status line */
     struct choker choker;
     struct choker_peer *choker_peers; /* torrent_tick's scratch, grown to the number of peers */
