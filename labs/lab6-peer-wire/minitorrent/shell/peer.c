@@ -103,10 +103,21 @@ static void sync_locked(struct torrent *t, struct peer *p)
     struct session *s = &p->s;
     if (s->state != SESSION_OPEN)
         return;
-    uint32_t haves_before = p->haves_sent;
-    while (p->haves_sent < t->have_log_len && session_send_have(s, t->have_log[p->haves_sent]) == 0)
+    /* A peer that has the piece already is told nothing: it will never ask us for it, and our
+     * having it changes nothing it decides. Late in a download most peers have most pieces, so
+     * this saves most of the HAVEs, which in a big swarm are most of the messages (libtorrent
+     * offers the same as switching off "redundant haves"). */
+    bool said = false;
+    while (p->haves_sent < t->have_log_len) {
+        uint32_t index = t->have_log[p->haves_sent];
+        if (!bitfield_get(&p->counted, index)) {
+            if (session_send_have(s, index) < 0)
+                break;
+            said = true;
+        }
         p->haves_sent++;
-    if (p->haves_sent != haves_before) {
+    }
+    if (said) {
         p->have_quiet = true;
         p->have_quiet_until = clock_ms() + HAVE_BATCH_MS;
     }
@@ -156,6 +167,7 @@ static void sync_locked(struct torrent *t, struct peer *p)
         }
         smartban_claim(&t->smartban, p->key, b.index);
     }
+    p->starved = p->am_interested && !s->peer_choking && s->n_ours == 0;
 
     /* For the trace: how many of its requests wait for us, counting the blocks already in the
      * outbox (a few bytes of other messages there are not a block). */
@@ -270,11 +282,23 @@ void peer_verify_piece(void *ctx, uint32_t index, unsigned char *buf)
         size_t n = smartban_passed(&t->smartban, index, buf, culprits);
         for (size_t i = 0; i < n; i++)
             strike_locked(t, culprits[i], "sent bad data for piece", index);
-        /* Everyone gets to send a HAVE for it: at once where no HAVE went out lately, and
-         * otherwise when the connection's batch window ends (see HAVE_BATCH_MS). */
-        for (struct peer *q = t->peers; q != NULL; q = q->next)
-            if (!q->finished && !q->have_quiet)
+        /* Every connection to a peer that lacks it gets to send a HAVE for it: at once where no
+         * HAVE went out lately, and otherwise when the connection's batch window ends (see
+         * HAVE_BATCH_MS). A peer that has it is not told (see sync_locked), so its thread is
+         * not woken for a HAVE: in a swarm of 64 peers on two cores these wake-ups cost more
+         * than the data. */
+        for (struct peer *q = t->peers; q != NULL; q = q->next) {
+            if (q->finished || q->have_quiet)
+                continue;
+            /* A peer that has the piece is woken only when this piece changes what we ask of
+             * it: a connection with nothing requested may now start a new piece (the finished
+             * one no longer counts against the pieces in progress), and a peer whose last
+             * wanted piece this was should hear at once that we are no longer interested, or
+             * its choker may keep an upload slot for us for nothing. */
+            if (!bitfield_get(&q->counted, index) || q->starved ||
+                (q->am_interested && !picker_interesting(&t->picker, &q->counted)))
                 peer_wake(q);
+        }
     } else {
         t->wasted += size;
         t->hash_failures++;
@@ -632,8 +656,10 @@ static void *peer_main(void *arg)
         if (poll(pfd, 2, (int)timeout) < 0 && errno != EINTR)
             break;
         if (pfd[1].revents & POLLIN) {
+            /* A short read has emptied the pipe, so the usual wake-up costs one read, not a
+             * second one that only reports the pipe empty. */
             char drain[64];
-            while (read(p->wake[0], drain, sizeof drain) > 0)
+            while (read(p->wake[0], drain, sizeof drain) == (ssize_t)sizeof drain)
                 ;
         }
         pthread_mutex_lock(&t->lock);

@@ -56,6 +56,8 @@ struct peer {
     bool optimistic;         /* it holds the optimistic unchoke slot */
     bool peer_interested;    /* it is interested in us (mirrors the session, for the choker) */
     bool am_interested;      /* we are interested in it */
+    bool starved;            /* it unchokes us and we want something of it, but nothing is
+                                requested: a piece we finish may free one to ask for */
     struct rate to_us;       /* block bytes per second it sends us */
     struct rate from_us;     /* block bytes per second we send it */
     uint64_t last_block_ms;  /* when its last block arrived, to spot a peer that snubs us */
