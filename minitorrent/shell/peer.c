@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "hasher.h"
 #include "io.h"
+#include "sha1.h"
 #include "threads.h"
 #include "torrent.h"
 
@@ -250,19 +251,22 @@ static void strike_locked(struct torrent *t, uint64_t key, const char *what, uin
 /* Hashes a piece that got its last block and records the verdict. A good piece is announced to
  * everyone; a bad one is fetched again, and the peers that sent the wrong data get a strike. It
  * runs on the torrent's hasher thread (hasher.h), not on the thread that read the last block, so
- * that thread goes on reading its socket meanwhile. The hash itself runs without the lock. */
-void peer_verify_piece(void *ctx, uint32_t index, unsigned char *buf)
+ * that thread goes on reading its socket meanwhile. The piece is hashed from the buffer it was
+ * put together in (on_block), not read back from disk, and without the lock: nothing writes to
+ * the buffer of a complete piece until its verdict. The hasher's scratch buffer is not needed. */
+void peer_verify_piece(void *ctx, uint32_t index, unsigned char *scratch)
 {
+    (void)scratch;
     struct torrent *t = ctx;
-    int good = storage_verify_piece(&t->store, index, buf);
     pthread_mutex_lock(&t->lock);
-    if (good < 0) {
-        snprintf(t->fatal, sizeof t->fatal, "cannot read piece %u back from disk: %s", index,
-                 strerror(errno));
-        good = 0;
-    }
-    picker_verified(&t->picker, index, good == 1);
+    const unsigned char *buf = torrent_piece_buffer_locked(t, index);
     uint32_t size = picker_piece_size(&t->picker, index);
+    pthread_mutex_unlock(&t->lock);
+    unsigned char digest[SHA1_DIGEST_LEN];
+    sha1(buf, size, digest);
+    int good = memcmp(digest, metainfo_piece_hash(&t->mi, index), SHA1_DIGEST_LEN) == 0;
+    pthread_mutex_lock(&t->lock);
+    picker_verified(&t->picker, index, good == 1);
     uint64_t culprits[SMARTBAN_MAX_CULPRITS];
     if (good == 1) {
         t->have_log[t->have_log_len++] = index;
@@ -270,6 +274,9 @@ void peer_verify_piece(void *ctx, uint32_t index, unsigned char *buf)
         size_t n = smartban_passed(&t->smartban, index, buf, culprits);
         for (size_t i = 0; i < n; i++)
             strike_locked(t, culprits[i], "sent bad data for piece", index);
+        /* The piece is on disk and no longer in progress: its buffer is free for another. A bad
+         * piece keeps its buffer, since it stays in progress and is fetched again into it. */
+        torrent_release_buffer_locked(t, index);
         /* Everyone gets to send a HAVE for it: at once where no HAVE went out lately, and
          * otherwise when the connection's batch window ends (see HAVE_BATCH_MS). */
         for (struct peer *q = t->peers; q != NULL; q = q->next)
@@ -293,14 +300,17 @@ void peer_verify_piece(void *ctx, uint32_t index, unsigned char *buf)
  * failed hash fell on the honest senders of the other blocks. Such a block is dropped and its
  * sender struck (core/smartban.h).
  *
- * The check and the bookkeeping happen under the torrent's lock, the write to disk does not:
- * every peer thread shares that lock, and a thread waiting in pwrite would hold up all the
- * others. Two rules keep the piece's bytes whole without the lock:
+ * A block is copied into its piece's buffer (torrent.h), and a complete piece is written to disk
+ * with one pwrite and handed to the hasher, which hashes it from the same buffer. A block at a
+ * time would cost a system call per 16 KiB, and reading the piece back to hash it another copy.
+ * The check and the bookkeeping happen under the torrent's lock; the copy and the write to disk
+ * do not: every peer thread shares that lock, and a thread waiting in pwrite would hold up all
+ * the others. Two rules keep the piece's bytes whole without the lock:
  *   - the picker hands out no block of a complete piece until its verdict, so nothing is ever
- *     written over a piece while the hasher reads it, or after it is verified;
- *   - a complete piece goes to the hasher only once no write of its blocks is in flight: the
- *     lock counts the writes of each piece (t->writing), and whichever write ends last, with
- *     the piece complete, queues it. The last block to arrive is not always the last written.
+ *     copied over a piece while it is written or hashed, or after it is verified;
+ *   - a complete piece is written and hashed only once no copy of its blocks is in flight: the
+ *     lock counts the copies of each piece (t->writing), and whichever copy ends last, with the
+ *     piece complete, writes it out. The last block to arrive is not always the last copied.
  * Returns 0, or -1 on a disk error. */
 static int on_block(struct torrent *t, struct peer *p, const struct session_event *ev)
 {
@@ -325,7 +335,18 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
     p->last_block_ms = now;
     enum picker_arrival a = picker_received(&t->picker, &b);
     bool store = a == PICKER_BLOCK_NEW || a == PICKER_PIECE_COMPLETE;
+    unsigned char *piece = NULL;
     if (store) {
+        piece = torrent_piece_buffer_locked(t, b.index);
+        if (piece == NULL) {
+            /* Cannot happen: the picker has no more pieces in progress than there are buffers,
+             * and a piece keeps its buffer until it is verified. Stopping with a message is
+             * better than writing the block anywhere. */
+            snprintf(t->fatal, sizeof t->fatal, "no free buffer for piece %u", b.index);
+            pthread_cond_broadcast(&t->changed);
+            pthread_mutex_unlock(&t->lock);
+            return -1;
+        }
         t->writing[b.index]++;
         if (a == PICKER_PIECE_COMPLETE)
             t->hash_due[b.index] = 1;
@@ -339,26 +360,32 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
 
     if (t->test_before_write != NULL)
         t->test_before_write(t, b.index, b.begin);
-    uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
-    int wrc = storage_write(&t->store, off, ev->data, b.length);
-    int saved = errno;
+    memcpy(piece + b.begin, ev->data, b.length);
 
-    bool push = false;
+    bool complete = false;
     pthread_mutex_lock(&t->lock);
     t->writing[b.index]--;
-    if (wrc < 0) {
+    if (t->writing[b.index] == 0 && t->hash_due[b.index]) {
+        t->hash_due[b.index] = 0;
+        complete = true;
+    }
+    uint32_t size = picker_piece_size(&t->picker, b.index);
+    pthread_mutex_unlock(&t->lock);
+    if (!complete)
+        return 0;
+    uint64_t off = layout_piece_offset(&t->store.layout, b.index);
+    if (storage_write(&t->store, off, piece, size) < 0) {
+        int saved = errno;
+        pthread_mutex_lock(&t->lock);
         snprintf(t->fatal, sizeof t->fatal, "cannot write to disk: %s", strerror(saved));
         pthread_cond_broadcast(&t->changed);
-    } else if (t->writing[b.index] == 0 && t->hash_due[b.index]) {
-        t->hash_due[b.index] = 0;
-        push = true;
+        pthread_mutex_unlock(&t->lock);
+        return -1;
     }
-    pthread_mutex_unlock(&t->lock);
     /* The push may wait for room in the queue, which is why it comes after the lock is
      * released: the hasher needs the lock to finish. */
-    if (push)
-        hasher_push(&t->hasher, b.index);
-    return wrc < 0 ? -1 : 0;
+    hasher_push(&t->hasher, b.index);
+    return 0;
 }
 
 /* Keeps one of two connections to the same peer. When both peers dial each other at once, each
