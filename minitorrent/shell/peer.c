@@ -293,7 +293,12 @@ void peer_verify_piece(void *ctx, uint32_t index, unsigned char *scratch)
         for (size_t i = 0; i < n; i++)
             strike_locked(t, culprits[i], "sent bad data for piece", index);
     }
-    pthread_cond_broadcast(&t->changed);
+    /* The main thread (cmd_client.c) waits on t->changed to see the download complete. It shows
+     * progress on a timer of its own, so waking it for every piece (a thousand times a second
+     * in a fast download, each time taking the lock to read the counters) would cost every
+     * peer thread and gain nothing: only the last piece wakes it. */
+    if (picker_complete(&t->picker))
+        pthread_cond_broadcast(&t->changed);
     pthread_mutex_unlock(&t->lock);
 }
 

@@ -99,7 +99,9 @@ struct torrent {
     struct hasher hasher;    /* verifies completed pieces off the peer threads (own lock) */
 
     pthread_mutex_t lock;         /* guards everything below */
-    pthread_cond_t changed;       /* a piece was verified, or the torrent is stopping */
+    pthread_cond_t changed;       /* the download completed, an error stops it, a peer left or
+                                     wants a slot, or the torrent is stopping: what the main loop
+                                     and torrent_stop wait for (not every verified piece) */
     pthread_cond_t announce_cond; /* wakes the announcer early */
     struct picker picker;
     uint32_t *have_log; /* pieces in the order we verified them: peers send HAVE from it */
@@ -203,7 +205,8 @@ unsigned char *torrent_piece_buffer_locked(struct torrent *t, uint32_t index);
  * lock held. */
 void torrent_release_buffer_locked(struct torrent *t, uint32_t index);
 
-/* Waits until a piece is verified, the torrent stops, or timeout_ms passes. */
+/* Waits until the download completes, an error stops it, a peer leaves or asks for an upload
+ * slot, the torrent stops, or timeout_ms passes. */
 void torrent_wait(struct torrent *t, int timeout_ms);
 
 /* Dials a peer at addr (used by the announcer, and by tests). Returns 0, or -1 when the peer limit
