@@ -182,7 +182,7 @@ static void wake_key_locked(struct torrent *t, uint64_t key)
 
 /* Serves the peer's queued requests from disk while the outbox has room. Returns 0, or -1 when
  * the disk cannot be read. */
-static int serve_requests(struct torrent *t, struct peer *p, unsigned char *block)
+static int serve_requests(struct torrent *t, struct peer *p)
 {
     struct session *s = &p->s;
     size_t queued;
@@ -208,10 +208,17 @@ static int serve_requests(struct torrent *t, struct peer *p, unsigned char *bloc
         pthread_mutex_unlock(&t->lock);
         if (!have)
             continue; /* it asked for a piece we never announced: ignore the request */
-        uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
-        if (storage_read(&t->store, off, block, b.length) < 0)
-            return -1;
-        if (session_send_block(s, b.index, b.begin, block, b.length) == 0) {
+        /* The block is read from disk straight into the outbox, behind its message's header.
+         * When the session refuses the block (we choke the peer now, say), the request is
+         * dropped unread, as BEP 3 allows. */
+        int err;
+        unsigned char *dst = session_block_space(s, b.index, b.begin, b.length, &err);
+        if (dst != NULL) {
+            uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
+            if (storage_read(&t->store, off, dst, b.length) < 0) {
+                session_unsend_block(s, b.length); /* no half-read block goes out */
+                return -1;
+            }
             uint64_t now = clock_ms();
             pthread_mutex_lock(&t->lock);
             t->uploaded += b.length;
@@ -631,8 +638,7 @@ static void *peer_main(void *arg)
     struct peer *p = arg;
     struct torrent *t = p->t;
     unsigned char *buf = malloc(RECV_BUF);
-    unsigned char *piecebuf = malloc(t->mi.piece_length);
-    if (buf == NULL || piecebuf == NULL || dial(t, p) < 0 || start_session(t, p) < 0)
+    if (buf == NULL || dial(t, p) < 0 || start_session(t, p) < 0)
         goto out;
     no_delay(p->fd);
     if (net_set_nonblocking(p->fd) < 0) {
@@ -714,7 +720,7 @@ static void *peer_main(void *arg)
         pthread_mutex_lock(&t->lock);
         sync_locked(t, p);
         pthread_mutex_unlock(&t->lock);
-        if (serve_requests(t, p, piecebuf) < 0)
+        if (serve_requests(t, p) < 0)
             break;
     }
     uint64_t ignored;
@@ -727,7 +733,6 @@ out:
     if (p->session_ready)
         session_free(&p->s);
     free(buf);
-    free(piecebuf);
     return NULL;
 }
 
