@@ -1,15 +1,18 @@
 /*
- * check_swarm_writes.c - blocks of one piece written to disk by several peer threads at once.
+ * check_swarm_writes.c - blocks of one piece stored by several peer threads at once.
  *
- * A downloader writes each block outside the torrent's lock (peer.c, on_block), so the blocks of
- * one piece, sent by different peers, are written by different threads at the same time. The
- * piece must go to the hasher only after the last of those writes, which is not always the write
- * of the last block to arrive. The test makes that case happen on purpose: four seeds and one
- * downloader run in this process, and a test hook holds back the write of each piece's first
- * block until the piece's other blocks have all arrived (or 300 ms passed). If the piece were
- * hashed when its last block arrived, the hasher would read the first block's bytes before they
- * are on disk, and the piece would fail its hash. Run it under TSan too: the counts of writes in
- * flight are shared by every peer thread.
+ * A downloader copies each block into its piece's buffer outside the torrent's lock (peer.c,
+ * on_block), so the blocks of one piece, sent by different peers, are copied by different threads
+ * at the same time. The piece must be written to disk and hashed only after the last of those
+ * copies, which is not always the copy of the last block to arrive. The first test makes that
+ * case happen on purpose: four seeds and one downloader run in this process, and a test hook
+ * holds back the copy of each piece's first block until the piece's other blocks have all
+ * arrived (or 300 ms passed). If the piece were hashed when its last block arrived, the hasher
+ * would read the buffer before the first block's bytes are in it, and the piece would fail its
+ * hash. The second does the same with two piece buffers only, so that every buffer is in use
+ * most of the time: the download must still finish, with every buffer free again at the end.
+ * Run them under TSan too: the counts of copies in flight and the free buffers are shared by
+ * every peer thread and the hasher.
  */
 #include "testlib.h"
 #include "clock.h"
@@ -28,9 +31,9 @@
 
 enum { SEEDS = 4, PIECE = 128 * 1024, PIECES = 16 };
 
-static atomic_uint held_until_complete; /* writes held back until their piece was complete */
+static atomic_uint held_until_complete; /* copies held back until their piece was complete */
 
-/* The hook: holds the write of a piece's first block until every block of the piece has
+/* The hook: holds the copy of a piece's first block until every block of the piece has
  * arrived, polling the picker with a deadline (the block's sender may be the very peer that
  * holds the piece's other blocks, and its thread is the one held here). */
 static void hold_first_block(struct torrent *t, uint32_t index, uint32_t begin)
@@ -85,7 +88,12 @@ static bool same_file(const char *a, const char *b)
     return same;
 }
 
-START_TEST(swarm_writes_piece_hashed_after_its_last_write)
+/* Downloads a 16-piece file from four seeds in this process, with the given number of piece
+ * buffers (0: the default), the hook above holding each piece's first block back. Checks that
+ * the download finishes with no piece failing its hash and every buffer free at the end; need_held
+ * also asks that a piece completed while its first block was held back, the case the first test
+ * is about. */
+static void download_from_four_seeds(uint32_t piece_buffers, bool need_held)
 {
     io_ignore_sigpipe();
     char dir[] = "/tmp/check_swarm_writes.XXXXXX";
@@ -122,7 +130,10 @@ START_TEST(swarm_writes_piece_hashed_after_its_last_write)
                       "seed %d: %s", i, err);
     }
     cfg.dir = getdir;
+    cfg.piece_buffers = piece_buffers;
     ck_assert_msg(torrent_open(&get, tfile, &cfg, false, err, sizeof err) == 0, "%s", err);
+    if (piece_buffers > 0)
+        ck_assert_uint_eq(get.n_bufs, piece_buffers);
     get.test_before_write = hold_first_block;
     ck_assert_msg(torrent_start(&get, err, sizeof err) == 0, "%s", err);
     for (int i = 0; i < SEEDS; i++) {
@@ -146,6 +157,7 @@ START_TEST(swarm_writes_piece_hashed_after_its_last_write)
 
     pthread_mutex_lock(&get.lock);
     uint64_t failures = get.hash_failures;
+    uint32_t n_free = get.n_free, n_bufs = get.n_bufs;
     pthread_mutex_unlock(&get.lock);
     torrent_stop(&get);
     for (int i = 0; i < SEEDS; i++)
@@ -154,10 +166,12 @@ START_TEST(swarm_writes_piece_hashed_after_its_last_write)
                   st.pieces_total, st.fatal);
     /* The case the test is about happened: a piece completed while its first block was still to
      * be written. */
-    ck_assert_msg(atomic_load(&held_until_complete) >= 1,
-                  "no piece completed while a write of one of its blocks was held back");
-    ck_assert_msg(failures == 0, "%llu pieces failed their hash: hashed before a write ended",
+    ck_assert_msg(!need_held || atomic_load(&held_until_complete) >= 1,
+                  "no piece completed while a copy of one of its blocks was held back");
+    ck_assert_msg(failures == 0, "%llu pieces failed their hash: hashed before a copy ended",
                   (unsigned long long)failures);
+    ck_assert_msg(n_free == n_bufs, "%u of %u piece buffers are still taken after the download",
+                  n_bufs - n_free, n_bufs);
     ck_assert(same_file(data, copy));
     torrent_close(&get);
     for (int i = 0; i < SEEDS; i++)
@@ -166,6 +180,20 @@ START_TEST(swarm_writes_piece_hashed_after_its_last_write)
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(rm), 0);
 }
+
+START_TEST(swarm_writes_piece_hashed_after_its_last_write)
+{
+    download_from_four_seeds(0, true);
+}
+END_TEST
+
+/* With two buffers, a third piece can start only when one of the first two is verified: if a
+ * verified piece did not give its buffer back, or the picker started more pieces than there are
+ * buffers, a block would find no buffer and the download would stop with an error. */
+START_TEST(swarm_writes_two_piece_buffers_suffice)
+{
+    download_from_four_seeds(2, false);
+}
 END_TEST
 
 static Suite *swarm_writes_suite(void)
@@ -173,6 +201,7 @@ static Suite *swarm_writes_suite(void)
     Suite *s = suite_create("swarm_writes");
     TCase *tc = tk_tcase(s, "swarm_writes", 120);
     tk_add_test(tc, swarm_writes_piece_hashed_after_its_last_write);
+    tk_add_test(tc, swarm_writes_two_piece_buffers_suffice);
     return s;
 }
 

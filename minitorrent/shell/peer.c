@@ -13,10 +13,13 @@
 #include "clock.h"
 #include "hasher.h"
 #include "io.h"
+#include "sha1.h"
 #include "threads.h"
 #include "torrent.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,7 +194,7 @@ static void wake_key_locked(struct torrent *t, uint64_t key)
 
 /* Serves the peer's queued requests from disk while the outbox has room. Returns 0, or -1 when
  * the disk cannot be read. */
-static int serve_requests(struct torrent *t, struct peer *p, unsigned char *block)
+static int serve_requests(struct torrent *t, struct peer *p)
 {
     struct session *s = &p->s;
     size_t queued;
@@ -217,10 +220,17 @@ static int serve_requests(struct torrent *t, struct peer *p, unsigned char *bloc
         pthread_mutex_unlock(&t->lock);
         if (!have)
             continue; /* it asked for a piece we never announced: ignore the request */
-        uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
-        if (storage_read(&t->store, off, block, b.length) < 0)
-            return -1;
-        if (session_send_block(s, b.index, b.begin, block, b.length) == 0) {
+        /* The block is read from disk straight into the outbox, behind its message's header.
+         * When the session refuses the block (we choke the peer now, say), the request is
+         * dropped unread, as BEP 3 allows. */
+        int err;
+        unsigned char *dst = session_block_space(s, b.index, b.begin, b.length, &err);
+        if (dst != NULL) {
+            uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
+            if (storage_read(&t->store, off, dst, b.length) < 0) {
+                session_unsend_block(s, b.length); /* no half-read block goes out */
+                return -1;
+            }
             uint64_t now = clock_ms();
             pthread_mutex_lock(&t->lock);
             t->uploaded += b.length;
@@ -262,19 +272,22 @@ static void strike_locked(struct torrent *t, uint64_t key, const char *what, uin
 /* Hashes a piece that got its last block and records the verdict. A good piece is announced to
  * everyone; a bad one is fetched again, and the peers that sent the wrong data get a strike. It
  * runs on the torrent's hasher thread (hasher.h), not on the thread that read the last block, so
- * that thread goes on reading its socket meanwhile. The hash itself runs without the lock. */
-void peer_verify_piece(void *ctx, uint32_t index, unsigned char *buf)
+ * that thread goes on reading its socket meanwhile. The piece is hashed from the buffer it was
+ * put together in (on_block), not read back from disk, and without the lock: nothing writes to
+ * the buffer of a complete piece until its verdict. The hasher's scratch buffer is not needed. */
+void peer_verify_piece(void *ctx, uint32_t index, unsigned char *scratch)
 {
+    (void)scratch;
     struct torrent *t = ctx;
-    int good = storage_verify_piece(&t->store, index, buf);
     pthread_mutex_lock(&t->lock);
-    if (good < 0) {
-        snprintf(t->fatal, sizeof t->fatal, "cannot read piece %u back from disk: %s", index,
-                 strerror(errno));
-        good = 0;
-    }
-    picker_verified(&t->picker, index, good == 1);
+    const unsigned char *buf = torrent_piece_buffer_locked(t, index);
     uint32_t size = picker_piece_size(&t->picker, index);
+    pthread_mutex_unlock(&t->lock);
+    unsigned char digest[SHA1_DIGEST_LEN];
+    sha1(buf, size, digest);
+    int good = memcmp(digest, metainfo_piece_hash(&t->mi, index), SHA1_DIGEST_LEN) == 0;
+    pthread_mutex_lock(&t->lock);
+    picker_verified(&t->picker, index, good == 1);
     uint64_t culprits[SMARTBAN_MAX_CULPRITS];
     if (good == 1) {
         t->have_log[t->have_log_len++] = index;
@@ -282,6 +295,9 @@ void peer_verify_piece(void *ctx, uint32_t index, unsigned char *buf)
         size_t n = smartban_passed(&t->smartban, index, buf, culprits);
         for (size_t i = 0; i < n; i++)
             strike_locked(t, culprits[i], "sent bad data for piece", index);
+        /* The piece is on disk and no longer in progress: its buffer is free for another. A bad
+         * piece keeps its buffer, since it stays in progress and is fetched again into it. */
+        torrent_release_buffer_locked(t, index);
         /* Every connection to a peer that lacks it gets to send a HAVE for it: at once where no
          * HAVE went out lately, and otherwise when the connection's batch window ends (see
          * HAVE_BATCH_MS). A peer that has it is not told (see sync_locked), so its thread is
@@ -308,7 +324,12 @@ void peer_verify_piece(void *ctx, uint32_t index, unsigned char *buf)
         for (size_t i = 0; i < n; i++)
             strike_locked(t, culprits[i], "sent bad data for piece", index);
     }
-    pthread_cond_broadcast(&t->changed);
+    /* The main thread (cmd_client.c) waits on t->changed to see the download complete. It shows
+     * progress on a timer of its own, so waking it for every piece (a thousand times a second
+     * in a fast download, each time taking the lock to read the counters) would cost every
+     * peer thread and gain nothing: only the last piece wakes it. */
+    if (picker_complete(&t->picker))
+        pthread_cond_broadcast(&t->changed);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -317,14 +338,17 @@ void peer_verify_piece(void *ctx, uint32_t index, unsigned char *buf)
  * failed hash fell on the honest senders of the other blocks. Such a block is dropped and its
  * sender struck (core/smartban.h).
  *
- * The check and the bookkeeping happen under the torrent's lock, the write to disk does not:
- * every peer thread shares that lock, and a thread waiting in pwrite would hold up all the
- * others. Two rules keep the piece's bytes whole without the lock:
+ * A block is copied into its piece's buffer (torrent.h), and a complete piece is written to disk
+ * with one pwrite and handed to the hasher, which hashes it from the same buffer. A block at a
+ * time would cost a system call per 16 KiB, and reading the piece back to hash it another copy.
+ * The check and the bookkeeping happen under the torrent's lock; the copy and the write to disk
+ * do not: every peer thread shares that lock, and a thread waiting in pwrite would hold up all
+ * the others. Two rules keep the piece's bytes whole without the lock:
  *   - the picker hands out no block of a complete piece until its verdict, so nothing is ever
- *     written over a piece while the hasher reads it, or after it is verified;
- *   - a complete piece goes to the hasher only once no write of its blocks is in flight: the
- *     lock counts the writes of each piece (t->writing), and whichever write ends last, with
- *     the piece complete, queues it. The last block to arrive is not always the last written.
+ *     copied over a piece while it is written or hashed, or after it is verified;
+ *   - a complete piece is written and hashed only once no copy of its blocks is in flight: the
+ *     lock counts the copies of each piece (t->writing), and whichever copy ends last, with the
+ *     piece complete, writes it out. The last block to arrive is not always the last copied.
  * Returns 0, or -1 on a disk error. */
 static int on_block(struct torrent *t, struct peer *p, const struct session_event *ev)
 {
@@ -349,7 +373,18 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
     p->last_block_ms = now;
     enum picker_arrival a = picker_received(&t->picker, &b);
     bool store = a == PICKER_BLOCK_NEW || a == PICKER_PIECE_COMPLETE;
+    unsigned char *piece = NULL;
     if (store) {
+        piece = torrent_piece_buffer_locked(t, b.index);
+        if (piece == NULL) {
+            /* Cannot happen: the picker has no more pieces in progress than there are buffers,
+             * and a piece keeps its buffer until it is verified. Stopping with a message is
+             * better than writing the block anywhere. */
+            snprintf(t->fatal, sizeof t->fatal, "no free buffer for piece %u", b.index);
+            pthread_cond_broadcast(&t->changed);
+            pthread_mutex_unlock(&t->lock);
+            return -1;
+        }
         t->writing[b.index]++;
         if (a == PICKER_PIECE_COMPLETE)
             t->hash_due[b.index] = 1;
@@ -363,26 +398,32 @@ static int on_block(struct torrent *t, struct peer *p, const struct session_even
 
     if (t->test_before_write != NULL)
         t->test_before_write(t, b.index, b.begin);
-    uint64_t off = layout_piece_offset(&t->store.layout, b.index) + b.begin;
-    int wrc = storage_write(&t->store, off, ev->data, b.length);
-    int saved = errno;
+    memcpy(piece + b.begin, ev->data, b.length);
 
-    bool push = false;
+    bool complete = false;
     pthread_mutex_lock(&t->lock);
     t->writing[b.index]--;
-    if (wrc < 0) {
+    if (t->writing[b.index] == 0 && t->hash_due[b.index]) {
+        t->hash_due[b.index] = 0;
+        complete = true;
+    }
+    uint32_t size = picker_piece_size(&t->picker, b.index);
+    pthread_mutex_unlock(&t->lock);
+    if (!complete)
+        return 0;
+    uint64_t off = layout_piece_offset(&t->store.layout, b.index);
+    if (storage_write(&t->store, off, piece, size) < 0) {
+        int saved = errno;
+        pthread_mutex_lock(&t->lock);
         snprintf(t->fatal, sizeof t->fatal, "cannot write to disk: %s", strerror(saved));
         pthread_cond_broadcast(&t->changed);
-    } else if (t->writing[b.index] == 0 && t->hash_due[b.index]) {
-        t->hash_due[b.index] = 0;
-        push = true;
+        pthread_mutex_unlock(&t->lock);
+        return -1;
     }
-    pthread_mutex_unlock(&t->lock);
     /* The push may wait for room in the queue, which is why it comes after the lock is
      * released: the hasher needs the lock to finish. */
-    if (push)
-        hasher_push(&t->hasher, b.index);
-    return wrc < 0 ? -1 : 0;
+    hasher_push(&t->hasher, b.index);
+    return 0;
 }
 
 /* Keeps one of two connections to the same peer. When both peers dial each other at once, each
@@ -550,6 +591,23 @@ static int dial(struct torrent *t, struct peer *p)
     return p->fd < 0 ? -1 : 0;
 }
 
+/* Turns off Nagle's algorithm on the connection. With it on, a small message (a REQUEST, a HAVE)
+ * that follows another not yet acknowledged waits until the acknowledgement comes, and the
+ * receiver delays acknowledgements by up to 40 ms hoping to send them with data: at the start of
+ * a download, where requests go out a few at a time, two such waits were measured. The outbox
+ * already gathers messages into large writes, which is all Nagle's algorithm would do for us.
+ * A system without TCP_NODELAY keeps the default, which is slower but correct; a failure is
+ * ignored for the same reason. */
+static void no_delay(int fd)
+{
+#ifdef TCP_NODELAY
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#else
+    (void)fd;
+#endif
+}
+
 /* Reads at most max bytes the socket has, and no more than the download limit grants, and feeds
  * them to the session. Returns 0, or -1 to close. */
 static int read_and_handle(struct torrent *t, struct peer *p, unsigned char *buf, size_t max)
@@ -604,9 +662,9 @@ static void *peer_main(void *arg)
     struct peer *p = arg;
     struct torrent *t = p->t;
     unsigned char *buf = malloc(RECV_BUF);
-    unsigned char *piecebuf = malloc(t->mi.piece_length);
-    if (buf == NULL || piecebuf == NULL || dial(t, p) < 0 || start_session(t, p) < 0)
+    if (buf == NULL || dial(t, p) < 0 || start_session(t, p) < 0)
         goto out;
+    no_delay(p->fd);
     if (net_set_nonblocking(p->fd) < 0) {
         if (t->cfg.verbose)
             printf("peer %s: cannot make the socket non-blocking: %s\n", p->name, strerror(errno));
@@ -688,7 +746,7 @@ static void *peer_main(void *arg)
         pthread_mutex_lock(&t->lock);
         sync_locked(t, p);
         pthread_mutex_unlock(&t->lock);
-        if (serve_requests(t, p, piecebuf) < 0)
+        if (serve_requests(t, p) < 0)
             break;
     }
     uint64_t ignored;
@@ -701,7 +759,6 @@ out:
     if (p->session_ready)
         session_free(&p->s);
     free(buf);
-    free(piecebuf);
     return NULL;
 }
 

@@ -787,6 +787,31 @@ START_TEST(session_serves_block)
     ck_assert_uint_eq(drain(&s, out, 0), wn);
     ck_assert_mem_eq(out, want, wn);
     ck_assert_uint_eq(s.payload_up, 5);
+
+    /* The same block through the space the session hands out (the shell reads from disk into
+     * it), with the same refusals; a block taken back leaves the outbox as it was. */
+    int err = 0;
+    ck_assert_ptr_null(session_block_space(&s, 3, 4996, 5, &err));
+    ck_assert_int_eq(err, SESSION_E_RANGE);
+    unsigned char *space = session_block_space(&s, 3, 4995, 5, &err);
+    ck_assert_ptr_nonnull(space);
+    session_unsend_block(&s, 5);
+    size_t left;
+    ck_assert_ptr_null(session_outbox(&s, &left));
+    ck_assert_uint_eq(s.payload_up, 5);
+    ck_assert_int_eq(session_send_have(&s, 1), 0);
+    unsigned char have[16];
+    size_t hn = wire_put_have(have, 1);
+    space = session_block_space(&s, 3, 4995, 5, &err);
+    ck_assert_ptr_nonnull(space);
+    memcpy(space, data, 5);
+    ck_assert_uint_eq(drain(&s, out, 0), hn + wn - 5);
+    ck_assert_mem_eq(out, have, hn);
+    ck_assert_mem_eq(out + hn, want + 5, wn - 5); /* the PIECE message, without the UNCHOKE */
+    ck_assert_uint_eq(s.payload_up, 10);
+    ck_assert_int_eq(session_set_choking(&s, true), 0);
+    ck_assert_ptr_null(session_block_space(&s, 3, 4995, 5, &err));
+    ck_assert_int_eq(err, SESSION_E_CHOKING);
     session_free(&s);
 }
 END_TEST

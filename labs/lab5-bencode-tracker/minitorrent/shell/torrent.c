@@ -102,6 +102,57 @@ static int check_pieces(struct torrent *t, struct bitfield *have, char *err, siz
     return 0;
 }
 
+/* Says how many piece buffers a download gets: cfg->piece_buffers when set, and otherwise one
+ * for each piece the picker would have in progress at most (max_partial), as long as they fit in
+ * TORRENT_BUFFER_BYTES, and never fewer than two, so one piece can be put together while the
+ * previous one is hashed. */
+static uint32_t piece_buffer_count(const struct torrent_config *cfg, uint32_t max_partial,
+                                   uint32_t piece_length)
+{
+    if (cfg->piece_buffers > 0)
+        return cfg->piece_buffers;
+    uint64_t fit = piece_length > 0 ? TORRENT_BUFFER_BYTES / piece_length : max_partial;
+    uint32_t n = fit < max_partial ? (uint32_t)fit : max_partial;
+    return n < 2 ? 2 : n;
+}
+
+/* Allocates the n_bufs piece buffers of a download, all of them free. One allocation holds them
+ * all; the system gives it pages only as they are first written, so buffers a download never
+ * reaches cost no memory. Returns 0, or -1 when memory runs out. */
+static int make_piece_buffers(struct torrent *t)
+{
+    if (t->n_bufs == 0)
+        return 0; /* a seed never downloads */
+    t->piece_mem = malloc((size_t)t->n_bufs * t->mi.piece_length);
+    t->buf_of = calloc(t->mi.piece_count, sizeof *t->buf_of);
+    t->free_bufs = calloc(t->n_bufs, sizeof *t->free_bufs);
+    if (t->piece_mem == NULL || t->buf_of == NULL || t->free_bufs == NULL)
+        return -1;
+    /* Buffer 0 on top of the stack: it is handed out first. */
+    for (uint32_t i = 0; i < t->n_bufs; i++)
+        t->free_bufs[i] = t->n_bufs - 1 - i;
+    t->n_free = t->n_bufs;
+    return 0;
+}
+
+unsigned char *torrent_piece_buffer_locked(struct torrent *t, uint32_t index)
+{
+    if (t->buf_of[index] == 0) {
+        if (t->n_free == 0)
+            return NULL;
+        t->buf_of[index] = 1 + t->free_bufs[--t->n_free];
+    }
+    return t->piece_mem + (size_t)(t->buf_of[index] - 1) * t->mi.piece_length;
+}
+
+void torrent_release_buffer_locked(struct torrent *t, uint32_t index)
+{
+    if (t->buf_of == NULL || t->buf_of[index] == 0)
+        return;
+    t->free_bufs[t->n_free++] = t->buf_of[index] - 1;
+    t->buf_of[index] = 0;
+}
+
 int torrent_open(struct torrent *t, const char *torrent_file, const struct torrent_config *cfg,
                  bool seeding_only, char *err, size_t errlen)
 {
@@ -178,6 +229,12 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     picker_config_defaults(&pc, t->mi.piece_count, t->mi.piece_length, t->mi.total_length,
                            cfg->seed ? cfg->seed : rand_u64());
     pc.policy = cfg->picker_policy;
+    /* A download puts each piece in progress together in a buffer of its own (see
+     * make_piece_buffers), and the picker starts no more pieces than there are buffers. */
+    if (!seeding_only) {
+        t->n_bufs = piece_buffer_count(cfg, pc.max_partial, t->mi.piece_length);
+        pc.max_partial = t->n_bufs;
+    }
     rc = picker_init(&t->picker, &pc, &have);
     bitfield_free(&have);
     t->have_log = calloc(t->mi.piece_count, sizeof *t->have_log);
@@ -185,7 +242,7 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     t->hash_due = calloc(t->mi.piece_count, sizeof *t->hash_due);
     t->banned = calloc(TORRENT_BANS, sizeof *t->banned);
     if (rc < 0 || t->have_log == NULL || t->writing == NULL || t->hash_due == NULL ||
-        t->banned == NULL ||
+        t->banned == NULL || make_piece_buffers(t) < 0 ||
         smartban_init(&t->smartban, t->mi.piece_count, t->mi.piece_length, t->mi.total_length, 0) <
             0 ||
         bitfield_init(&t->offer, t->mi.piece_count) < 0) {
@@ -204,8 +261,9 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
         }
         t->turns_on = true;
     }
-    /* Completed pieces are hashed on a thread of their own (hasher.h). */
-    if (hasher_start(&t->hasher, t->mi.piece_length, peer_verify_piece, t) < 0) {
+    /* Completed pieces are hashed on a thread of their own (hasher.h), from their buffers: the
+     * hasher needs no scratch buffer of its own. */
+    if (hasher_start(&t->hasher, 0, peer_verify_piece, t) < 0) {
         snprintf(err, errlen, "cannot start the hashing thread: %s", strerror(errno));
         return -1;
     }
@@ -682,6 +740,9 @@ void torrent_close(struct torrent *t)
     free(t->have_log);
     free(t->writing);
     free(t->hash_due);
+    free(t->piece_mem);
+    free(t->buf_of);
+    free(t->free_bufs);
     smartban_free(&t->smartban);
     turns_free(&t->turns);
     free(t->banned);

@@ -641,21 +641,50 @@ bool session_next_peer_request(struct session *s, struct session_block *out)
 int session_send_block(struct session *s, uint32_t index, uint32_t begin, const unsigned char *data,
                        size_t len)
 {
-    int err = check_alive(s);
-    if (err < 0)
-        return err;
-    if (s->am_choking)
-        return SESSION_E_CHOKING;
-    if (len > UINT32_MAX || !block_in_range(s, index, begin, (uint32_t)len))
-        return SESSION_E_RANGE;
-    /* One copy into the outbox keeps the shell simple. A faster shell would send the 13-byte
-     * header (wire_put_piece_header) and the block from its own buffer with writev. */
-    unsigned char *dst = outbox_grow(s, WIRE_PIECE_HEADER_SIZE + len, &err);
+    int err = 0;
+    unsigned char *dst = session_block_space(s, index, begin, len, &err);
     if (dst == NULL)
         return err;
+    memcpy(dst, data, len);
+    return 0;
+}
+
+unsigned char *session_block_space(struct session *s, uint32_t index, uint32_t begin, size_t len,
+                                   int *err)
+{
+    *err = check_alive(s);
+    if (*err < 0)
+        return NULL;
+    *err = 0;
+    if (s->am_choking) {
+        *err = SESSION_E_CHOKING;
+        return NULL;
+    }
+    if (len > UINT32_MAX || !block_in_range(s, index, begin, (uint32_t)len)) {
+        *err = SESSION_E_RANGE;
+        return NULL;
+    }
+    /* The block goes into the outbox right behind its 13-byte header, so the socket sends both
+     * in one write. The shell reads the block from disk straight into the space returned: one
+     * copy fewer than reading it into a buffer of its own and copying that in. */
+    unsigned char *dst = outbox_grow(s, WIRE_PIECE_HEADER_SIZE + len, err);
+    if (dst == NULL)
+        return NULL;
     wire_put_piece_header(dst, index, begin, len);
-    memcpy(dst + WIRE_PIECE_HEADER_SIZE, data, len);
     s->msgs_sent++;
     s->payload_up += len;
-    return 0;
+    return dst + WIRE_PIECE_HEADER_SIZE;
+}
+
+void session_unsend_block(struct session *s, size_t len)
+{
+    /* The message is the last thing in the outbox, since nothing was queued after it. */
+    size_t n = WIRE_PIECE_HEADER_SIZE + len;
+    if (n > s->out_end - s->out_start)
+        return; /* not what session_block_space queued: leave the outbox alone */
+    s->out_end -= n;
+    if (s->out_start == s->out_end)
+        s->out_start = s->out_end = 0;
+    s->msgs_sent--;
+    s->payload_up -= len;
 }

@@ -10,9 +10,10 @@
  * pops them in order and calls the work function on each. When HASHER_QUEUE pieces wait, a push
  * blocks until the hasher catches up, so a fast network never runs far ahead of the hashing.
  *
- * A real client goes further: libtorrent has a pool of disk I/O threads and a pool of hashing
- * threads, and hashes each block as it arrives in order, so a piece is mostly hashed by the time
- * its last block comes in and never has to be read back from disk.
+ * minitorrent hashes a piece from the memory it was put together in (peer.c), so the piece is
+ * never read back from disk. A real client goes further: libtorrent has a pool of disk I/O
+ * threads and a pool of hashing threads, and hashes each block as it arrives in order, so a
+ * piece is mostly hashed by the time its last block comes in.
  */
 #ifndef HASHER_H
 #define HASHER_H

@@ -59,9 +59,11 @@ struct torrent_config {
     bool no_upload_turns; /* under an upload limit, share it block by block rather than serve one
                              peer a piece's worth at a time (core/turns.h; an experiment's
                              baseline) */
-    uint64_t peer_rate_window_ms;     /* the choker's per-peer rates average this long (20000) */
-    uint64_t status_rate_window_ms;   /* the status line's rates average this long (5000) */
-    const char *trace_file;           /* write a trace of the upload here (trace.h); NULL: none */
+    uint64_t peer_rate_window_ms;   /* the choker's per-peer rates average this long (20000) */
+    uint64_t status_rate_window_ms; /* the status line's rates average this long (5000) */
+    const char *trace_file;         /* write a trace of the upload here (trace.h); NULL: none */
+    uint32_t piece_buffers; /* pieces assembled in memory at once when downloading (0: as many as
+                               the picker may have in progress, within TORRENT_BUFFER_BYTES) */
 };
 
 /* Fills cfg with the defaults. */
@@ -73,6 +75,10 @@ struct peer; /* one connection; see peer.h */
  * past TORRENT_BANS the oldest entry makes room (a real client keeps a larger table, or bans
  * whole address ranges). */
 enum { TORRENT_BANS = 256 };
+
+/* The memory the piece buffers of a download may take at most, unless cfg.piece_buffers says
+ * otherwise; at least two buffers are made whatever the piece size. */
+enum { TORRENT_BUFFER_BYTES = 32 * 1024 * 1024 };
 
 /* The bits of torrent.made. */
 enum { MADE_LOCK = 1, MADE_CHANGED = 2, MADE_ANNOUNCE_COND = 4, MADE_UP = 8, MADE_DOWN = 16 };
@@ -93,12 +99,24 @@ struct torrent {
     struct hasher hasher;    /* verifies completed pieces off the peer threads (own lock) */
 
     pthread_mutex_t lock;         /* guards everything below */
-    pthread_cond_t changed;       /* a piece was verified, or the torrent is stopping */
+    pthread_cond_t changed;       /* the download completed, an error stops it, a peer left or
+                                     wants a slot, or the torrent is stopping: what the main loop
+                                     and torrent_stop wait for (not every verified piece) */
     pthread_cond_t announce_cond; /* wakes the announcer early */
     struct picker picker;
     uint32_t *have_log; /* pieces in the order we verified them: peers send HAVE from it */
-    uint32_t *writing;  /* per piece: writes of its blocks in flight, outside the lock (peer.c) */
-    uint8_t *hash_due;  /* per piece: 1 when complete and waiting for those writes to end */
+    uint32_t *writing;  /* per piece: copies of its blocks into its buffer in flight, outside the
+                           lock (peer.c) */
+    uint8_t *hash_due;  /* per piece: 1 when complete and waiting for those copies to end */
+    /* The piece buffers of a download: each piece in progress is put together in one of them, is
+     * written to disk whole, and is hashed from it (peer.c). The picker may have no more pieces
+     * in progress than there are buffers, so a piece that needs one always finds one free. */
+    unsigned char *piece_mem; /* n_bufs buffers of piece_length bytes, one after the other */
+    uint32_t n_bufs;
+    uint32_t *buf_of;    /* per piece: 1 + the number of its buffer; 0 when it has none */
+    uint32_t *free_bufs; /* the numbers of the free buffers, a stack: the latest freed is reused
+                            first, while its bytes are still in the processor's cache */
+    uint32_t n_free;
     uint32_t have_log_len;
     struct smartban smartban;        /* who sent which block, to find a liar (core/smartban.h) */
     struct bitfield offer;           /* scratch, under the lock: what a peer may be asked for now */
@@ -110,8 +128,8 @@ struct torrent {
     uint64_t downloaded, uploaded; /* payload bytes: verified pieces in, blocks out */
     uint64_t wasted;               /* bytes of pieces that failed their hash */
     uint64_t hash_failures;
-    uint64_t received; /* block bytes kept (for the trace; downloaded counts verified pieces) */
-    uint64_t pick_ns;  /* time spent in picker_next, in nanoseconds (for the trace) */
+    uint64_t received;  /* block bytes kept (for the trace; downloaded counts verified pieces) */
+    uint64_t pick_ns;   /* time spent in picker_next, in nanoseconds (for the trace) */
     struct turns turns; /* who is served now, under an upload limit (core/turns.h) */
     bool turns_on;      /* an upload limit is set and upload turns are not turned off */
     struct rate down_rate, up_rate; /* payload bytes per second, for the status line */
@@ -127,8 +145,9 @@ struct torrent {
      * counter, since the peer threads add to it without the lock. */
     _Atomic uint64_t wire_up;
     struct trace trace; /* --trace: the sampler, when cfg.trace_file is set */
-    /* For tests only: called before each block is written, without the lock, so a test can hold
-     * a write back while the other blocks of its piece arrive. NULL in the programs. */
+    /* For tests only: called before each block is copied into its piece's buffer, without the
+     * lock, so a test can hold a copy back while the other blocks of its piece arrive. NULL in
+     * the programs. */
     void (*test_before_write)(struct torrent *t, uint32_t index, uint32_t begin);
 
     pthread_t listener, announcer;
@@ -177,7 +196,17 @@ void torrent_status_line(struct torrent *t, uint64_t t_ms, char *out, size_t cap
  * slot is free), and hands its decisions to the peer threads. The caller's loop calls it often. */
 void torrent_tick(struct torrent *t);
 
-/* Waits until a piece is verified, the torrent stops, or timeout_ms passes. */
+/* Returns the buffer piece index is assembled in, giving it a free one when it has none yet, or
+ * NULL when none is free (which the picker's limit on pieces in progress rules out). Called with
+ * the lock held. */
+unsigned char *torrent_piece_buffer_locked(struct torrent *t, uint32_t index);
+
+/* Gives piece index's buffer back to the free ones (its piece was verified). Called with the
+ * lock held. */
+void torrent_release_buffer_locked(struct torrent *t, uint32_t index);
+
+/* Waits until the download completes, an error stops it, a peer leaves or asks for an upload
+ * slot, the torrent stops, or timeout_ms passes. */
 void torrent_wait(struct torrent *t, int timeout_ms);
 
 /* Dials a peer at addr (used by the announcer, and by tests). Returns 0, or -1 when the peer limit

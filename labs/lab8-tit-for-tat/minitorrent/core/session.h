@@ -203,6 +203,17 @@ bool session_next_peer_request(struct session *s, struct session_block *out);
 int session_send_block(struct session *s, uint32_t index, uint32_t begin, const unsigned char *data,
                        size_t len);
 
+/* The same without a copy: queues the PIECE message's header and returns where its len bytes of
+ * block go in the outbox, for the shell to read them from disk straight there; NULL with *err
+ * set when session_send_block would refuse. The bytes must be filled in, or the message taken
+ * back with session_unsend_block, before any other call on the session. */
+unsigned char *session_block_space(struct session *s, uint32_t index, uint32_t begin, size_t len,
+                                   int *err);
+
+/* Takes back the PIECE message of len bytes that session_block_space just queued (the shell
+ * could not read the block), leaving the outbox as it was before. */
+void session_unsend_block(struct session *s, size_t len);
+
 /* ===================================================================== outbox ============= */
 
 /* Returns the bytes waiting to be sent and their count in *len (NULL when none). */
