@@ -13,7 +13,6 @@
 #include "clock.h"
 #include "hasher.h"
 #include "io.h"
-#include "sha1.h"
 #include "threads.h"
 #include "torrent.h"
 
@@ -283,9 +282,7 @@ void peer_verify_piece(void *ctx, uint32_t index, unsigned char *scratch)
     const unsigned char *buf = torrent_piece_buffer_locked(t, index);
     uint32_t size = picker_piece_size(&t->picker, index);
     pthread_mutex_unlock(&t->lock);
-    unsigned char digest[SHA1_DIGEST_LEN];
-    sha1(buf, size, digest);
-    int good = memcmp(digest, metainfo_piece_hash(&t->mi, index), SHA1_DIGEST_LEN) == 0;
+    int good = storage_piece_matches(&t->store, index, buf);
     pthread_mutex_lock(&t->lock);
     picker_verified(&t->picker, index, good == 1);
     uint64_t culprits[SMARTBAN_MAX_CULPRITS];

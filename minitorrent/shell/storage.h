@@ -83,4 +83,8 @@ int storage_write(struct storage *st, uint64_t off, const void *buf, size_t len)
  * Returns 1 when it matches, 0 when it does not, -1 on a read error. */
 int storage_verify_piece(struct storage *st, uint32_t index, unsigned char *buf);
 
+/* Compares the SHA-1 of the bytes of piece index, already in memory (data, as long as the piece),
+ * with the torrent's. Returns 1 when it matches, 0 when it does not. */
+int storage_piece_matches(const struct storage *st, uint32_t index, const unsigned char *data);
+
 #endif

@@ -469,7 +469,12 @@ int storage_verify_piece(struct storage *st, uint32_t index, unsigned char *buf)
     }
     if (storage_read(st, layout_piece_offset(&st->layout, index), buf, size) < 0)
         return -1;
+    return storage_piece_matches(st, index, buf);
+}
+
+int storage_piece_matches(const struct storage *st, uint32_t index, const unsigned char *data)
+{
     unsigned char digest[SHA1_DIGEST_LEN];
-    sha1(buf, size, digest);
+    sha1(data, layout_piece_size(&st->layout, index), digest);
     return memcmp(digest, metainfo_piece_hash(st->mi, index), SHA1_DIGEST_LEN) == 0;
 }
