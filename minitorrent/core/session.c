@@ -3,6 +3,7 @@
  * both request queues, the outbox and the timers.
  */
 #include "session.h"
+#include "bytes.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -208,6 +209,7 @@ static unsigned char *outbox_grow(struct session *s, size_t n, int *err)
     if (s->out_end + n > s->out_cap && s->out_start > 0) {
         /* Slide the unsent bytes to the front before growing. */
         memmove(s->out, s->out + s->out_start, pending);
+        s->out_msg -= s->out_start;
         s->out_start = 0;
         s->out_end = pending;
     }
@@ -247,16 +249,54 @@ const unsigned char *session_outbox(const struct session *s, size_t *len)
     return *len ? s->out + s->out_start : NULL;
 }
 
+/* Empties the outbox, keeping its memory. */
+static void outbox_reset(struct session *s)
+{
+    s->out_start = s->out_end = s->out_msg = 0;
+}
+
 void session_sent(struct session *s, size_t n, uint64_t now_ms)
 {
     size_t pending = s->out_end - s->out_start;
     if (n > pending)
         n = pending;
     s->out_start += n;
+    /* Move out_msg past every message the socket has begun: a message partly sent must go out
+     * whole, so only those after it may still be taken back (session_feed, on a CANCEL). Every
+     * message after the handshake starts with its 4-byte length. */
+    while (s->out_msg < s->out_start)
+        s->out_msg += 4 + get_u32be(s->out + s->out_msg);
     if (s->out_start == s->out_end)
-        s->out_start = s->out_end = 0;
+        outbox_reset(s);
     if (n > 0)
         s->last_send_ms = now_ms;
+}
+
+/* Takes the PIECE message for block b out of the outbox, if it is there and none of it has been
+ * sent: the peer cancelled its request, so sending the block would waste our upload on a block
+ * it no longer wants (typically the end game, where it got the block from someone else first).
+ * Returns true if it was taken out. The search is linear, but the outbox holds a few dozen
+ * messages at most and a CANCEL is rare outside the end game. */
+static bool outbox_take_block(struct session *s, const struct session_block *b)
+{
+    size_t at = s->out_msg;
+    while (at < s->out_end) {
+        const unsigned char *m = s->out + at;
+        size_t n = 4 + (size_t)get_u32be(m);
+        /* A keep-alive is only its length prefix, so the id is read only from a PIECE's size. */
+        bool piece = n == (size_t)WIRE_PIECE_HEADER_SIZE + b->length && m[4] == (unsigned)WIRE_PIECE;
+        if (piece && get_u32be(m + 5) == b->index && get_u32be(m + 9) == b->begin) {
+            memmove(s->out + at, s->out + at + n, s->out_end - at - n);
+            s->out_end -= n;
+            if (s->out_start == s->out_end)
+                outbox_reset(s);
+            s->msgs_sent--;
+            s->payload_up -= b->length;
+            return true;
+        }
+        at += n;
+    }
+    return false;
 }
 
 /* ===================================================================== life cycle ========= */
@@ -307,6 +347,8 @@ int session_init(struct session *s, const struct session_config *cfg, uint64_t n
     if (dst == NULL)
         goto fail;
     wire_handshake_encode(dst, &hs);
+    /* The handshake has no length prefix, so the message boundaries start after it. */
+    s->out_msg = WIRE_HANDSHAKE_LEN;
     return 0;
 
 fail:
@@ -445,7 +487,9 @@ static int on_message(struct session *s, const struct wire_msg *m, struct sessio
     case WIRE_PIECE:
         return on_piece(s, m, ev);
     case WIRE_CANCEL:
-        (void)theirs_remove(s, &ev->block);
+        /* Not served yet: forget the request. Served, but still in the outbox: take it out. */
+        if (!theirs_remove(s, &ev->block))
+            ev->unqueued = outbox_take_block(s, &ev->block);
         ev->type = SESSION_EV_CANCEL;
         break;
     default:
@@ -684,7 +728,7 @@ void session_unsend_block(struct session *s, size_t len)
         return; /* not what session_block_space queued: leave the outbox alone */
     s->out_end -= n;
     if (s->out_start == s->out_end)
-        s->out_start = s->out_end = 0;
+        outbox_reset(s);
     s->msgs_sent--;
     s->payload_up -= len;
 }

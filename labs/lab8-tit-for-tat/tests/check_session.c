@@ -223,7 +223,8 @@ static void log_event(char *log, size_t cap, const struct session_event *ev)
         snprintf(log + n, cap - n, "DROPPED %u:%u:%u\n", b->index, b->begin, b->length);
         break;
     case SESSION_EV_CANCEL:
-        snprintf(log + n, cap - n, "CANCEL %u:%u:%u\n", b->index, b->begin, b->length);
+        snprintf(log + n, cap - n, "CANCEL %u:%u:%u%s\n", b->index, b->begin, b->length,
+                 ev->unqueued ? " unqueued" : "");
         break;
     case SESSION_EV_SKIPPED:
         snprintf(log + n, cap - n, "SKIPPED %u\n", ev->msg_id);
@@ -664,6 +665,75 @@ START_TEST(session_peer_requests_bounded_and_cancelled)
 }
 END_TEST
 
+/* A CANCEL for a block we served already, still waiting in the outbox, takes its PIECE message
+ * out unsent, so no upload is spent on a block the peer no longer wants. A message the socket has
+ * begun to send must go out whole (the peer's framer counts on its length), so that one stays, as
+ * does everything else queued around the block taken out. */
+START_TEST(session_cancel_takes_unsent_block_from_outbox)
+{
+    struct session_config cfg;
+    make_config(&cfg);
+    struct session s;
+    open_session(&s, &cfg);
+    ck_assert_int_eq(session_set_choking(&s, false), 0);
+    struct stream st = {.n = 0};
+    for (uint32_t i = 0; i < 3; i++)
+        put_request(&st, i, 0, 16384);
+    char log[1024] = "";
+    feed(&s, st.buf, st.n, 0, 0, log, sizeof log);
+
+    /* Serve the three blocks, each filled with its own byte, with a HAVE between the first two. */
+    static unsigned char data[3][16384];
+    struct session_block b;
+    for (int i = 0; i < 3; i++) {
+        ck_assert(session_next_peer_request(&s, &b));
+        memset(data[i], 'a' + i, sizeof data[i]);
+        ck_assert_int_eq(session_send_block(&s, b.index, b.begin, data[i], b.length), 0);
+        if (i == 0)
+            ck_assert_int_eq(session_send_have(&s, 3), 0);
+    }
+    static unsigned char want[3 * 16400];
+    size_t un = wire_put_unchoke(want);
+    size_t p0 = wire_put_piece(want + un, sizeof want - un, 0, 0, data[0], 16384);
+    size_t hn = wire_put_have(want + un + p0, 3);
+    size_t p2 = wire_put_piece(want + un + p0 + hn, sizeof want - un - p0 - hn, 2, 0, data[2],
+                               16384);
+    ck_assert_uint_eq(s.payload_up, 3 * 16384);
+
+    /* The socket takes the UNCHOKE and the first 5 bytes of block 0's message. */
+    session_sent(&s, un + 5, 0);
+    st.n = 0;
+    put_cancel(&st, 1, 0, 16384); /* queued and unsent: taken out */
+    put_cancel(&st, 0, 0, 16384); /* begun: stays */
+    put_cancel(&st, 1, 0, 16384); /* gone already: nothing to do */
+    log[0] = '\0';
+    feed(&s, st.buf, st.n, 0, 0, log, sizeof log);
+    ck_assert_str_eq(log, "CANCEL 1:0:16384 unqueued\nCANCEL 0:0:16384\nCANCEL 1:0:16384\n");
+    ck_assert_uint_eq(s.payload_up, 2 * 16384);
+
+    static unsigned char out[3 * 16400];
+    size_t rest = p0 - 5 + hn + p2;
+    ck_assert_uint_eq(drain(&s, out, 0), rest);
+    ck_assert_mem_eq(out, want + un + 5, rest);
+
+    /* With the outbox empty, a block served next is taken back by a CANCEL just the same. */
+    st.n = 0;
+    put_request(&st, 3, 0, LAST_LEN);
+    log[0] = '\0';
+    feed(&s, st.buf, st.n, 0, 0, log, sizeof log);
+    ck_assert(session_next_peer_request(&s, &b));
+    ck_assert_int_eq(session_send_block(&s, b.index, b.begin, data[0], b.length), 0);
+    st.n = 0;
+    put_cancel(&st, 3, 0, LAST_LEN);
+    log[0] = '\0';
+    feed(&s, st.buf, st.n, 0, 0, log, sizeof log);
+    ck_assert_str_eq(log, "CANCEL 3:0:5000 unqueued\n");
+    size_t left;
+    ck_assert_ptr_null(session_outbox(&s, &left));
+    session_free(&s);
+}
+END_TEST
+
 /* With the default configuration, the 500 requests libtorrent keeps outstanding at a fast peer
  * are all queued. A dropped request is never answered without BEP 6, so libtorrent stalled for a
  * minute on its own request time out when this queue held 256 (seen in `make interop`). */
@@ -1076,6 +1146,7 @@ static Suite *session_suite(void)
     tk_add_test(tc, session_late_bitfield_replaces);
     tk_add_test(tc, session_bad_have_and_bitfield_are_errors);
     tk_add_test(tc, session_peer_requests_bounded_and_cancelled);
+    tk_add_test(tc, session_cancel_takes_unsent_block_from_outbox);
     tk_add_test(tc, session_peer_requests_default_fits_libtorrent_depth);
     tk_add_test(tc, session_peer_queue_is_a_ring);
     tk_add_test(tc, session_out_of_range_request_is_error);

@@ -68,7 +68,8 @@ enum session_event_type {
     SESSION_EV_BLOCK,           /* a block arrived: block, data; unsolicited if not requested */
     SESSION_EV_REQUEST,         /* the peer wants block; queued for session_next_peer_request */
     SESSION_EV_REQUEST_DROPPED, /* a request of the peer we did not queue (we choke it, or full) */
-    SESSION_EV_CANCEL,          /* the peer withdrew block; removed from our queue if there */
+    SESSION_EV_CANCEL,          /* the peer withdrew block; removed from our queue, or from
+                                   the outbox if it waits there unsent (unqueued) */
     SESSION_EV_SKIPPED,         /* a message we do not speak (msg_id), ignored */
     SESSION_EV_ERROR            /* fatal: error, message; close the connection */
 };
@@ -99,6 +100,8 @@ struct session_event {
     bool unsolicited;           /* BLOCK: not among our outstanding requests */
     bool withdrawn; /* BLOCK, unsolicited: it answers a request we cancelled, or one the peer's
                        CHOKE dropped (an honest late block); false: we never asked for it */
+    bool unqueued;  /* CANCEL: the block was served already and waited in the outbox, unsent;
+                       it was taken out, so its bytes will not be uploaded after all */
     const struct session_block *blocks; /* CHOKED: the requests to give back to the picker */
     size_t nblocks;
     const unsigned char *peer_id;  /* HANDSHAKE: 20 bytes */
@@ -143,6 +146,8 @@ struct session {
 
     unsigned char *out; /* the outbox: bytes [out_start, out_end) wait to be sent */
     size_t out_start, out_end, out_cap;
+    size_t out_msg; /* where the first message not yet begun starts: [out_msg, out_end) holds
+                       whole messages, none of whose bytes went out (see session_sent) */
 
     uint64_t last_recv_ms, last_send_ms;
     uint64_t payload_down, payload_up; /* block bytes received and queued, for the choker */

@@ -510,13 +510,22 @@ static int on_event(struct torrent *t, struct peer *p, const struct session_even
     case SESSION_EV_BLOCK:
         rc = on_block(t, p, ev);
         break;
+    case SESSION_EV_CANCEL:
+        /* A block the peer cancelled after we queued it was taken out of the outbox unsent, so
+         * it is not uploaded after all. (The rates keep it: they forget it within seconds.) */
+        if (ev->unqueued) {
+            pthread_mutex_lock(&t->lock);
+            t->uploaded -= ev->block.length;
+            pthread_mutex_unlock(&t->lock);
+        }
+        break;
     case SESSION_EV_ERROR:
         if (t->cfg.verbose)
             printf("peer %s: %s\n", p->name, ev->message);
         rc = -1;
         break;
     default:
-        break; /* keep-alives, requests (served later), cancels, skipped ids */
+        break; /* keep-alives, requests (served later), skipped ids */
     }
     return rc;
 }
