@@ -686,6 +686,17 @@ static void *peer_main(void *arg)
             break;
         size_t pending;
         session_outbox(&p->s, &pending);
+        /* The upload limit let the whole outbox go (its burst can be larger than what we queue
+         * under a limit), and requests still wait: serve them now and send again. Otherwise the
+         * thread would sleep in poll until the peer sent something, and a peer that is only
+         * waiting for our blocks sends nothing. */
+        if (pending == 0 && wait_up == 0 && p->s.state == SESSION_OPEN && p->s.n_theirs > 0) {
+            if (serve_requests(t, p) < 0)
+                break;
+            session_outbox(&p->s, &pending);
+            if (pending > 0)
+                continue;
+        }
         /* Nothing left to send this peer and nothing asked of us: we leave the upload turns.
          * If the turn is ours (given to us while we waited, perhaps, since when our requests were
          * cancelled), it passes to the next connection waiting; if we wait, we stop waiting. */
