@@ -13,8 +13,9 @@
  *   the rest    the peer's bytes
  *
  * After every event the session's own promises are checked: queues within their configured
- * caps, the peer's bitfield valid, the outbox within its bound, blocks inside their pieces,
- * consumed byte counts within the input, and a failed session staying failed.
+ * caps, the peer's bitfield valid, the outbox within its bound and made of whole messages after
+ * the part being sent (a CANCEL can take a served block back out of it), blocks inside their
+ * pieces, consumed byte counts within the input, and a failed session staying failed.
  */
 #include "fuzz.h"
 
@@ -38,6 +39,15 @@ static void check_session(const struct session *s, const struct session_config *
     FUZZ_CHECK(s->n_theirs <= cfg->max_peer_requests);
     FUZZ_CHECK(s->out_start <= s->out_end && s->out_end <= s->out_cap);
     FUZZ_CHECK(s->out_end - s->out_start <= cfg->outbox_max);
+    /* What follows out_msg is whole messages that have not begun to go out: a CANCEL may take a
+     * PIECE out of there, so they must parse end to end, exactly. */
+    FUZZ_CHECK(s->out_start <= s->out_msg && s->out_msg <= s->out_end);
+    for (size_t at = s->out_msg; at < s->out_end;) {
+        FUZZ_CHECK(s->out_end - at >= 4);
+        at += 4 + ((size_t)s->out[at] << 24 | (size_t)s->out[at + 1] << 16 |
+                   (size_t)s->out[at + 2] << 8 | s->out[at + 3]);
+        FUZZ_CHECK(at <= s->out_end);
+    }
     if (s->peer_has.bits != NULL) {
         FUZZ_CHECK(bitfield_is_valid(&s->peer_has));
         FUZZ_CHECK(s->peer_has.nbits == cfg->geom.piece_count);
