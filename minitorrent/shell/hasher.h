@@ -26,12 +26,12 @@
 /* Pieces that may wait for the hasher before a push blocks. */
 enum { HASHER_QUEUE = 16 };
 
-/* The work done for each queued item, on the hasher's thread: ctx as given to hasher_start, the
- * item as pushed, and a scratch buffer of the size given to hasher_start. */
-typedef void (*hasher_fn)(void *ctx, uint32_t item, unsigned char *buf);
+/* The work done for each queued item, on the hasher's thread: ctx as given to hasher_start and
+ * the item as pushed. */
+typedef void (*hasher_fn)(void *ctx, uint32_t item);
 
 struct hasher {
-    pthread_mutex_t lock; /* guards everything below but the thread and the buffer */
+    pthread_mutex_t lock; /* guards everything below but the thread */
     pthread_cond_t room;  /* an item was taken from a full queue */
     pthread_cond_t work;  /* an item was pushed, or the hasher must stop */
     uint32_t items[HASHER_QUEUE];
@@ -40,13 +40,12 @@ struct hasher {
     bool started;
     hasher_fn fn;
     void *ctx;
-    unsigned char *buf; /* bufsize bytes, used only by the hasher's thread */
     pthread_t thread;
 };
 
-/* Starts the hasher's thread with a scratch buffer of bufsize bytes. h must be zeroed memory (or
- * a hasher already stopped). Returns 0, or -1 with errno set. */
-int hasher_start(struct hasher *h, size_t bufsize, hasher_fn fn, void *ctx);
+/* Starts the hasher's thread. h must be zeroed memory (or a hasher already stopped). Returns 0,
+ * or -1 with errno set. */
+int hasher_start(struct hasher *h, hasher_fn fn, void *ctx);
 
 /* Queues an item for the hasher, waiting while HASHER_QUEUE items are queued already. Never call
  * it with a lock held that the work function takes: the hasher could not make room. */

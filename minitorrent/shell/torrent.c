@@ -263,7 +263,7 @@ int torrent_open(struct torrent *t, const char *torrent_file, const struct torre
     }
     /* Completed pieces are hashed on a thread of their own (hasher.h), from their buffers: the
      * hasher needs no scratch buffer of its own. */
-    if (hasher_start(&t->hasher, 0, peer_verify_piece, t) < 0) {
+    if (hasher_start(&t->hasher, peer_verify_piece, t) < 0) {
         snprintf(err, errlen, "cannot start the hashing thread: %s", strerror(errno));
         return -1;
     }

@@ -273,10 +273,9 @@ static void strike_locked(struct torrent *t, uint64_t key, const char *what, uin
  * runs on the torrent's hasher thread (hasher.h), not on the thread that read the last block, so
  * that thread goes on reading its socket meanwhile. The piece is hashed from the buffer it was
  * put together in (on_block), not read back from disk, and without the lock: nothing writes to
- * the buffer of a complete piece until its verdict. The hasher's scratch buffer is not needed. */
-void peer_verify_piece(void *ctx, uint32_t index, unsigned char *scratch)
+ * the buffer of a complete piece until its verdict. */
+void peer_verify_piece(void *ctx, uint32_t index)
 {
-    (void)scratch;
     struct torrent *t = ctx;
     pthread_mutex_lock(&t->lock);
     const unsigned char *buf = torrent_piece_buffer_locked(t, index);

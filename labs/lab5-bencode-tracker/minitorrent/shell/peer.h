@@ -85,7 +85,7 @@ void peer_free(struct peer *p);
 /* Hashes piece index of the torrent ctx (a struct torrent) from the buffer it was put together in
  * and records the verdict: a good piece is announced to every peer and its buffer freed, a bad
  * one is fetched again and its senders are struck. The torrent's hasher thread calls it (see
- * hasher.h); it does not use the hasher's scratch buffer. */
-void peer_verify_piece(void *ctx, uint32_t index, unsigned char *scratch);
+ * hasher.h). */
+void peer_verify_piece(void *ctx, uint32_t index);
 
 #endif

@@ -5,7 +5,6 @@
 #include "threads.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Takes items from the queue, oldest first, and does their work without the queue's lock held,
@@ -25,21 +24,18 @@ static void *hasher_main(void *arg)
         h->count--;
         pthread_cond_signal(&h->room);
         pthread_mutex_unlock(&h->lock);
-        h->fn(h->ctx, item, h->buf);
+        h->fn(h->ctx, item);
         pthread_mutex_lock(&h->lock);
     }
     pthread_mutex_unlock(&h->lock);
     return NULL;
 }
 
-int hasher_start(struct hasher *h, size_t bufsize, hasher_fn fn, void *ctx)
+int hasher_start(struct hasher *h, hasher_fn fn, void *ctx)
 {
     memset(h, 0, sizeof *h);
     h->fn = fn;
     h->ctx = ctx;
-    h->buf = malloc(bufsize > 0 ? bufsize : 1);
-    if (h->buf == NULL)
-        return -1;
     int rc = pthread_mutex_init(&h->lock, NULL);
     if (rc == 0 && (rc = pthread_cond_init(&h->room, NULL)) != 0)
         pthread_mutex_destroy(&h->lock);
@@ -53,8 +49,6 @@ int hasher_start(struct hasher *h, size_t bufsize, hasher_fn fn, void *ctx)
         pthread_mutex_destroy(&h->lock);
     }
     if (rc != 0) {
-        free(h->buf);
-        h->buf = NULL;
         errno = rc;
         return -1;
     }
@@ -93,7 +87,5 @@ void hasher_stop(struct hasher *h)
     pthread_cond_destroy(&h->work);
     pthread_cond_destroy(&h->room);
     pthread_mutex_destroy(&h->lock);
-    free(h->buf);
-    h->buf = NULL;
     h->started = false;
 }
