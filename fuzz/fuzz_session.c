@@ -20,6 +20,7 @@
 #include "fuzz.h"
 
 #include "bitfield.h"
+#include "bytes.h"
 #include "session.h"
 
 #include <stdlib.h>
@@ -44,8 +45,7 @@ static void check_session(const struct session *s, const struct session_config *
     FUZZ_CHECK(s->out_start <= s->out_msg && s->out_msg <= s->out_end);
     for (size_t at = s->out_msg; at < s->out_end;) {
         FUZZ_CHECK(s->out_end - at >= 4);
-        at += 4 + ((size_t)s->out[at] << 24 | (size_t)s->out[at + 1] << 16 |
-                   (size_t)s->out[at + 2] << 8 | s->out[at + 3]);
+        at += 4 + (size_t)get_u32be(s->out + at);
         FUZZ_CHECK(at <= s->out_end);
     }
     if (s->peer_has.bits != NULL) {

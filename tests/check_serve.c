@@ -9,8 +9,8 @@
  * not when its poll times out a second later (see peer_main in shell/peer.c).
  *
  * A scripted peer (tests/lib/evilpeer.c) takes one block from a seed limited to 4 MiB/s, pauses,
- * asks for every block of the 4 MiB file, 256 requests at once, and then only reads. At the limit the blocks take about a
- * second; a thread that slept once per outbox would need about a minute.
+ * asks for every block of the 4 MiB file, 256 requests at once, and then only reads. At the limit
+ * the blocks take about a second; a thread that slept once per outbox would need about a minute.
  */
 #include "evilpeer.h"
 #include "minifix.h"
@@ -91,7 +91,8 @@ START_TEST(serve_keeps_sending_to_a_peer_that_only_waits)
         blocks++;
     }
     printf("serve_keeps_sending_to_a_peer_that_only_waits: %d blocks (4 MiB at 4 MiB/s) in "
-           "%lld ms\n", blocks, tk_now_ms() - t0);
+           "%lld ms\n",
+           blocks, tk_now_ms() - t0);
 
     free(file);
     ep_close(&e);

@@ -696,8 +696,8 @@ START_TEST(session_cancel_takes_unsent_block_from_outbox)
     size_t un = wire_put_unchoke(want);
     size_t p0 = wire_put_piece(want + un, sizeof want - un, 0, 0, data[0], 16384);
     size_t hn = wire_put_have(want + un + p0, 3);
-    size_t p2 = wire_put_piece(want + un + p0 + hn, sizeof want - un - p0 - hn, 2, 0, data[2],
-                               16384);
+    size_t p2 =
+        wire_put_piece(want + un + p0 + hn, sizeof want - un - p0 - hn, 2, 0, data[2], 16384);
     ck_assert_uint_eq(s.payload_up, 3 * 16384);
 
     /* The socket takes the UNCHOKE and the first 5 bytes of block 0's message. */

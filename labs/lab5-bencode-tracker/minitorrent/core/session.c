@@ -284,7 +284,8 @@ static bool outbox_take_block(struct session *s, const struct session_block *b)
         const unsigned char *m = s->out + at;
         size_t n = 4 + (size_t)get_u32be(m);
         /* A keep-alive is only its length prefix, so the id is read only from a PIECE's size. */
-        bool piece = n == (size_t)WIRE_PIECE_HEADER_SIZE + b->length && m[4] == (unsigned)WIRE_PIECE;
+        bool piece =
+            n == (size_t)WIRE_PIECE_HEADER_SIZE + b->length && m[4] == (unsigned)WIRE_PIECE;
         if (piece && get_u32be(m + 5) == b->index && get_u32be(m + 9) == b->begin) {
             memmove(s->out + at, s->out + at + n, s->out_end - at - n);
             s->out_end -= n;
