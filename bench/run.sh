@@ -275,12 +275,15 @@ load1() {
     uptime | sed -n 's/.*load averages*: *\([0-9.]*\).*/\1/p'
 }
 
-# swarm_run N MODE SIZE SEED_UP PEER_UP PIECE: one run, its JSON in $work/swarm.json and its
-# report in $work/swarm.out; prints D / bound, or "nan" when the run failed.
+# swarm_run N MODE SIZE SEED_UP PEER_UP PIECE [more swarm options]: one run, its JSON in
+# $work/swarm.json and its report in $work/swarm.out; prints D / bound, or "nan" when the run
+# failed.
 swarm_run() {
-    "$mt" swarm --peers "$1" --mode "$2" --size "$3" --seed-up "$4" --peer-up "$5" --piece "$6" \
-        --seed 42 --plain --json "$work/swarm.json" >"$work/swarm.out" 2>&1 || {
-        echo "bench: minitorrent swarm --peers $1 --mode $2 --piece $6 failed" >&2
+    n=$1 mode=$2 size=$3 su=$4 pu=$5 piece=$6
+    shift 6
+    "$mt" swarm --peers "$n" --mode "$mode" --size "$size" --seed-up "$su" --peer-up "$pu" \
+        --piece "$piece" --seed 42 --plain --json "$work/swarm.json" "$@" >"$work/swarm.out" 2>&1 || {
+        echo "bench: minitorrent swarm --peers $n --mode $mode --piece $piece failed" >&2
         tail -n 20 "$work/swarm.out" >&2
         echo nan
         return
@@ -307,24 +310,22 @@ done
 [ -n "$quick" ] || figure swarm_ratio_cs_N16 "$(swarm_ratio 16 client-server 8M 4M)" "goal <= 1.05"
 
 # The leechers' upload utilisation of the run just made, in percent of what they were allowed
-# (N * u_i), between 10 % and 90 % of its distribution time D. The swarm's progress lines give,
-# every two seconds or so, the sum of the leechers' upload rates, each a rolling mean over the
-# last 5 s; this averages the lines that fall inside the window. It is an approximation: the
-# lines are samples, and each one looks 5 s back. The whole run is printed beside it, exactly,
-# from the JSON: every byte uploaded minus the seed's share (taken as u_s * D, since the seed
-# is busy from start to end), over N * u_i * D.
-swarm_utilisation() { # N PEER_UP_BPS SEED_UP_BPS -> "WINDOW_PCT WHOLE_RUN_PCT"
-    d=$(sed -n 's/.*"distribution_time_s": *\([0-9.]*\).*/\1/p' "$work/swarm.json" | head -n 1)
-    up=$(sed -n 's/.*"uploaded_bytes": *\([0-9.]*\).*/\1/p' "$work/swarm.json" | head -n 1)
-    # Progress lines look like "[  12.1 s] p1 62% ... | seed up 2.0 MiB/s, leechers up 4.9 MiB/s".
-    sed -n 's/^\[ *\([0-9.]*\) s\].*leechers up \([0-9.]*\) \([KMG]*\)i*B\/s.*/\1 \2 \3/p' \
-        "$work/swarm.out" |
-        awk -v n="$1" -v ui="$2" -v us="$3" -v d="$d" -v up="$up" '
-            { mult = ($3 == "G") ? 1073741824 : ($3 == "M") ? 1048576 : ($3 == "K") ? 1024 : 1
-              if ($1 >= 0.1 * d && $1 <= 0.9 * d) { sum += $2 * mult; k++ } }
-            END { w = (k > 0) ? sprintf("%.1f", 100 * sum / k / (n * ui)) : "nan"
-                  r = (d > 0) ? sprintf("%.1f", 100 * (up - us * d) / (n * ui * d)) : "nan"
-                  print w, r }'
+# (N * u_i), between 10 % and 90 % of its distribution time D. The run writes a trace (--trace):
+# every peer's bytes sent and tokens allowed, per 100 ms, summed by the swarm over that window,
+# which is the exact figure; the JSON gives it as trace_upload_used_pct, and the upload left
+# unused by cause beside it. The whole run is printed too, from the JSON's byte counts: every
+# byte uploaded minus the seed's share (taken as u_s * D, since the seed is busy from start to
+# end), over N * u_i * D.
+json_number() { # KEY -> the first number with that key in the run's JSON
+    sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p" "$work/swarm.json" | head -n 1
+}
+swarm_utilisation() { # N PEER_UP_BPS SEED_UP_BPS -> "WINDOW_PCT WHOLE_RUN_PCT IDLE_CAUSE_PCT..."
+    awk -v n="$1" -v ui="$2" -v us="$3" -v d="$(json_number distribution_time_s)" \
+        -v up="$(json_number uploaded_bytes)" -v w="$(json_number trace_upload_used_pct)" \
+        -v a="$(json_number nothing_requested)" -v b="$(json_number not_interested)" 'BEGIN {
+            r = (d > 0) ? sprintf("%.1f", 100 * (up - us * d) / (n * ui * d)) : "nan"
+            printf "%s %s %s/%s\n", (w == "") ? "nan" : sprintf("%.1f", w), r,
+                (a == "") ? "nan" : sprintf("%.1f", a), (b == "") ? "nan" : sprintf("%.1f", b) }'
 }
 
 # The notes' piece size, median of three runs each (one with QUICK=1).
@@ -334,19 +335,23 @@ for n in $sizes; do
     r=""
     util=""
     whole=""
+    idle=""
     for i in $(seq 1 "$runs"); do
-        r="$r $(swarm_run "$n" p2p 16M 2M 1M 256K)"
         if [ "$n" = 32 ]; then
+            r="$r $(swarm_run "$n" p2p 16M 2M 1M 256K --trace "$work/trace.txt")"
             set -- $(swarm_utilisation 32 1048576 2097152)
             util="$util $1"
             whole="$whole $2"
+            idle="$idle $3"
+        else
+            r="$r $(swarm_run "$n" p2p 16M 2M 1M 256K)"
         fi
     done
     figure "swarm_ratio_p2p_256k_N$n" "$(median $r)" \
         "goal <= 1.15; runs:$r; load $l before, $(load1) after"
     if [ "$n" = 32 ]; then
         figure swarm_upload_utilisation_pct_256k_N32 "$(median $util)" \
-            "goal >= 90; 10-90 % of D, from the progress lines; runs:$util; whole run:$whole"
+            "goal >= 90; 10-90 % of D, from the trace; runs:$util; whole run:$whole; unused %, nothing requested/not interested:$idle"
     fi
 done
 
