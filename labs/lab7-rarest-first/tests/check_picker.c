@@ -733,11 +733,13 @@ START_TEST(picker_partial_pieces_first)
 }
 END_TEST
 
-START_TEST(picker_partial_before_rarer_new_piece)
+START_TEST(picker_rarest_random_first_starts_rarer_over_partial)
 {
-    /* While we pick at random (our first random_first pieces), a piece in progress wins even over
-     * a rarer piece not yet started: a newcomer wants something whole to trade, soon. (Once
-     * rarest first rules, the rarer piece wins: picker_rarest_new_piece_before_commoner_partial.) */
+    /* Even while we pick at random (our first random_first pieces), a peer that holds a piece
+     * rarer than the one in progress is asked to start a new piece, not to finish the one others
+     * can send too. Otherwise newcomers would have the seed finish the pieces they fetch from each
+     * other, all end up with the same few pieces, and have nothing to trade. (The same rule once
+     * rarest first rules: picker_rarest_new_piece_before_commoner_partial.) */
     struct picker p;
     struct bitfield a, b;
     mk(&p, 2, 2 * BLK, 4 * BLK, 4, 8, 9);
@@ -748,9 +750,11 @@ START_TEST(picker_partial_before_rarer_new_piece)
     struct picker_block blk = next(&p, &b);
     block_is(&blk, 0, 0, BLK); /* B only has piece 0 */
     blk = next(&p, &a);
-    block_is(&blk, 0, BLK, BLK); /* finish piece 0 first */
+    block_is(&blk, 1, 0, BLK); /* A (the seed) starts piece 1, which only it has */
     blk = next(&p, &a);
-    block_is(&blk, 1, 0, BLK);
+    block_is(&blk, 1, BLK, BLK); /* of the two in progress, the rarer is finished first */
+    blk = next(&p, &a);
+    block_is(&blk, 0, BLK, BLK); /* then piece 0, which B could also have sent */
     picker_free(&p);
     bitfield_free(&a);
     bitfield_free(&b);
@@ -818,7 +822,8 @@ START_TEST(picker_rarest_new_piece_before_commoner_partial)
     blk = next(&p, &l3);
     block_is(&blk, 1, 0, BLK);
     blk = next(&p, &l2);
-    block_is(&blk, 0, BLK, BLK); /* the commoner piece in progress, from a peer with nothing rarer */
+    block_is(&blk, 0, BLK,
+             BLK); /* the commoner piece in progress, from a peer with nothing rarer */
     check_invariants(&p, "rarer new piece before a commoner partial one");
     picker_free(&p);
     bitfield_free(&seed);
@@ -1626,6 +1631,7 @@ static Suite *picker_suite(void)
     tk_add_test(tc, picker_rarest_ties_within_rarest_only);
     tk_add_test(tc, picker_rarest_seed_replays);
     tk_add_test(tc, picker_rarest_random_first_ignores_rarity);
+    tk_add_test(tc, picker_rarest_random_first_starts_rarer_over_partial);
     tk_add_test(tc, picker_rarest_never_starts_what_we_have_or_fetch);
     tk_add_test(tc, picker_rarest_after_random_first);
 
@@ -1661,7 +1667,6 @@ static Suite *picker_suite(void)
     tk_add_test(tc, picker_no_seed_breaks_the_generator);
     tk_add_test(tc, picker_random_first_is_seeded);
     tk_add_test(tc, picker_partial_pieces_first);
-    tk_add_test(tc, picker_partial_before_rarer_new_piece);
     tk_add_test(tc, picker_max_partial_respected);
     tk_add_test(tc, picker_max_partial_zero_means_one);
     tk_add_test(tc, picker_peer_with_nothing_we_need);

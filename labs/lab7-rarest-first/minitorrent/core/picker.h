@@ -10,7 +10,9 @@
  *      piece the peer could start: a piece spreads while we fetch it, and a seed kept busy
  *      finishing what the leechers trade anyway would hold back the pieces only it has;
  *   2. random first pieces: a newcomer with nothing to trade takes any piece at random (the
- *      rarest is slow to get, since few can send it) until it has a few;
+ *      rarest is slow to get, since few can send it) until it has a few. A peer with a rarer
+ *      piece than the one in progress is still asked to start a new one (as in 1), or the
+ *      newcomers would all finish the same few pieces and have nothing to trade;
  *   3. end game: once every missing block has been requested, the last ones are asked of
  *      several peers at once, and the losers are cancelled when the first copy arrives.
  * Ties among equally rare pieces are broken at random, from a seed, so two runs with the same seed
