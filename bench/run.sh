@@ -275,6 +275,11 @@ load1() {
     uptime | sed -n 's/.*load averages*: *\([0-9.]*\).*/\1/p'
 }
 
+# json_number KEY: the first number with that key in the last swarm run's JSON.
+json_number() {
+    sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p" "$work/swarm.json" | head -n 1
+}
+
 # swarm_run N MODE SIZE SEED_UP PEER_UP PIECE [more swarm options]: one run, its JSON in
 # $work/swarm.json and its report in $work/swarm.out; prints D / bound, or "nan" when the run
 # failed.
@@ -288,8 +293,7 @@ swarm_run() {
         echo nan
         return
     }
-    sed -n 's/.*"ratio": *\([0-9.]*\).*/\1/p' "$work/swarm.json" | head -n 1 |
-        awk '{ printf "%.3f\n", $1 }'
+    json_number ratio | awk '{ printf "%.3f\n", $1 }'
 }
 swarm_ratio() { # N MODE SIZE SEED_UP -> D / bound, 16 KiB pieces, u_i = 1 MiB/s
     swarm_run "$1" "$2" "$3" "$4" 1M 16K
@@ -298,8 +302,7 @@ if [ -n "$quick" ]; then sizes="8"; else sizes="8 16 32"; fi
 # The same run's upload beyond the N copies of the file, in percent: the end game's duplicate
 # blocks, the part of the gap to the bound that is bytes rather than time.
 swarm_overhead() { # N -> percent, from the JSON of the run just made
-    sed -n 's/.*"uploaded_bytes": *\([0-9.]*\).*/\1/p' "$work/swarm.json" | head -n 1 |
-        awk -v n="$1" '{ printf "%.1f\n", 100 * ($1 / (n * 16777216) - 1) }'
+    json_number uploaded_bytes | awk -v n="$1" '{ printf "%.1f\n", 100 * ($1 / (n * 16777216) - 1) }'
 }
 for n in $sizes; do
     l=$(load1)
@@ -316,9 +319,6 @@ done
 # unused by cause beside it. The whole run is printed too, from the JSON's byte counts: every
 # byte uploaded minus the seed's share (taken as u_s * D, since the seed is busy from start to
 # end), over N * u_i * D.
-json_number() { # KEY -> the first number with that key in the run's JSON
-    sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p" "$work/swarm.json" | head -n 1
-}
 swarm_utilisation() { # N PEER_UP_BPS SEED_UP_BPS -> "WINDOW_PCT WHOLE_RUN_PCT IDLE_CAUSE_PCT..."
     awk -v n="$1" -v ui="$2" -v us="$3" -v d="$(json_number distribution_time_s)" \
         -v up="$(json_number uploaded_bytes)" -v w="$(json_number trace_upload_used_pct)" \

@@ -822,8 +822,8 @@ START_TEST(picker_rarest_new_piece_before_commoner_partial)
     blk = next(&p, &l3);
     block_is(&blk, 1, 0, BLK);
     blk = next(&p, &l2);
-    block_is(&blk, 0, BLK,
-             BLK); /* the commoner piece in progress, from a peer with nothing rarer */
+    /* The commoner piece in progress, from a peer with nothing rarer. */
+    block_is(&blk, 0, BLK, BLK);
     check_invariants(&p, "rarer new piece before a commoner partial one");
     picker_free(&p);
     bitfield_free(&seed);
