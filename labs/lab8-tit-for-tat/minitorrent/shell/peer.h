@@ -49,6 +49,8 @@ struct peer {
     bool have_quiet;           /* HAVEs went out less than HAVE_BATCH_MS ago: newer pieces wait for
                                   the thread's own timer instead of waking it one by one */
     uint64_t have_quiet_until; /* when that window ends (written by the peer's thread only) */
+    bool have_timer;           /* the thread sleeps with the window's end as its time out, since a
+                                  HAVE waits: the verifier need not wake it for another one */
     struct sockaddr_storage
         dialled; /* for an incoming connection: the address we once dialled
                     for the same peer (a duplicate, closed), not to dial again */
